@@ -1,0 +1,61 @@
+"""Domain errors: what the layers above see instead of driver exceptions.
+
+Each class's docstring is its default message; `code` is the error code of
+the public contract (API.md, Errors), so that every layer names a failure the
+same way.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Internal server error."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+        self.message = str(self)
+        self.field = field
+
+
+class BadInput(DomainError):
+    """Bad input."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(DomainError):
+    """Not found."""
+
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """Conflict with the current state."""
+
+    code = "CONFLICT"
+
+
+class Forbidden(DomainError):
+    """Not allowed."""
+
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(DomainError):
+    """Authentication required: send `Authorization: Bearer <token>`."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Unavailable(DomainError):
+    """The database is unavailable; try again shortly."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+class MigrationError(DomainError):
+    """The database schema does not match this code's migrations."""

@@ -1,0 +1,30 @@
+"""The asyncpg connection pool."""
+
+from __future__ import annotations
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+
+async def create_pool(
+    dsn: str, *, size: int, statement_timeout_ms: int, connect_timeout_s: float = 5.0
+) -> asyncpg.Pool:
+    """Open a pool that connects lazily, so the service starts (and `/readyz`
+    can say why it is not ready) even while PostgreSQL is down."""
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=size,
+        timeout=connect_timeout_s,
+        server_settings={
+            "application_name": "envgraph",
+            "statement_timeout": str(statement_timeout_ms),
+        },
+    )
+
+
+# A connection of its own or one borrowed from the pool.
+Connection = asyncpg.Connection | PoolConnectionProxy
+# What a single-statement function takes: a pool (it borrows a connection for
+# that statement) or a connection (it runs inside the caller's transaction).
+Queryable = asyncpg.Pool | Connection

@@ -1,0 +1,92 @@
+"""The aiohttp application: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+from aiohttp import web
+
+from db import migrations
+from db.errors import MigrationError
+from db.pool import create_pool
+from gateway.graphql_view import GatewayView
+from gateway.keys import POOL, REQUEST_ID, SETTINGS
+from gateway.settings import Settings
+from schema.schema import build_schema
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_READY_TIMEOUT_S = 2.0
+MAX_BODY_BYTES = 1024 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Tag each request with an id (the caller's `X-Request-Id` if sane), echoed back,
+    so that a client's report and the server's log meet."""
+    incoming = request.headers.get("X-Request-Id", "")
+    request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    response = await handler(request)
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+async def healthz(_: web.Request) -> web.Response:
+    """The process is up."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers and has every migration this code ships."""
+    try:
+        async with asyncio.timeout(_READY_TIMEOUT_S), request.app[POOL].acquire() as conn:
+            pending = await migrations.pending(conn)
+    except MigrationError as error:
+        return _not_ready(str(error))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return _not_ready("database unreachable")
+    if pending:
+        names = ", ".join(f"{m.version:04d}_{m.name}" for m in pending)
+        return _not_ready(f"{len(pending)} migration(s) pending: {names}")
+    return web.json_response({"status": "ready"})
+
+
+def _not_ready(reason: str) -> web.Response:
+    return web.json_response(
+        {"status": "unavailable", "reason": reason}, status=503, headers={"Retry-After": "5"}
+    )
+
+
+async def _pool_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    assert settings.database_url is not None, "the caller resolves the embedded server's URL"
+    pool = await create_pool(
+        settings.database_url,
+        size=settings.pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+    app[POOL] = pool
+    yield
+    await pool.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The whole HTTP service for these settings (the database URL must be set)."""
+    app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_pool_context)
+    view = GatewayView(
+        schema=build_schema(introspection=settings.introspection),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        introspection=settings.introspection,
+    )
+    app.router.add_route("*", "/graphql", view)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,288 @@
+"""`python -m gateway <command>` (also installed as `envgraph`).
+
+Every failure is one line on stderr and a non-zero exit status: 2 for bad
+usage or configuration, 1 for anything else. No tracebacks for the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from types import FrameType
+from typing import NoReturn
+
+import asyncpg
+from aiohttp import web
+
+from db import migrations
+from db.demo import DEMO_USER_EMAIL, seed_demo
+from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from db.errors import DomainError, MigrationError
+from db.pool import Connection
+from db.tokens import IssuedToken, create_token, parse_scopes, revoke_token
+from db.users import create_user
+from gateway.app import create_app
+from gateway.logs import configure_logging
+from gateway.settings import Settings, SettingsError, load_settings
+from schema.schema import build_schema
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+DEMO_TOKEN_LIFETIME = timedelta(days=30)
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `python -m gateway {self.prog.split()[-1]} --help`)")
+
+
+def _duration(text: str) -> timedelta:
+    match = _DURATION.match(text.strip())
+    if not match or int(match[1]) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30d, 12h, 15m")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def _scale(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    """The database URL: DATABASE_URL, or the embedded server started for the
+    duration (and stopped after, unless another process still uses it)."""
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    server = EmbeddedPostgres(settings.data_dir)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def _run(
+    settings: Settings, work: Callable[[Connection], Awaitable[None]], *, migrate: bool = False
+) -> None:
+    """Run `work` on one connection; the schema must be migrated (or is, with `migrate`)."""
+
+    async def main(url: str) -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            if migrate:
+                await migrations.migrate(conn)
+            elif pending := await migrations.pending(conn):
+                raise MigrationError(
+                    f"the database has {len(pending)} pending migration(s): "
+                    "run `python -m gateway migrate` first"
+                )
+            await work(conn)
+        finally:
+            await conn.close()
+
+    with _database(settings) as url:
+        asyncio.run(main(url))
+
+
+def _print_token(issued: IssuedToken, email: str, scopes: list[str]) -> None:
+    expiry = issued.expires_at.isoformat(timespec="seconds") if issued.expires_at else "never"
+    print(f"token {issued.prefix}… for {email}, scopes {','.join(scopes)}, expires {expiry}")
+    print("it is shown this once; store it now:")
+    print(issued.token)
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
+    """Apply pending migrations."""
+
+    async def work(conn: Connection) -> None:
+        applied = await migrations.migrate(conn)
+        if not applied:
+            print("nothing to apply: the database is up to date")
+        for migration in applied:
+            print(f"applied {migration.version:04d}_{migration.name}")
+
+    _run(settings, work)
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
+    """Load the demo data."""
+
+    async def work(conn: Connection) -> None:
+        counts = await seed_demo(conn, args.scale)
+        print(
+            "demo data at scale",
+            args.scale,
+            "now:",
+            ", ".join(f"{n} {t}" for t, n in counts.items()),
+        )
+
+    _run(settings, work)
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
+    """Create a user."""
+
+    async def work(conn: Connection) -> None:
+        user = await create_user(conn, email=args.email, name=args.name)
+        print(f"created user {user.email} ({user.name}), id {user.id}")
+
+    _run(settings, work)
+
+
+def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
+    """Issue a token; the clear token is the last line of stdout."""
+    scopes = parse_scopes(args.scopes)
+
+    async def work(conn: Connection) -> None:
+        issued = await create_token(
+            conn,
+            email=args.email,
+            scopes=scopes,
+            superuser=args.superuser,
+            expires_in=args.expires_in,
+        )
+        _print_token(issued, args.email, scopes)
+
+    _run(settings, work)
+
+
+def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
+    """Revoke a token by its prefix."""
+
+    async def work(conn: Connection) -> None:
+        await revoke_token(conn, args.prefix)
+        print(f"revoked {args.prefix}")
+
+    _run(settings, work)
+
+
+def cmd_export_schema(settings: Settings, _: argparse.Namespace) -> None:
+    """Print the SDL."""
+    print(build_schema(introspection=True).as_str())
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # before the server runs (and installs its own handlers), SIGTERM must
+    # still unwind through `finally`, so that the embedded database stops
+    raise KeyboardInterrupt
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    """Migrate, then serve until SIGTERM/SIGINT; with --demo, load demo data first."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    demo: list[IssuedToken] = []
+
+    async def prepare(conn: Connection) -> None:
+        if args.demo:
+            await seed_demo(conn, 1)
+            demo.append(
+                await create_token(
+                    conn, email=DEMO_USER_EMAIL, scopes=["*"], expires_in=DEMO_TOKEN_LIFETIME
+                )
+            )
+
+    with _database(settings) as url:
+
+        async def main() -> None:
+            conn = await asyncpg.connect(url)
+            try:
+                await migrations.migrate(conn)
+                await prepare(conn)
+            finally:
+                await conn.close()
+
+        asyncio.run(main())
+        where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}"
+        app = create_app(replace(settings, database_url=url))
+
+        def announce(_: str) -> None:
+            print(f"envgraph serving http://{host}:{port}/graphql (database: {where})")
+            if demo:
+                print(f"demo token for {DEMO_USER_EMAIL} (expires in 30 days):")
+                print(demo[0].token)
+            sys.stdout.flush()
+
+        web.run_app(app, host=host, port=port, print=announce, access_log=None)
+    print("envgraph stopped")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m gateway", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="migrate, then serve HTTP")
+    serve.add_argument("--host", help="address to bind (default GATEWAY_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default GATEWAY_PORT or 8000)")
+    serve.add_argument("--demo", action="store_true", help="load demo data, print a token")
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(
+        handler=cmd_migrate
+    )
+
+    seed = commands.add_parser("seed-demo", help="load deterministic demo data")
+    seed.add_argument("--scale", type=_scale, default=1, help="size multiplier (1-100)")
+    seed.set_defaults(handler=cmd_seed_demo)
+
+    user = commands.add_parser("create-user", help="create a user")
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True)
+    user.set_defaults(handler=cmd_create_user)
+
+    token = commands.add_parser("create-token", help="issue an API token (printed once)")
+    token.add_argument("--email", required=True, help="the token's user")
+    token.add_argument(
+        "--scopes", default="*", help="comma-separated, e.g. segment:read (default *)"
+    )
+    token.add_argument("--superuser", action="store_true", help="sees and may do everything")
+    token.add_argument("--expires-in", type=_duration, help="e.g. 30d, 12h (default: never)")
+    token.set_defaults(handler=cmd_create_token)
+
+    revoke = commands.add_parser("revoke-token", help="revoke a token by its prefix")
+    revoke.add_argument("prefix", help="the prefix shown at creation, e.g. egt_AbCd1234")
+    revoke.set_defaults(handler=cmd_revoke_token)
+
+    commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
+        handler=cmd_export_schema
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        settings = load_settings()
+    except (UsageError, SettingsError) as error:
+        print(f"envgraph: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format)
+    try:
+        args.handler(settings, args)
+    except (DomainError, EmbeddedPostgresError) as error:
+        print(f"envgraph: {error}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        print(f"envgraph: cannot use the database: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("envgraph stopped", file=sys.stderr)
+        return 130
+    return 0

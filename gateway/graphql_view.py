@@ -1,0 +1,78 @@
+"""`/graphql`: Strawberry's aiohttp view, with authentication and a fresh
+per-request context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from cross_web import HTTPException
+from graphql import GraphQLError
+from strawberry.aiohttp.views import GraphQLView
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
+
+from gateway.auth import is_introspection_only, read_credentials
+from gateway.keys import CREDENTIALS, POOL, REQUEST_ID
+from schema.context import Context
+
+_AUTH_REQUIRED = "Authentication required: send `Authorization: Bearer <token>`."
+
+# strawberry answers transport errors (bad JSON, wrong method...) as plain text;
+# they are answered here as GraphQL errors, with a code like every other error.
+_HTTP_ERROR_CODES = {404: "NOT_FOUND"}
+
+
+class GatewayView(GraphQLView[Context, None]):
+    """The GraphQL endpoint."""
+
+    def __init__(self, *args: Any, introspection: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.introspection = introspection
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        except HTTPException as error:
+            code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_USER_INPUT")
+            body = {"errors": [_error(error.reason, code, request[REQUEST_ID])]}
+            return web.json_response(body, status=error.status_code)
+
+    async def get_context(self, request: web.Request, response: Any) -> Context:
+        """A fresh context per request: the viewer behind the token."""
+        pool = request.app[POOL]
+        credentials = await read_credentials(pool, request.headers.get("Authorization"))
+        request[CREDENTIALS] = credentials
+        return Context(request_id=request[REQUEST_ID], pool=pool, viewer=credentials.viewer)
+
+    async def execute_single(  # noqa: PLR0917  (strawberry's signature)
+        self,
+        request: web.Request,
+        request_adapter: Any,
+        sub_response: web.Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Refuse callers without a valid token, except anonymous introspection."""
+        credentials = request[CREDENTIALS]
+        if credentials.viewer is None and (
+            credentials.refusal is not None
+            or not self.introspection
+            or not is_introspection_only(request_data.query, request_data.operation_name)
+        ):
+            sub_response.set_status(401)
+            challenge = "Bearer" if credentials.refusal is None else 'Bearer error="invalid_token"'
+            sub_response.headers["WWW-Authenticate"] = challenge
+            message = credentials.refusal or _AUTH_REQUIRED
+            error = GraphQLError(
+                message, extensions={"code": "UNAUTHENTICATED", "requestId": context.request_id}
+            )
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+
+def _error(message: str, code: str, request_id: str) -> GraphQLHTTPResponse:
+    return {"message": message, "extensions": {"code": code, "requestId": request_id}}  # type: ignore[typeddict-unknown-key]

@@ -1,0 +1,14 @@
+"""Typed keys for state kept on the aiohttp application and requests."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from gateway.auth import Credentials
+from gateway.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+REQUEST_ID = web.RequestKey("request_id", str)
+CREDENTIALS = web.RequestKey("credentials", Credentials)

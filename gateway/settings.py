@@ -1,0 +1,127 @@
+"""Configuration: environment variables read once at start into a frozen value.
+
+A bad value stops the start with a message naming the variable, what it got
+and what it takes (the CLI turns it into exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the process is configured with."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".envgraph")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_page_size: int = 20
+    max_page_size: int = 100
+    max_query_depth: int = 12
+    pool_size: int = 10
+    statement_timeout_ms: int = 5000
+    graphiql: bool = True
+    introspection: bool = True
+    log_format: str = "text"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is set and the embedded server is used."""
+        return self.database_url is None
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"takes a whole number from {low} to {high}") from None
+        if not low <= value <= high:
+            raise ValueError(f"takes a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("takes true or false (also 1/0, yes/no, on/off)")
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"takes one of: {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def _database_url(text: str) -> str:
+    if not text.startswith(("postgres://", "postgresql://")):
+        raise ValueError("takes a URL starting with postgresql://")
+    return text
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+# field name -> (environment variable, parser)
+_SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "database_url": ("DATABASE_URL", _database_url),
+    "data_dir": ("GATEWAY_DATA_DIR", lambda text: Path(_non_empty(text))),
+    "host": ("GATEWAY_HOST", _non_empty),
+    "port": ("GATEWAY_PORT", _integer(0, 65535)),
+    "default_page_size": ("GATEWAY_DEFAULT_PAGE_SIZE", _integer(1, 10_000)),
+    "max_page_size": ("GATEWAY_MAX_PAGE_SIZE", _integer(1, 10_000)),
+    "max_query_depth": ("GATEWAY_MAX_QUERY_DEPTH", _integer(1, 1_000)),
+    "pool_size": ("GATEWAY_POOL_SIZE", _integer(1, 1_000)),
+    "statement_timeout_ms": ("GATEWAY_STATEMENT_TIMEOUT_MS", _integer(1, 3_600_000)),
+    "graphiql": ("GATEWAY_GRAPHIQL", _boolean),
+    "introspection": ("GATEWAY_INTROSPECTION", _boolean),
+    "log_format": ("GATEWAY_LOG_FORMAT", _choice("text", "json")),
+}
+assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
+
+ENVIRONMENT_VARIABLES = {name: var for name, (var, _) in _SOURCES.items()}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment (unset or empty: the default)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, (variable, parse) in _SOURCES.items():
+        text = environ.get(variable, "")
+        if text == "":
+            continue
+        try:
+            values[name] = parse(text)
+        except ValueError as error:
+            raise SettingsError(f"{variable}={text!r}: {error}") from None
+    settings = Settings(**values)
+    if settings.default_page_size > settings.max_page_size:
+        raise SettingsError(
+            f"GATEWAY_DEFAULT_PAGE_SIZE ({settings.default_page_size}) is larger than "
+            f"GATEWAY_MAX_PAGE_SIZE ({settings.max_page_size})"
+        )
+    return settings

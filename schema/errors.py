@@ -1,0 +1,61 @@
+"""Every GraphQL error leaves with `extensions.code` and `extensions.requestId`.
+
+The code follows from where the error arose: the parser, the validator, the
+coercion of variables, or a resolver raising a domain error. Anything else is
+a bug or an outage: its message is masked and it is logged in full with the
+request id, so the client gets no stack, SQL or driver name.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from db.errors import DomainError
+
+logger = logging.getLogger("envgraph.errors")
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+def _code(error: GraphQLError, execution_context: ExecutionContext | None) -> str:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code
+    if execution_context is not None and execution_context.graphql_document is None:
+        return "GRAPHQL_PARSE_FAILED"
+    if execution_context is not None and execution_context.result is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    if error.path is None:
+        # raised while coercing variables, before any resolver ran
+        return "BAD_USER_INPUT"
+    return "INTERNAL_SERVER_ERROR"
+
+
+def classify_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    """Give each error its code and the request id; mask and log internal ones."""
+    context: Any = execution_context.context if execution_context is not None else None
+    request_id = getattr(context, "request_id", None)
+    for error in errors:
+        extensions = dict(error.extensions or {})
+        if "code" not in extensions:  # strawberry may hand the same error over twice
+            code = _code(error, execution_context)
+            extensions["code"] = code
+            original = error.original_error
+            if isinstance(original, DomainError) and original.field is not None:
+                extensions["field"] = original.field
+            if code == "INTERNAL_SERVER_ERROR":
+                logger.error(
+                    "internal error in request %s at %s: %s",
+                    request_id,
+                    error.path,
+                    error.message,
+                    exc_info=original,
+                )
+                error.message = INTERNAL_MESSAGE
+        if request_id is not None:
+            extensions["requestId"] = request_id
+        error.extensions = extensions

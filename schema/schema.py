@@ -1,0 +1,50 @@
+"""The Strawberry schema: the single source of truth for the GraphQL shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from schema.errors import classify_errors
+from schema.viewer import ViewerType, resolve_viewer
+
+
+@strawberry.type
+class Query:
+    """Entry points of the graph."""
+
+    viewer: ViewerType = strawberry.field(
+        resolver=resolve_viewer, description="The caller: user, scopes."
+    )
+
+
+class GatewaySchema(strawberry.Schema):
+    """A schema whose errors all carry a code and the request id."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Classify errors in place (strawberry calls this once per phase)."""
+        classify_errors(errors, execution_context)
+
+
+def build_schema(*, introspection: bool = True) -> GatewaySchema:
+    """The schema, with introspection on or off."""
+    # Factories, not instances: strawberry makes one extension per request, and
+    # these two keep their caches at module level, shared by all requests.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return GatewaySchema(query=Query, extensions=extensions)

@@ -1,0 +1,136 @@
+"""Test fixtures: a real PostgreSQL for every test, each test on a fresh database.
+
+The server is the one named by TEST_DATABASE_URL, or else an embedded one
+started once per session under the system temp folder (kept between runs, so
+initdb happens once). A template database is migrated once per session; each
+test that asks for `database_url` gets a copy of it, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from db import migrations
+from db.tokens import create_token
+from db.users import create_user
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.support import Client, with_database
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """An admin URL of the PostgreSQL server the tests use."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    from db.embedded import EmbeddedPostgres  # only when no server is given
+
+    data_dir = Path(tempfile.gettempdir()) / f"envgraph-tests-{os.getuid()}"
+    server = EmbeddedPostgres(data_dir, database="postgres")
+    yield server.start()
+    server.stop()
+
+
+async def _admin(server_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(with_database(server_url, "postgres"))
+
+
+@pytest.fixture(scope="session")
+def template_database(server_url: str) -> Iterator[str]:
+    """A migrated database that per-test databases are copied from."""
+    name = f"envgraph_template_{os.getpid()}"
+
+    async def create() -> None:
+        admin = await _admin(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(with_database(server_url, name))
+        try:
+            await migrations.migrate(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(_drop(server_url, name))
+
+
+async def _drop(server_url: str, name: str) -> None:
+    admin = await _admin(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _fresh_database(server_url: str, template: str | None) -> str:
+    name = f"envgraph_test_{os.getpid()}_{next(_counter)}"
+    admin = await _admin(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        source = f' TEMPLATE "{template}"' if template else ""
+        await admin.execute(f'CREATE DATABASE "{name}"{source}')
+    finally:
+        await admin.close()
+    return name
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database of this test's own."""
+    name = await _fresh_database(server_url, template_database)
+    yield with_database(server_url, name)
+    await _drop(server_url, name)
+
+
+@pytest.fixture
+async def empty_database_url(server_url: str) -> AsyncIterator[str]:
+    """A fresh database with no migrations applied."""
+    name = await _fresh_database(server_url, None)
+    yield with_database(server_url, name)
+    await _drop(server_url, name)
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to this test's database."""
+    connection = await asyncpg.connect(database_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Default settings pointed at this test's database."""
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Client]:
+    """An HTTP client of the real app, served on a loopback port."""
+    async with TestClient(TestServer(create_app(settings))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def token(conn: asyncpg.Connection) -> str:
+    """A token with every scope for a fresh user, ada@example.com."""
+    await create_user(conn, email="ada@example.com", name="Ada Lovelace")
+    issued = await create_token(conn, email="ada@example.com", scopes=["*"])
+    return issued.token
