@@ -44,7 +44,7 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `python -m gateway {self.prog.split()[-1]} --help`)")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _duration(text: str) -> timedelta:
@@ -77,16 +77,17 @@ def _database(settings: Settings) -> Iterator[str]:
 
 
 def _run(
-    settings: Settings, work: Callable[[Connection], Awaitable[None]], *, migrate: bool = False
+    settings: Settings,
+    work: Callable[[Connection], Awaitable[None]],
+    *,
+    require_migrated: bool = True,
 ) -> None:
-    """Run `work` on one connection; the schema must be migrated (or is, with `migrate`)."""
+    """Run `work` on one connection, on a migrated schema unless told otherwise."""
 
     async def main(url: str) -> None:
         conn = await asyncpg.connect(url)
         try:
-            if migrate:
-                await migrations.migrate(conn)
-            elif pending := await migrations.pending(conn):
+            if require_migrated and (pending := await migrations.pending(conn)):
                 raise MigrationError(
                     f"the database has {len(pending)} pending migration(s): "
                     "run `python -m gateway migrate` first"
@@ -116,7 +117,7 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
         for migration in applied:
             print(f"applied {migration.version:04d}_{migration.name}")
 
-    _run(settings, work)
+    _run(settings, work, require_migrated=False)
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -124,12 +125,8 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(conn: Connection) -> None:
         counts = await seed_demo(conn, args.scale)
-        print(
-            "demo data at scale",
-            args.scale,
-            "now:",
-            ", ".join(f"{n} {t}" for t, n in counts.items()),
-        )
+        summary = ", ".join(f"{count} {table}" for table, count in counts.items())
+        print(f"demo data at scale {args.scale}; the database now has {summary}")
 
     _run(settings, work)
 
