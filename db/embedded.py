@@ -251,7 +251,12 @@ class EmbeddedPostgres:
 
     def _run(self, program: str, *args: str) -> str:
         """Run a bundled binary (as the system user when we are root)."""
-        extra: dict[str, Any] = {"user": SYSTEM_USER} if self._as_root else {}
+        extra: dict[str, Any] = {}
+        if self._as_root:
+            # uid, gid and groups all: with root's groups kept, a folder such as
+            # rwx---r-x owned by group root would refuse it through its group bits
+            entry = pwd.getpwnam(SYSTEM_USER)
+            extra = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         # files, not pipes: pg_ctl's daemonised server would inherit a pipe and
         # keep it open, and reading it would never end
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
