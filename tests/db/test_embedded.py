@@ -28,7 +28,6 @@ _CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-from typing import Any
     from db.embedded import EmbeddedPostgres
     EmbeddedPostgres(Path(sys.argv[1])).start()
     print(Path(sys.argv[1], "pgdata", "postmaster.pid").read_text().split()[0], flush=True)
