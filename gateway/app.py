@@ -7,7 +7,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import asyncpg
 from aiohttp import web
 
 from db import migrations
@@ -15,6 +14,7 @@ from db.errors import MigrationError
 from db.pool import create_pool
 from gateway.graphql_view import GatewayView
 from gateway.keys import POOL, REQUEST_ID, SETTINGS
+from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from gateway.settings import Settings
 from schema.schema import build_schema
 
@@ -49,7 +49,7 @@ async def readyz(request: web.Request) -> web.Response:
             pending = await migrations.pending(conn)
     except MigrationError as error:
         return _not_ready(str(error))
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    except DATABASE_DOWN:
         return _not_ready("database unreachable")
     if pending:
         names = ", ".join(f"{m.version:04d}_{m.name}" for m in pending)
@@ -59,7 +59,9 @@ async def readyz(request: web.Request) -> web.Response:
 
 def _not_ready(reason: str) -> web.Response:
     return web.json_response(
-        {"status": "unavailable", "reason": reason}, status=503, headers={"Retry-After": "5"}
+        {"status": "unavailable", "reason": reason},
+        status=503,
+        headers={"Retry-After": RETRY_AFTER_S},
     )
 
 

@@ -3,18 +3,23 @@ per-request context."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
 from cross_web import HTTPException
 from graphql import GraphQLError
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from db.errors import Unavailable
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.keys import CREDENTIALS, POOL, REQUEST_ID
+from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from schema.context import Context
+
+logger = logging.getLogger("envgraph.http")
 
 _AUTH_REQUIRED = "Authentication required: send `Authorization: Bearer <token>`."
 
@@ -35,8 +40,13 @@ class GatewayView(GraphQLView[Context, None]):
             return await self.run(request=request)
         except HTTPException as error:
             code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_USER_INPUT")
-            body = {"errors": [_error(error.reason, code, request[REQUEST_ID])]}
-            return web.json_response(body, status=error.status_code)
+            return _error_response(error.status_code, error.reason, code, request)
+        except DATABASE_DOWN:
+            # raised outside any resolver (the token check): the whole request fails
+            logger.warning("database unavailable in request %s", request[REQUEST_ID], exc_info=True)
+            response = _error_response(503, Unavailable().message, Unavailable.code, request)
+            response.headers["Retry-After"] = RETRY_AFTER_S
+            return response
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         """A fresh context per request: the viewer behind the token."""
@@ -74,5 +84,8 @@ class GatewayView(GraphQLView[Context, None]):
         )
 
 
-def _error(message: str, code: str, request_id: str) -> GraphQLHTTPResponse:
-    return {"message": message, "extensions": {"code": code, "requestId": request_id}}  # type: ignore[typeddict-unknown-key]
+def _error_response(status: int, message: str, code: str, request: web.Request) -> web.Response:
+    extensions = {"code": code, "requestId": request[REQUEST_ID]}
+    return web.json_response(
+        {"data": None, "errors": [{"message": message, "extensions": extensions}]}, status=status
+    )

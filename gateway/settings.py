@@ -37,11 +37,6 @@ class Settings:
     introspection: bool = True
     log_format: str = "text"
 
-    @property
-    def embedded(self) -> bool:
-        """True when no DATABASE_URL is set and the embedded server is used."""
-        return self.database_url is None
-
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
@@ -102,8 +97,6 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "log_format": ("GATEWAY_LOG_FORMAT", _choice("text", "json")),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
-
-ENVIRONMENT_VARIABLES = {name: var for name, (var, _) in _SOURCES.items()}
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

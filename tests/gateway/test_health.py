@@ -41,3 +41,28 @@ async def test_not_ready_while_the_database_is_down() -> None:
         response = await client.get("/readyz")
         assert response.status == 503
         assert await response.json() == {"status": "unavailable", "reason": "database unreachable"}
+
+
+async def test_graphql_while_the_database_is_down_is_503() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/envgraph"
+    async with TestClient(TestServer(create_app(Settings(database_url=url)))) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ viewer { scopes } }"},
+            headers={"Authorization": "Bearer egt_0123456789abcdefghijklmnopqrstuvwxyzABCD"},
+        )
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "5"
+        body = await response.json()
+        assert body == {
+            "data": None,
+            "errors": [
+                {
+                    "message": "The database is unavailable; try again shortly.",
+                    "extensions": {
+                        "code": "SERVICE_UNAVAILABLE",
+                        "requestId": response.headers["X-Request-Id"],
+                    },
+                }
+            ],
+        }
