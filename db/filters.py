@@ -1,0 +1,200 @@
+"""Filters as a plain tree, turned into one SQL predicate.
+
+The tree is what `schema/` builds from a `XFilter` input (and what a future
+query planner will nest); `where()` is the only place that writes its SQL.
+Values are bound, columns come from the entity descriptions, and every value
+is checked against its operator before any SQL runs, so bad input is a
+`BadInput` naming the field, never a database error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from db.binder import Binder
+from db.entities import ENTITIES, Entity, Kind
+from db.errors import BadInput
+from db.viewer import Viewer
+from db.visibility import visible
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """`column <op> value`."""
+
+    column: str
+    op: str
+    value: Any
+    case_insensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    """Every item holds (an empty list holds)."""
+
+    items: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """At least one item holds (an empty list does not)."""
+
+    items: tuple[Filter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """The item does not hold."""
+
+    item: Filter
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """The parent reached through `relation` matches `filter`."""
+
+    relation: str
+    filter: Filter
+
+
+Filter = Compare | All | AnyOf | Not | Related
+
+# (pattern around the value, negated)
+_PATTERNS = {
+    "contains": ("%{}%", False),
+    "not_contains": ("%{}%", True),
+    "starts_with": ("{}%", False),
+    "not_starts_with": ("{}%", True),
+    "ends_with": ("%{}", False),
+    "not_ends_with": ("%{}", True),
+}
+_ORDERED = {"eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "not_between"}
+OPERATORS: dict[Kind, frozenset[str]] = {
+    Kind.STRING: frozenset({"eq", "neq", "in", "not_in", "is_empty", "is_null", *_PATTERNS}),
+    Kind.INT: frozenset(_ORDERED | {"is_null"}),
+    Kind.DATETIME: frozenset(_ORDERED | {"is_null"}),
+    Kind.ID: frozenset({"eq", "in", "not_in"}),
+    Kind.ENUM: frozenset({"eq", "neq", "in", "not_in"}),
+    Kind.BOOLEAN: frozenset({"eq"}),
+}
+_PYTHON_TYPES: dict[Kind, type | tuple[type, ...]] = {
+    Kind.STRING: str,
+    Kind.INT: int,
+    Kind.DATETIME: datetime,
+    Kind.ID: UUID,
+    Kind.ENUM: str,
+    Kind.BOOLEAN: bool,
+}
+_COMPARISONS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+_INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def like_pattern(template: str, text: str) -> str:
+    """`text` inside a LIKE pattern, its own % _ and \\ matched literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return template.format(escaped)
+
+
+def where(entity: Entity, alias: str, node: Filter, viewer: Viewer, bind: Binder) -> str:
+    """The SQL predicate for `node` on rows of `entity` named `alias`."""
+    if isinstance(node, Compare):
+        return _compare(entity, alias, node, bind)
+    if isinstance(node, All):
+        parts = [where(entity, alias, item, viewer, bind) for item in node.items]
+        return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+    if isinstance(node, AnyOf):
+        parts = [where(entity, alias, item, viewer, bind) for item in node.items]
+        return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+    if isinstance(node, Not):
+        return f"NOT {where(entity, alias, node.item, viewer, bind)}"
+    return _related(entity, alias, node, viewer, bind)
+
+
+def _related(entity: Entity, alias: str, node: Related, viewer: Viewer, bind: Binder) -> str:
+    try:
+        relation = entity.relation(node.relation)
+    except KeyError:
+        raise BadInput(f"{entity.name} has no relation {node.relation!r}", field="filter") from None
+    target = ENTITIES[relation.target]
+    inner = f"{alias}_{relation.name}"
+    # the parent must be visible too: a filter on a parent the viewer may not
+    # see would otherwise reveal its values by probing
+    return (
+        f"{alias}.{relation.column} IN (SELECT {inner}.id FROM {target.table} {inner} "
+        f"WHERE {visible(target, inner, viewer, bind)} "
+        f"AND {where(target, inner, node.filter, viewer, bind)})"
+    )
+
+
+def _compare(entity: Entity, alias: str, node: Compare, bind: Binder) -> str:
+    try:
+        column = entity.column(node.column)
+    except KeyError:
+        raise BadInput(f"{entity.name} has no field {node.column!r}", field="filter") from None
+    if node.op not in OPERATORS[column.kind]:
+        raise BadInput(f"{node.column} does not take the operator {node.op}", field="filter")
+    sql = f"{alias}.{column.name}"
+    if column.kind is Kind.ENUM:
+        sql += "::text"
+    op, value = node.op, node.value
+    if op in ("is_null", "is_empty"):
+        _check(node, value, bool)
+        test = "IS NULL" if op == "is_null" else "= ''"
+        return f"({sql} {test})" if value else f"NOT ({sql} {test})"
+    fold = node.case_insensitive and column.kind is Kind.STRING
+    if op in _PATTERNS:
+        template, negated = _PATTERNS[op]
+        _check(node, value, str)
+        like = "ILIKE" if fold else "LIKE"
+        test = f"{sql} {like} {bind(like_pattern(template, value))}"
+        return f"NOT ({test})" if negated else f"({test})"
+    expected = _PYTHON_TYPES[column.kind]
+    if fold:
+        sql = f"lower({sql})"
+    if op in ("in", "not_in"):
+        values = _checked_list(node, value, expected)
+        values = [v.lower() for v in values] if fold else values
+        test = f"{sql} = ANY({bind(values)})"
+        return f"NOT COALESCE({test}, FALSE)" if op == "not_in" else f"({test})"
+    if op in ("between", "not_between"):
+        low, high = _checked_list(node, value, expected, length=2)
+        test = f"{sql} BETWEEN {bind(low)} AND {bind(high)}"
+        return f"NOT COALESCE({test}, FALSE)" if op == "not_between" else f"({test})"
+    _check(node, value, expected)
+    bound = bind(value.lower() if fold else value)
+    if op == "neq":
+        return f"({sql} IS DISTINCT FROM {bound})"
+    return f"({sql} {_COMPARISONS[op]} {bound})"
+
+
+def _check(node: Compare, value: Any, expected: type | tuple[type, ...]) -> None:
+    # bool is an int in Python; an int column must not take true/false
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is int):
+        raise BadInput(f"{node.column}.{node.op} takes a {_name(expected)}", field="filter")
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = _INT_RANGE
+        if not low <= value <= high:
+            raise BadInput(f"{node.column}.{node.op}: {value} is out of range", field="filter")
+    if isinstance(value, str) and "\x00" in value:
+        raise BadInput(f"{node.column}.{node.op}: text cannot hold NUL", field="filter")
+
+
+def _checked_list(
+    node: Compare, value: Any, expected: type | tuple[type, ...], length: int | None = None
+) -> list[Any]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise BadInput(f"{node.column}.{node.op} takes a list", field="filter")
+    if length is not None and len(value) != length:
+        raise BadInput(f"{node.column}.{node.op} takes exactly {length} values", field="filter")
+    for item in value:
+        _check(node, item, expected)
+    return list(value)
+
+
+def _name(expected: type | tuple[type, ...]) -> str:
+    names = {str: "string", int: "whole number", bool: "boolean", datetime: "date-time", UUID: "id"}
+    return names.get(expected, "value") if isinstance(expected, type) else "value"
