@@ -1,27 +1,23 @@
-"""One list query: visibility, filter, search, a total order, a page.
+"""What a list is: visibility, filter, search and a total order.
 
 A `ListRequest` is the plain object the resolvers build from a connection's
-arguments; this module is the one that turns it into SQL. Cursors and the
-batched nested form (one statement for many parents) build on `_predicate`
-and `_order_by`.
+arguments; this module turns it into SQL clauses, which `db/pages.py` puts
+into a page query (one parent or many at once).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from db.binder import Binder
 from db.entities import Entity
 from db.errors import BadInput
 from db.filters import Filter, like_pattern, where
-from db.pool import Queryable
 from db.viewer import Viewer
 from db.visibility import visible
 
 MAX_SEARCH_TERMS = 10
-_ALIAS = "t"
+ALIAS = "t"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +48,22 @@ def _search(entity: Entity, text: str, bind: Binder) -> str:
     clauses = []
     for term in terms:
         pattern = bind(like_pattern("%{}%", term))
-        columns = [f"{_ALIAS}.{c.name} ILIKE {pattern}" for c in entity.searchable]
+        columns = [f"{ALIAS}.{c.name} ILIKE {pattern}" for c in entity.searchable]
         clauses.append("(" + " OR ".join(columns) + ")")
     return " AND ".join(clauses) or "TRUE"
 
 
-def _predicate(request: ListRequest, viewer: Viewer, bind: Binder) -> str:
-    parts = [visible(request.entity, _ALIAS, viewer, bind)]
+def predicate(request: ListRequest, viewer: Viewer, bind: Binder) -> str:
+    """Visibility, filter and search of the list, as one SQL predicate."""
+    parts = [visible(request.entity, ALIAS, viewer, bind)]
     if request.filter is not None:
-        parts.append(where(request.entity, _ALIAS, request.filter, viewer, bind))
+        parts.append(where(request.entity, ALIAS, request.filter, viewer, bind))
     if request.search and request.search.strip():
         parts.append(_search(request.entity, request.search, bind))
     return " AND ".join(parts)
 
 
-def _order_by(request: ListRequest) -> str:
+def order_by(request: ListRequest) -> str:
     """The requested order, made total by the id, so pages never repeat or skip."""
     keys = []
     for order in request.order:
@@ -76,41 +73,6 @@ def _order_by(request: ListRequest) -> str:
             column = None
         if column is None or not column.orderable:
             raise BadInput(f"cannot order {request.entity.name} by {order.column}", field="orderBy")
-        keys.append(f"{_ALIAS}.{column.name} {'DESC' if order.descending else 'ASC'}")
-    keys.append(f"{_ALIAS}.id ASC")
+        keys.append(f"{ALIAS}.{column.name} {'DESC' if order.descending else 'ASC'}")
+    keys.append(f"{ALIAS}.id ASC")
     return ", ".join(keys)
-
-
-def page_query(
-    request: ListRequest, viewer: Viewer, limit: int, offset: int
-) -> tuple[str, list[object]]:
-    """SQL and values for one page of rows."""
-    bind = Binder()
-    predicate = _predicate(request, viewer, bind)
-    sql = (
-        f"SELECT {_ALIAS}.* FROM {request.entity.table} {_ALIAS} WHERE {predicate} "
-        f"ORDER BY {_order_by(request)} LIMIT {bind(limit)} OFFSET {bind(offset)}"
-    )
-    return sql, bind.values
-
-
-def count_query(request: ListRequest, viewer: Viewer) -> tuple[str, list[object]]:
-    """SQL and values counting every row of the list."""
-    bind = Binder()
-    predicate = _predicate(request, viewer, bind)
-    return f"SELECT count(*) FROM {request.entity.table} {_ALIAS} WHERE {predicate}", bind.values
-
-
-async def fetch_page(
-    conn: Queryable, request: ListRequest, viewer: Viewer, *, limit: int, offset: int = 0
-) -> list[asyncpg.Record]:
-    """One page of the list."""
-    sql, values = page_query(request, viewer, limit, offset)
-    return await conn.fetch(sql, *values)
-
-
-async def count(conn: Queryable, request: ListRequest, viewer: Viewer) -> int:
-    """How many rows the whole list has."""
-    sql, values = count_query(request, viewer)
-    total: int = await conn.fetchval(sql, *values)
-    return total

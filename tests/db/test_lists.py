@@ -13,7 +13,9 @@ from db.demo import seed_demo
 from db.entities import ENTITIES, ENVIRONMENT, PROJECT, SEGMENT
 from db.errors import BadInput
 from db.filters import All, AnyOf, Compare, Filter, Not, Related
-from db.lists import ListRequest, Order, count, fetch_page
+from db.lists import ListRequest, Order
+from db.pages import fetch_page
+from db.paging import Window
 from db.viewer import Viewer
 
 SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", uuid.uuid4(), frozenset("*"), True)
@@ -50,9 +52,26 @@ async def graph(conn: asyncpg.Connection) -> asyncpg.Connection:
     return conn
 
 
+async def fetch_rows(
+    conn: asyncpg.Connection, request: ListRequest, viewer: Viewer, limit: int, offset: int = 0
+) -> list[asyncpg.Record]:
+    """Rows [offset, offset + limit) of the list."""
+    page = await fetch_page(
+        conn, request, viewer, Window(offset, None, limit, None), with_total=False
+    )
+    return page.rows
+
+
+async def count(conn: asyncpg.Connection, request: ListRequest, viewer: Viewer) -> int:
+    """The list's total."""
+    page = await fetch_page(conn, request, viewer, Window(0, None, 0, None), with_total=True)
+    assert page.total is not None
+    return page.total
+
+
 async def _names(conn: asyncpg.Connection, node: Filter | None, **kwargs: Any) -> list[str]:
     request = ListRequest(ENVIRONMENT, filter=node, order=(Order("sort_order"),), **kwargs)
-    rows = await fetch_page(conn, request, SUPERUSER, limit=100)
+    rows = await fetch_rows(conn, request, SUPERUSER, 100)
     assert await count(conn, request, SUPERUSER) == len(rows)
     return [row["name"] for row in rows]
 
@@ -166,7 +185,7 @@ async def test_search_needs_every_term(graph: asyncpg.Connection) -> None:
 async def test_search_looks_in_every_text_column(conn: asyncpg.Connection) -> None:
     await seed_demo(conn, 1)
     request = ListRequest(SEGMENT, search="european EU")
-    rows = await fetch_page(conn, request, SUPERUSER, limit=100)
+    rows = await fetch_rows(conn, request, SUPERUSER, 100)
     assert {r["name"] for r in rows} == {"eu-customers"}
     assert len(rows) == 18
     assert await count(conn, ListRequest(SEGMENT, search="lifetime_value churned"), SUPERUSER) == 18
@@ -174,14 +193,14 @@ async def test_search_looks_in_every_text_column(conn: asyncpg.Connection) -> No
 
 async def test_order_is_total(graph: asyncpg.Connection) -> None:
     request = ListRequest(ENVIRONMENT, order=(Order("row_count", descending=True),))
-    rows = await fetch_page(graph, request, SUPERUSER, limit=100)
+    rows = await fetch_rows(graph, request, SUPERUSER, 100)
     assert [r["row_count"] for r in rows] == [40, 30, 20, 10, 10, 0]
     tied = [r["id"] for r in rows if r["row_count"] == 10]
     assert tied == sorted(tied)  # the id breaks the tie
-    page = await fetch_page(graph, request, SUPERUSER, limit=2, offset=3)
+    page = await fetch_rows(graph, request, SUPERUSER, 2, 3)
     assert [r["id"] for r in page] == [r["id"] for r in rows[3:5]]
-    by_name = await fetch_page(
-        graph, ListRequest(ENVIRONMENT, order=(Order("name"),)), SUPERUSER, limit=9
+    by_name = await fetch_rows(
+        graph, ListRequest(ENVIRONMENT, order=(Order("name"),)), SUPERUSER, 9
     )
     assert [r["name"] for r in by_name] == sorted(r["name"] for r in rows)
 
@@ -209,7 +228,7 @@ async def test_bad_filters(graph: asyncpg.Connection, node: Filter, message: str
 
 async def test_bad_order(graph: asyncpg.Connection) -> None:
     with pytest.raises(BadInput, match="cannot order environment by id"):
-        await fetch_page(graph, ListRequest(ENVIRONMENT, order=(Order("id"),)), SUPERUSER, limit=1)
+        await fetch_rows(graph, ListRequest(ENVIRONMENT, order=(Order("id"),)), SUPERUSER, 1)
 
 
 async def test_hostile_values_are_just_values(graph: asyncpg.Connection) -> None:
@@ -240,7 +259,7 @@ async def test_each_tenant_sees_only_its_own(conn: asyncpg.Connection, email: st
         ("organization", "project", "model", "environment", "segment"), VISIBLE[email], strict=True
     ):
         request = ListRequest(ENTITIES[entity])
-        rows = await fetch_page(conn, request, viewer, limit=100)
+        rows = await fetch_rows(conn, request, viewer, 100)
         assert (entity, len(rows)) == (entity, expected)
         assert await count(conn, request, viewer) == expected
         # and searching everything finds no more than listing everything
