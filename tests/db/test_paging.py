@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
@@ -40,11 +41,11 @@ async def models(conn: asyncpg.Connection) -> list[uuid.UUID]:
     return ids
 
 
-async def _page(conn: asyncpg.Connection, request: ListRequest = BY_ROWS, **args: object) -> Page:
-    arguments: dict[str, object] = {
+async def _page(conn: asyncpg.Connection, request: ListRequest = BY_ROWS, **args: Any) -> Page:
+    arguments: dict[str, Any] = {
         "first": None, "after": None, "last": None, "before": None, "offset": None, **args
     }  # fmt: skip
-    win = window(request, default_size=20, max_size=100, **arguments)  # type: ignore[arg-type]
+    win = window(request, default_size=20, max_size=100, **arguments)
     return await fetch_page(conn, request, SUPERUSER, win, with_total=True)
 
 
@@ -128,7 +129,7 @@ async def test_cursors_are_bound_to_their_list(conn: asyncpg.Connection, models:
     ],
 )
 async def test_bad_arguments(
-    conn: asyncpg.Connection, args: dict[str, object], field: str, message: str
+    conn: asyncpg.Connection, args: dict[str, Any], field: str, message: str
 ) -> None:
     with pytest.raises(BadInput, match=message) as raised:
         await _page(conn, **args)
