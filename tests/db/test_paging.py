@@ -59,7 +59,9 @@ async def test_walk_forward_and_back_by_ten(conn: asyncpg.Connection, models: ob
     expected = _ids(everything)
     assert len(set(expected)) == 62
 
-    seen, after, pages = [], None, 0
+    seen: list[uuid.UUID] = []
+    after: str | None = None
+    pages = 0
     while True:
         page = await _page(conn, first=10, after=after)
         pages += 1
@@ -71,7 +73,8 @@ async def test_walk_forward_and_back_by_ten(conn: asyncpg.Connection, models: ob
     assert (seen, pages) == (expected, 7)
     assert len(page.rows) == 2
 
-    back, before = [], None
+    back: list[uuid.UUID] = []
+    before: str | None = None
     while True:
         page = await _page(conn, last=10, before=before)
         back = _ids(page) + back
