@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import stat
@@ -30,6 +31,7 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 import psutil
 
@@ -52,6 +54,7 @@ _SOCKET_NAME = ".s.PGSQL.5432"
 _MAX_SOCKET_PATH = 100  # the kernel's limit is 107 bytes
 _START_TIMEOUT_S = 60
 _STOP_TIMEOUT_S = 30
+_REAP_GRACE_S = 5  # see _exits
 
 
 class EmbeddedPostgresError(Exception):
@@ -150,12 +153,14 @@ class EmbeddedPostgres:
         if not lines or not lines[0].strip().isdigit():
             return None
         pid = int(lines[0])
+        return pid if self._is_our_postmaster(pid) else None
+
+    def _is_our_postmaster(self, pid: int) -> bool:
         try:
             process = psutil.Process(pid)
-            ours = process.name() == "postgres" and Path(process.cwd()) == self.pgdata.resolve()
+            return process.name() == "postgres" and Path(process.cwd()) == self.pgdata.resolve()
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            ours = False
-        return pid if ours else None
+            return False
 
     def _start_server(self) -> None:
         pid_file = self.pgdata / "postmaster.pid"
@@ -165,16 +170,38 @@ class EmbeddedPostgres:
             logger.warning("removing stale %s (its server is not running)", pid_file)
             pid_file.unlink()
         socket_dir = self._socket_dir()
+        self._remove_stale_socket_lock(socket_dir)
         log = self.pgdata / "server.log"
         logger.info("starting embedded PostgreSQL (data %s)", self.pgdata)
         try:
             self._run(
                 "pg_ctl", "-D", str(self.pgdata), "-w", "-t", str(_START_TIMEOUT_S), "-l", str(log),
-                "-o", f"-c listen_addresses='' -k {socket_dir}", "start",
+                "-o", f"-c listen_addresses='' -k {shlex.quote(str(socket_dir))}", "start",
             )  # fmt: skip
         except EmbeddedPostgresError as error:
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            try:
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            except OSError:
+                tail = "(no log written)"
             raise EmbeddedPostgresError(f"{error}; server log {log}:\n{tail}") from None
+
+    def _remove_stale_socket_lock(self, socket_dir: Path) -> None:
+        # A killed postmaster also leaves `.s.PGSQL.5432.lock` behind (line 1 its pid,
+        # line 2 its pgdata), and PostgreSQL refuses to start while that pid is alive
+        # and signallable: a pid reused by any process of the server's user blocks it.
+        # A lock of our pgdata whose pid is not our live postmaster is stale.
+        lock = socket_dir / f"{_SOCKET_NAME}.lock"
+        try:
+            lines = lock.read_text().splitlines()
+        except OSError:
+            return
+        if len(lines) < 2 or lines[1].strip() != str(self.pgdata):
+            return
+        if lines[0].strip().isdigit() and self._is_our_postmaster(int(lines[0])):
+            return
+        logger.warning("removing stale %s (its server is not running)", lock)
+        lock.unlink(missing_ok=True)
+        (socket_dir / _SOCKET_NAME).unlink(missing_ok=True)
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + _START_TIMEOUT_S
@@ -190,14 +217,15 @@ class EmbeddedPostgres:
         if pid is None:
             return
         logger.info("stopping embedded PostgreSQL (pid %d)", pid)
-        os.kill(pid, signal.SIGINT)  # "fast" shutdown: roll back, checkpoint, exit
         try:
-            psutil.Process(pid).wait(_STOP_TIMEOUT_S)
+            # psutil signals only if the pid still is the process checked above
+            postmaster = psutil.Process(pid)
+            postmaster.send_signal(signal.SIGINT)  # "fast" shutdown: roll back, checkpoint, exit
+            if not _exits(postmaster, _STOP_TIMEOUT_S):
+                logger.warning("embedded PostgreSQL did not stop in time; quitting it immediately")
+                postmaster.send_signal(signal.SIGQUIT)
         except psutil.NoSuchProcess:
             pass
-        except psutil.TimeoutExpired:
-            logger.warning("embedded PostgreSQL did not stop in time; quitting it immediately")
-            os.kill(pid, signal.SIGQUIT)
 
     # -- plumbing ------------------------------------------------------------
 
@@ -215,14 +243,17 @@ class EmbeddedPostgres:
         if len(lines) < 5 or not lines[4].strip():
             raise EmbeddedPostgresError("postmaster.pid names no socket directory")
         port = lines[3].strip()
-        return f"postgresql://postgres@/{database}?host={lines[4].strip()}&port={port}"
+        # quoted: a folder name may hold spaces, '&' or '#'
+        host = quote(lines[4].strip(), safe="/")
+        return f"postgresql://postgres@/{quote(database, safe='')}?host={host}&port={port}"
 
     def _ensure_database(self) -> None:
         lines = self._postmaster_pid_file() or []
         socket_args = ["-h", lines[4].strip(), "-p", lines[3].strip(), "-U", "postgres"]
+        literal = self.database.replace("'", "''")  # a quote in the name stays data
         exists = self._run(
             "psql", *socket_args, "-d", "postgres", "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'",
+            f"SELECT 1 FROM pg_database WHERE datname = '{literal}'",
         )  # fmt: skip
         if exists.strip() != "1":
             self._run("createdb", *socket_args, self.database)
@@ -270,6 +301,32 @@ class EmbeddedPostgres:
                 message = err.read().decode(errors="replace").strip()
                 raise EmbeddedPostgresError(f"{program} failed: {message}")
             return out.read().decode(errors="replace")
+
+
+def _exits(process: psutil.Process, timeout: float) -> bool:
+    """Whether `process` exits within `timeout` seconds.
+
+    The postmaster is not our child: once it exits it stays a zombie until the
+    init that adopted it reaps it, a second or two later here, never under some
+    container inits. Callers see a stopped server as a vanished pid, so a zombie
+    gets a short grace to be reaped, then counts as gone (it holds no files,
+    sockets or memory, and must not wait out the timeout or be sent SIGQUIT).
+    """
+    deadline = time.monotonic() + timeout
+    zombie_deadline: float | None = None
+    while True:
+        try:
+            if not process.is_running():
+                return True
+            if process.status() == psutil.STATUS_ZOMBIE:
+                zombie_deadline = zombie_deadline or time.monotonic() + _REAP_GRACE_S
+                if time.monotonic() >= zombie_deadline:
+                    return True
+        except psutil.NoSuchProcess:
+            return True
+        if zombie_deadline is None and time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 class _FileLock:

@@ -10,9 +10,11 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import psutil
@@ -55,6 +57,14 @@ def _postmaster(data_dir: Path) -> int:
     return int(_pid_file(data_dir).read_text().split()[0])
 
 
+def _exited(pid: int) -> bool:
+    """Whether the process has exited (a zombie, not yet reaped by init, has)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def _is_postgres(pid: int) -> bool:
     try:
         return psutil.Process(pid).name() == "postgres"
@@ -93,7 +103,7 @@ def test_start_stop_restart_keeps_data(data_dir: Path) -> None:
     _query(url, "CREATE TABLE kept AS SELECT 42 AS answer")
     postmaster = _postmaster(data_dir)
     server.stop()
-    assert not psutil.pid_exists(postmaster)
+    assert _exited(postmaster)
     server.stop()  # idempotent
 
     again = EmbeddedPostgres(data_dir)
@@ -139,6 +149,55 @@ def test_pid_file_naming_an_unrelated_live_process(data_dir: Path) -> None:
         bystander.wait()
 
 
+def _wait_until_no_server(data_dir: Path) -> None:
+    """Wait for the postmaster and all its children of this cluster to be gone."""
+    for _ in range(300):
+        alive = []
+        for process in psutil.process_iter(["name"]):
+            try:
+                if process.info["name"] == "postgres" and Path(process.cwd()) == (
+                    data_dir / "pgdata"
+                ):
+                    alive.append(process.pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        if not alive:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"postgres processes {alive} outlived their killed postmaster")
+
+
+def test_a_killed_server_whose_pid_was_reused(data_dir: Path) -> None:
+    server = EmbeddedPostgres(data_dir)
+    server.start()
+    os.kill(_postmaster(data_dir), signal.SIGKILL)  # e.g. the OOM killer
+    _wait_until_no_server(data_dir)
+    server.stop()  # nothing to stop: releases our claim only
+    # the dead postmaster's pid now runs something else of the server's user;
+    # the crash left both lock files naming it, and PostgreSQL checks both
+    bystander = subprocess.Popen(["sleep", "60"], **_as_server_user())
+    try:
+        for name in ("postmaster.pid", ".s.PGSQL.5432.lock"):
+            lock = data_dir / "pgdata" / name
+            lines = lock.read_text().splitlines()
+            lock.write_text("\n".join([str(bystander.pid), *lines[1:]]) + "\n")
+        with EmbeddedPostgres(data_dir) as again:
+            assert _query(again.url, "SELECT 1") == 1
+            assert _postmaster(data_dir) != bystander.pid
+        assert bystander.poll() is None  # never signalled
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_a_data_path_with_spaces_and_ampersand(tmp_path: Path) -> None:
+    # pg_ctl hands -o to a shell, and the folder lands in the URL's query
+    data_dir = tmp_path / "a b&c"
+    with EmbeddedPostgres(data_dir) as server:
+        assert server.url.endswith("?host=" + quote(str(data_dir / "pgdata")) + "&port=5432")
+        assert _query(server.url, "SELECT current_database()") == "envgraph"
+
+
 def test_orphan_of_a_killed_parent_is_adopted_then_stopped(data_dir: Path) -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(data_dir)],
@@ -157,7 +216,7 @@ def test_orphan_of_a_killed_parent_is_adopted_then_stopped(data_dir: Path) -> No
     assert _postmaster(data_dir) == orphan  # adopted, not restarted
     assert _query(url, "SELECT 1") == 1
     server.stop()  # the killed parent holds no claim any more: we were the last user
-    assert not psutil.pid_exists(orphan)
+    assert _exited(orphan)
 
 
 def test_the_last_of_two_users_stops_the_server(data_dir: Path) -> None:
@@ -168,7 +227,7 @@ def test_the_last_of_two_users_stops_the_server(data_dir: Path) -> None:
     first.stop()
     assert _query(url, "SELECT 1") == 1  # still serving the second user
     second.stop()
-    assert not psutil.pid_exists(postmaster)
+    assert _exited(postmaster)
 
 
 def test_a_folder_that_is_not_a_cluster_is_refused(data_dir: Path) -> None:
