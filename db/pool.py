@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
@@ -25,6 +27,18 @@ async def create_pool(
 
 # A connection of its own or one borrowed from the pool.
 Connection = asyncpg.Connection | PoolConnectionProxy
-# What a single-statement function takes: a pool (it borrows a connection for
-# that statement) or a connection (it runs inside the caller's transaction).
-Queryable = asyncpg.Pool | Connection
+
+
+class Queryable(Protocol):
+    """What a single-statement function takes: a pool (it borrows a connection
+    for that statement), a connection (it runs inside the caller's
+    transaction) or a request's counting session."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        """All rows."""
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        """The first row, or None."""
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        """The first value."""

@@ -12,8 +12,9 @@ from aiohttp import web
 from db import migrations
 from db.errors import MigrationError
 from db.pool import create_pool
+from db.session import StatementCounter
 from gateway.graphql_view import GatewayView
-from gateway.keys import POOL, REQUEST_ID, SETTINGS
+from gateway.keys import POOL, REQUEST_ID, SETTINGS, STATEMENTS
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from gateway.settings import Settings
 from schema.schema import build_schema
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     """The whole HTTP service for these settings (the database URL must be set)."""
     app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[STATEMENTS] = StatementCounter()
     app.cleanup_ctx.append(_pool_context)
     view = GatewayView(
         schema=build_schema(introspection=settings.introspection),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import asyncpg
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -18,6 +17,7 @@ from graphql import (
     parse,
 )
 
+from db.pool import Queryable
 from db.tokens import authenticate
 from db.viewer import Viewer
 
@@ -34,14 +34,14 @@ class Credentials:
     refusal: str | None = None
 
 
-async def read_credentials(pool: asyncpg.Pool, header: str | None) -> Credentials:
+async def read_credentials(conn: Queryable, header: str | None) -> Credentials:
     """Check the `Authorization` header against the stored tokens."""
     if not header:
         return Credentials(None)
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return Credentials(None, "The Authorization header must be `Bearer <token>`.")
-    viewer = await authenticate(pool, token.strip())
+    viewer = await authenticate(conn, token.strip())
     if viewer is None:
         return Credentials(None, "The token is invalid, expired or revoked.")
     return Credentials(viewer)

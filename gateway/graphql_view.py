@@ -14,8 +14,9 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from db.errors import Unavailable
+from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
-from gateway.keys import CREDENTIALS, POOL, REQUEST_ID
+from gateway.keys import CREDENTIALS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from schema.context import Context
 
@@ -50,10 +51,17 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         """A fresh context per request: the viewer behind the token."""
-        pool = request.app[POOL]
-        credentials = await read_credentials(pool, request.headers.get("Authorization"))
+        session = Session(request.app[POOL], request.app[STATEMENTS])
+        credentials = await read_credentials(session, request.headers.get("Authorization"))
         request[CREDENTIALS] = credentials
-        return Context(request_id=request[REQUEST_ID], pool=pool, viewer=credentials.viewer)
+        settings = request.app[SETTINGS]
+        return Context(
+            request_id=request[REQUEST_ID],
+            session=session,
+            viewer=credentials.viewer,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+        )
 
     async def execute_single(  # noqa: PLR0917  (strawberry's signature)
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
+from db.session import StatementCounter
 from gateway.auth import Credentials
 from gateway.settings import Settings
 
@@ -12,3 +13,5 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REQUEST_ID = web.RequestKey("request_id", str)
 CREDENTIALS = web.RequestKey("credentials", Credentials)
+# statements run by every request of this process (exported as a metric later)
+STATEMENTS = web.AppKey("statements", StatementCounter)

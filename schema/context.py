@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from db.session import Session
 from db.viewer import Viewer
+from schema.loaders import Loaders
 
 
 @dataclass(slots=True)
@@ -14,5 +14,22 @@ class Context:
     """Per-request state (never shared between requests)."""
 
     request_id: str
-    pool: asyncpg.Pool
+    session: Session
     viewer: Viewer | None
+    default_page_size: int = 20
+    max_page_size: int = 100
+    _loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        """This request's loaders (made on first use; only for an authenticated viewer)."""
+        if self._loaders is None:
+            assert self.viewer is not None, "authentication happens before execution"
+            self._loaders = Loaders(self.session, self.viewer)
+        return self._loaders
+
+    @property
+    def authenticated(self) -> Viewer:
+        """The viewer, who exists once execution starts."""
+        assert self.viewer is not None, "authentication happens before execution"
+        return self.viewer

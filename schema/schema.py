@@ -15,16 +15,8 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from schema.errors import classify_errors
-from schema.viewer import ViewerType, resolve_viewer
-
-
-@strawberry.type
-class Query:
-    """Entry points of the graph."""
-
-    viewer: ViewerType = strawberry.field(
-        resolver=resolve_viewer, description="The caller: user, scopes."
-    )
+from schema.query import Query
+from schema.types import Environment, Model, Organization, Project, Segment, User
 
 
 class GatewaySchema(strawberry.Schema):
@@ -47,4 +39,6 @@ def build_schema(*, introspection: bool = True) -> GatewaySchema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(query=Query, extensions=extensions)
+    # every node type, also those reached only through `node`
+    types = [Organization, Project, Model, Environment, Segment, User]
+    return GatewaySchema(query=Query, types=types, extensions=extensions)

@@ -1,0 +1,171 @@
+"""Connections: the one list shape of the API, and the one resolver behind
+every list field, at the root and nested.
+
+`connection_field()` makes a field with the standard arguments (filter,
+search, orderBy, first/after/last/before/offset) for an entity; its resolver
+turns them into a plain `ListRequest` + `Window` and asks `db/` for the page:
+directly at the root, through a per-request loader when nested (so a list
+under N parents is one statement).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from db.entities import Entity
+from db.filters import All, Compare, Filter
+from db.lists import ListRequest
+from db.pages import Page, fetch_page
+from db.paging import window
+from schema.context import Context
+from schema.inputs import to_filter, to_order
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Where a page stands in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    nodes: list[T]
+    page_info: PageInfo
+    total: strawberry.Private[int | None]
+
+    @strawberry.field(description="How many items the whole list has (counted only when asked).")
+    def total_count(self) -> int:
+        """The list's total, fetched because this field was selected."""
+        assert self.total is not None, "the page was fetched with its total"
+        return self.total
+
+
+def _selects(selections: Iterable[Any], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField) and selection.name == name:
+            return True
+        if isinstance(selection, (InlineFragment, FragmentSpread)) and _selects(
+            selection.selections, name
+        ):
+            return True
+    return False
+
+
+def _connection(page: Page, make: Callable[[Any], Any]) -> Connection[Any]:
+    nodes = [make(row) for row in page.rows]
+    return Connection(
+        edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        total=page.total,
+    )
+
+
+_STANDARD_ARGUMENTS = (
+    ("filter", "{name}Filter | None"),
+    ("search", "str | None"),
+    ("order_by", "list[{name}Order] | None"),
+    ("first", "int | None"),
+    ("after", "str | None"),
+    ("last", "int | None"),
+    ("before", "str | None"),
+    ("offset", "int | None"),
+)
+
+
+def connection_field(
+    entity: Entity,
+    make: Callable[[Any], Any],
+    *,
+    parent_column: str | None = None,
+    equal_arguments: dict[str, str] | None = None,
+    description: str,
+) -> Any:
+    """A list field of `entity` nodes built by `make(row)`; nested under the parent's
+    `uuid` through `parent_column` when given; `equal_arguments` adds shorthand
+    arguments (name -> annotation) that filter a column by equality."""
+    name = entity.name.title()
+    extra = equal_arguments or {}
+
+    async def resolve(root: Any, info: strawberry.Info[Context, None], **args: Any) -> Any:
+        context = info.context
+        conditions: list[Filter] = [
+            Compare(column, "eq", getattr(args[column], "value", args[column]))
+            for column in extra
+            if args.get(column) is not None
+        ]
+        if args.get("filter") is not None:
+            conditions.append(to_filter(entity, args["filter"]))
+        request = ListRequest(
+            entity,
+            filter=None
+            if not conditions
+            else conditions[0]
+            if len(conditions) == 1
+            else All(tuple(conditions)),
+            search=args.get("search"),
+            order=to_order(entity, args.get("order_by")),
+        )
+        win = window(
+            request,
+            first=args.get("first"),
+            after=args.get("after"),
+            last=args.get("last"),
+            before=args.get("before"),
+            offset=args.get("offset"),
+            default_size=context.default_page_size,
+            max_size=context.max_page_size,
+        )
+        with_total = _selects(info.selected_fields[0].selections, "totalCount")
+        if parent_column is None:
+            page = await fetch_page(
+                context.session, request, context.authenticated, win, with_total=with_total
+            )
+        else:
+            loader = context.loaders.child_pages(request, win, parent_column, with_total)
+            page = await loader.load(root.uuid)
+        return _connection(page, make)
+
+    parameters = [
+        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(
+            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="strawberry.Info"
+        ),
+    ]
+    arguments = [*extra.items(), *((n, a.format(name=name)) for n, a in _STANDARD_ARGUMENTS)]
+    for argument, annotation in arguments:
+        parameters.append(
+            inspect.Parameter(
+                argument, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+            )
+        )
+    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=f"Connection[{name}]"
+    )
+    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {
+        "return": f"Connection[{name}]"
+    }
+    # the annotations above are names, resolved in the module holding the types
+    resolve.__module__ = "schema.types"
+    return strawberry.field(resolver=resolve, description=description)

@@ -1,0 +1,73 @@
+"""Per-request DataLoaders: one batched statement per entity and level.
+
+Created fresh for every request (never shared, so one caller's rows never
+serve another's), keyed by what they load; child-list loaders are keyed by
+the whole list request, so two differently filtered lists do not mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from uuid import UUID
+
+import asyncpg
+from strawberry.dataloader import DataLoader
+
+from db.entities import Entity
+from db.lists import ListRequest
+from db.loading import rows_by_ids, users_by_ids
+from db.pages import Page, fetch_child_pages
+from db.paging import Window
+from db.session import Session
+from db.viewer import Viewer
+
+
+class Loaders:
+    """The loaders of one request."""
+
+    def __init__(self, session: Session, viewer: Viewer) -> None:
+        self.session = session
+        self.viewer = viewer
+        self._by_id: dict[str, DataLoader[UUID, asyncpg.Record | None]] = {}
+        self._pages: dict[str, DataLoader[UUID, Page]] = {}
+        self.users: DataLoader[UUID, asyncpg.Record | None] = DataLoader(
+            load_fn=partial(self._users)
+        )
+
+    async def _users(self, ids: Sequence[UUID]) -> list[asyncpg.Record | None]:
+        return await users_by_ids(self.session, ids, self.viewer)
+
+    def by_id(self, entity: Entity) -> DataLoader[UUID, asyncpg.Record | None]:
+        """Visible rows of `entity` by id."""
+        loader = self._by_id.get(entity.name)
+        if loader is None:
+
+            async def load(ids: Sequence[UUID]) -> list[asyncpg.Record | None]:
+                return await rows_by_ids(self.session, entity, ids, self.viewer)
+
+            loader = self._by_id[entity.name] = DataLoader(load_fn=load)
+        return loader
+
+    def child_pages(
+        self, request: ListRequest, win: Window, parent_column: str, with_total: bool
+    ) -> DataLoader[UUID, Page]:
+        """The same page of a child list, per parent id."""
+        key = repr((request, win, parent_column, with_total))
+        loader = self._pages.get(key)
+        if loader is None:
+
+            async def load(parent_ids: Sequence[UUID]) -> list[Page]:
+                pages = await fetch_child_pages(
+                    self.session,
+                    request,
+                    self.viewer,
+                    win,
+                    parent_column=parent_column,
+                    parent_ids=list(parent_ids),
+                    with_total=with_total,
+                )
+                return [pages[parent_id] for parent_id in parent_ids]
+
+            loader = self._pages[key] = DataLoader(load_fn=load)
+        return loader
