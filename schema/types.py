@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
@@ -33,18 +34,24 @@ N = TypeVar("N")
 _ENUMS: dict[str, Any] = {"type": EnvironmentType, "asset_type": AssetType}
 
 
+@cache
+def _row_fields(cls: Any) -> tuple[tuple[str, Any], ...]:
+    """(field, how to fill it) for the attributes a row fills (resolved fields excluded)."""
+    return tuple(
+        (field.name, _ENUMS.get(field.name)) for field in dataclasses.fields(cls) if field.init
+    )
+
+
 def from_row(cls: type[N], row: asyncpg.Record) -> N:
     """An object of a node type from its table's row."""
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.name == "id":
+    for name, convert in _row_fields(cast(Any, cls)):
+        if name == "id":
             values["id"] = global_id(cls.__name__, row["id"])
-        elif field.name == "uuid":
+        elif name == "uuid":
             values["uuid"] = row["id"]
-        elif field.name in _ENUMS:
-            values[field.name] = _ENUMS[field.name](row[field.name])
         else:
-            values[field.name] = row[field.name]
+            values[name] = row[name] if convert is None else convert(row[name])
     return cls(**values)
 
 

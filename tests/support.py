@@ -38,3 +38,20 @@ async def graphql(
     )
     body: dict[str, Any] = await response.json()
     return response.status, body
+
+
+async def data(client: Client, query: str, token: str, **variables: Any) -> dict[str, Any]:
+    """The `data` of a query that must succeed."""
+    status, body = await graphql(client, query, token, **variables)
+    assert (status, body.get("errors")) == (200, None), body
+    result: dict[str, Any] = body["data"]
+    return result
+
+
+async def error(client: Client, query: str, token: str, **variables: Any) -> dict[str, Any]:
+    """The single error of a query that must fail (and its data, under `data`)."""
+    _, body = await graphql(client, query, token, **variables)
+    assert len(body.get("errors") or []) == 1, body
+    found: dict[str, Any] = body["errors"][0]
+    found["data"] = body.get("data")
+    return found

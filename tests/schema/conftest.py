@@ -1,0 +1,39 @@
+"""Demo data and a token per demo user, for the read-graph tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from db.demo import seed_demo
+from db.tokens import create_token
+from db.users import create_user
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """Bearer tokens of the demo users: two tenants, a member, a superuser."""
+
+    ada: str
+    grace: str
+    alan: str
+    root: str
+
+
+async def issue_tokens(conn: asyncpg.Connection) -> Tokens:
+    """Tokens for the demo users (seeded already) and a superuser."""
+    await create_user(conn, email="root@example.com", name="Root")
+    issued = {}
+    for name in ("ada", "grace", "alan"):
+        issued[name] = (await create_token(conn, email=f"{name}@example.com", scopes=["*"])).token
+    root = await create_token(conn, email="root@example.com", scopes=["*"], superuser=True)
+    return Tokens(issued["ada"], issued["grace"], issued["alan"], root.token)
+
+
+@pytest.fixture
+async def tokens(conn: asyncpg.Connection) -> Tokens:
+    """Demo data at scale 1, and tokens for its users."""
+    await seed_demo(conn, 1)
+    return await issue_tokens(conn)

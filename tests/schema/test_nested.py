@@ -1,0 +1,106 @@
+"""Nested lists through HTTP: per-parent slices, totals, page info, and the
+statement budget (it grows with the query's depth, not with its rows)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from db.demo import seed_demo
+from gateway.keys import STATEMENTS
+from tests.schema.conftest import Tokens, issue_tokens
+from tests.support import Client, data
+
+NESTED = """
+{
+  organizations(orderBy: [{field: NAME}]) {
+    totalCount
+    nodes {
+      name
+      projects(first: 50, orderBy: [{field: NAME}]) {
+        totalCount
+        pageInfo { hasNextPage hasPreviousPage }
+        nodes {
+          name
+          models(first: 5, orderBy: [{field: NAME}, {field: VERSION}]) {
+            totalCount
+            nodes {
+              name version
+              environments(first: 2, orderBy: [{field: SORT_ORDER, direction: DESC}]) {
+                totalCount
+                pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+                edges { cursor node { name type rowCount protected } }
+              }
+              segments(first: 2, orderBy: [{field: NAME}]) { totalCount nodes { name } }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+async def test_per_parent_slices(client: Client, tokens: Tokens) -> None:
+    result = await data(client, NESTED, tokens.ada)
+    organizations = result["organizations"]
+    assert organizations["totalCount"] == 2
+    assert [o["name"] for o in organizations["nodes"]] == ["Acme Analytics", "Globex Research"]
+    for organization in organizations["nodes"]:
+        projects = organization["projects"]
+        assert projects["totalCount"] == 3
+        assert projects["pageInfo"] == {"hasNextPage": False, "hasPreviousPage": False}
+        assert [p["name"] for p in projects["nodes"]] == [
+            "churn-prediction",
+            "fraud-detection",
+            "support-assistant",
+        ]
+        for project in projects["nodes"]:
+            models = project["models"]
+            assert models["totalCount"] == 2
+            assert [(m["name"], m["version"]) for m in models["nodes"]] == [
+                ("logistic-baseline", "v1"),
+                ("xgb-classifier", "v1"),
+            ]
+            for model in models["nodes"]:
+                environments = model["environments"]
+                assert environments["totalCount"] == 3
+                assert [e["node"]["name"] for e in environments["edges"]] == [
+                    "production",
+                    "validation",
+                ]
+                assert environments["edges"][0]["node"]["type"] == "PRODUCTION"
+                assert environments["edges"][0]["node"]["protected"] is True
+                info = environments["pageInfo"]
+                assert (info["hasNextPage"], info["hasPreviousPage"]) == (True, False)
+                assert info["startCursor"] == environments["edges"][0]["cursor"]
+                assert info["endCursor"] == environments["edges"][1]["cursor"]
+                segments = model["segments"]
+                assert segments["totalCount"] == 3
+                assert [s["name"] for s in segments["nodes"]] == ["adults", "eu-customers"]
+
+
+async def _statements(client: Client, token: str) -> int:
+    counter = client.app[STATEMENTS]
+    before = counter.total
+    await data(client, NESTED, token)
+    return counter.total - before
+
+
+async def test_statements_grow_with_depth_not_rows(
+    client: Client, conn: asyncpg.Connection
+) -> None:
+    await seed_demo(conn, 1)
+    tokens = await issue_tokens(conn)
+    # Alan's organization: 3 projects, 6 models, 18 environments, 18 segments
+    small = await _statements(client, tokens.alan)
+    await seed_demo(conn, 10)
+    # now 30 projects, 600 models (5 shown per project), thousands of rows below
+    result = await data(client, NESTED, tokens.alan)
+    projects = result["organizations"]["nodes"][0]["projects"]
+    assert (projects["totalCount"], len(projects["nodes"])) == (30, 30)
+    assert projects["nodes"][0]["models"]["totalCount"] == 20
+    large = await _statements(client, tokens.alan)
+    # token check, then one statement per level: organizations, projects,
+    # models, environments, segments
+    assert small == large == 6
