@@ -7,6 +7,7 @@ import asyncpg
 
 from db.demo import seed_demo
 from gateway.keys import STATEMENTS
+from schema.ids import global_id
 from tests.schema.conftest import Tokens, issue_tokens
 from tests.support import Client, data
 
@@ -104,3 +105,22 @@ async def test_statements_grow_with_depth_not_rows(
     # token check, then one statement per level: organizations, projects,
     # models, environments, segments
     assert small == large == 6
+
+
+async def test_nodes_are_batched_per_type(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    rows = await conn.fetch(
+        "(SELECT 'Environment' AS t, id FROM environments ORDER BY id LIMIT 10) UNION ALL "
+        "(SELECT 'Segment', id FROM segments ORDER BY id LIMIT 10) UNION ALL "
+        "(SELECT 'Model', id FROM models ORDER BY id LIMIT 10)"
+    )
+    ids = [global_id(row["t"], row["id"]) for row in rows]
+    query = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    counter = client.app[STATEMENTS]
+    for wanted, statements in ((ids[:1], 2), (ids, 4)):
+        before = counter.total
+        result = await data(client, query, tokens.root, ids=wanted)
+        assert [n["id"] for n in result["nodes"]] == wanted
+        # the token check, then one statement per type asked for
+        assert counter.total - before == statements
