@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from enum import Enum
 
 
+def camel(name: str) -> str:
+    """`row_count` as clients write it: `rowCount`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 class Kind(Enum):
     """What a column holds, which decides the operators it takes."""
 
@@ -27,6 +33,11 @@ class Column:
     kind: Kind
     searchable: bool = False
     orderable: bool = True
+
+    @property
+    def public(self) -> str:
+        """The name clients use, for messages."""
+        return camel(self.name)
 
 
 @dataclass(frozen=True, slots=True)

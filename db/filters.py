@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from db.binder import Binder
-from db.entities import ENTITIES, Entity, Kind
+from db.entities import ENTITIES, Entity, Kind, camel
 from db.errors import BadInput
 from db.viewer import Viewer
 from db.visibility import visible
@@ -136,11 +136,13 @@ def _compare(entity: Entity, alias: str, node: Compare, bind: Binder) -> str:
     except KeyError:
         raise BadInput(f"{entity.name} has no field {node.column!r}", field="filter") from None
     if node.op not in OPERATORS[column.kind]:
-        raise BadInput(f"{node.column} does not take the operator {node.op}", field="filter")
+        raise BadInput(f"{column.public} does not take {camel(node.op)}", field="filter")
     sql = f"{alias}.{column.name}"
     if column.kind is Kind.ENUM:
         sql += "::text"
     op, value = node.op, node.value
+    # messages name the field and operator as the client wrote them
+    node = Compare(column.public, camel(op), value, node.case_insensitive)
     if op in ("is_null", "is_empty"):
         _check(node, value, bool)
         test = "IS NULL" if op == "is_null" else "= ''"
