@@ -42,12 +42,25 @@ async def _node(info: Info, global_id: str, argument: str) -> Node | None:
     return node
 
 
-async def _lookup(info: Info, entity: Entity, cls: type[Any], global_id: str) -> Any:
-    uuid = expect_global_id(global_id, cls.__name__)
-    row = await info.context.loaders.by_id(entity).load(uuid)
-    if row is None:  # absent and invisible look the same
-        raise NotFound(f"{cls.__name__} {global_id} not found")
-    return from_row(cls, row)
+def lookup_field(entity: Entity, cls: type[Any]) -> Any:
+    """`<entity>(id)`: the object, or null with NOT_FOUND (absent and invisible alike)."""
+
+    async def resolve(info: Info, id: strawberry.ID) -> Any:
+        uuid = expect_global_id(id, cls.__name__)
+        row = await info.context.loaders.by_id(entity).load(uuid)
+        if row is None:
+            raise NotFound(f"{cls.__name__} {id} not found")
+        return from_row(cls, row)
+
+    # names, resolved in this module, which holds the types
+    resolve.__annotations__ = {
+        "info": "Info",
+        "id": "strawberry.ID",
+        "return": f"{cls.__name__} | None",
+    }
+    return strawberry.field(
+        resolver=resolve, description=f"{cls.__name__[0]}{cls.__name__[1:]} by id."
+    )
 
 
 @strawberry.type
@@ -71,35 +84,11 @@ class Query:
         # gathered, so that the loaders batch them: one statement per type
         return list(await asyncio.gather(*(_node(info, i, "ids") for i in ids)))
 
-    @strawberry.field(description="An organization by id.")
-    async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:
-        """The organization, or null with NOT_FOUND."""
-        result: Organization = await _lookup(info, ORGANIZATION, Organization, id)
-        return result
-
-    @strawberry.field(description="A project by id.")
-    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
-        """The project, or null with NOT_FOUND."""
-        result: Project = await _lookup(info, PROJECT, Project, id)
-        return result
-
-    @strawberry.field(description="A model by id.")
-    async def model(self, info: Info, id: strawberry.ID) -> Model | None:
-        """The model, or null with NOT_FOUND."""
-        result: Model = await _lookup(info, MODEL, Model, id)
-        return result
-
-    @strawberry.field(description="An environment by id.")
-    async def environment(self, info: Info, id: strawberry.ID) -> Environment | None:
-        """The environment, or null with NOT_FOUND."""
-        result: Environment = await _lookup(info, ENVIRONMENT, Environment, id)
-        return result
-
-    @strawberry.field(description="A segment by id.")
-    async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
-        """The segment, or null with NOT_FOUND."""
-        result: Segment = await _lookup(info, SEGMENT, Segment, id)
-        return result
+    organization = lookup_field(ORGANIZATION, Organization)
+    project = lookup_field(PROJECT, Project)
+    model = lookup_field(MODEL, Model)
+    environment = lookup_field(ENVIRONMENT, Environment)
+    segment = lookup_field(SEGMENT, Segment)
 
     organizations: Connection[Organization] = connection_field(
         ORGANIZATION, lambda row: from_row(Organization, row),

@@ -65,6 +65,12 @@ async def load_parent(
     return from_row(cls, row)
 
 
+async def organization_of(info: strawberry.Info[Context, None], project_id: UUID) -> Organization:
+    """The organization of a project (two loader levels)."""
+    project = await load_parent(info, PROJECT, Project, project_id)
+    return await load_parent(info, ORGANIZATION, Organization, project.organization_id)
+
+
 @strawberry.interface(description="An object with a global id.")
 class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id (Relay).")
@@ -136,26 +142,30 @@ class Project(Node):
     )  # fmt: skip
 
 
+@strawberry.type
+class UnderProject:
+    """What belongs to a project: its parents up the graph (bases, not GraphQL types)."""
+
+    project_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info[Context, None]) -> Project:
+        """The project it belongs to."""
+        return await load_parent(info, PROJECT, Project, self.project_id)
+
+    @strawberry.field
+    async def organization(self, info: strawberry.Info[Context, None]) -> Organization:
+        """The organization owning its project."""
+        return await organization_of(info, self.project_id)
+
+
 @strawberry.type(description="A model (name and version) monitored in a project.")
-class Model(Node):
+class Model(UnderProject, Node):
     uuid: UUID
     name: str
     version: str
     created_at: datetime
     updated_at: datetime
-    project_id: strawberry.Private[UUID]
-
-    @strawberry.field
-    async def project(self, info: strawberry.Info[Context, None]) -> Project:
-        """The project holding the model."""
-        return await load_parent(info, PROJECT, Project, self.project_id)
-
-    @strawberry.field
-    async def organization(self, info: strawberry.Info[Context, None]) -> Organization:
-        """The organization owning the model's project."""
-        project = await load_parent(info, PROJECT, Project, self.project_id)
-        return await load_parent(info, ORGANIZATION, Organization, project.organization_id)
-
     environments: Connection[Environment] = connection_field(
         ENVIRONMENT, lambda row: from_row(Environment, row), parent_column="model_id",
         description="The model's environments.",
@@ -166,8 +176,20 @@ class Model(Node):
     )  # fmt: skip
 
 
+@strawberry.type
+class UnderModel(UnderProject):
+    """What belongs to a model: its model, besides its project and organization."""
+
+    model_id: strawberry.Private[UUID]
+
+    @strawberry.field
+    async def model(self, info: strawberry.Info[Context, None]) -> Model:
+        """The model it belongs to."""
+        return await load_parent(info, MODEL, Model, self.model_id)
+
+
 @strawberry.type(description="A stage of a model's data.")
-class Environment(Node):
+class Environment(UnderModel, Node):
     uuid: UUID
     name: str
     type: EnvironmentType
@@ -176,28 +198,10 @@ class Environment(Node):
     protected: bool = strawberry.field(description="A protected environment cannot be deleted.")
     created_at: datetime
     updated_at: datetime
-    model_id: strawberry.Private[UUID]
-    project_id: strawberry.Private[UUID]
-
-    @strawberry.field
-    async def model(self, info: strawberry.Info[Context, None]) -> Model:
-        """The environment's model."""
-        return await load_parent(info, MODEL, Model, self.model_id)
-
-    @strawberry.field
-    async def project(self, info: strawberry.Info[Context, None]) -> Project:
-        """The project of the environment's model."""
-        return await load_parent(info, PROJECT, Project, self.project_id)
-
-    @strawberry.field
-    async def organization(self, info: strawberry.Info[Context, None]) -> Organization:
-        """The organization owning the environment's project."""
-        project = await load_parent(info, PROJECT, Project, self.project_id)
-        return await load_parent(info, ORGANIZATION, Organization, project.organization_id)
 
 
 @strawberry.type(description="A named slice of a model's data.")
-class Segment(Node):
+class Segment(UnderModel, Node):
     uuid: UUID
     name: str
     description: str
@@ -206,26 +210,8 @@ class Segment(Node):
     )
     created_at: datetime
     updated_at: datetime
-    model_id: strawberry.Private[UUID]
-    project_id: strawberry.Private[UUID]
     created_by: strawberry.Private[UUID]
     updated_by: strawberry.Private[UUID]
-
-    @strawberry.field
-    async def model(self, info: strawberry.Info[Context, None]) -> Model:
-        """The segment's model."""
-        return await load_parent(info, MODEL, Model, self.model_id)
-
-    @strawberry.field
-    async def project(self, info: strawberry.Info[Context, None]) -> Project:
-        """The project of the segment's model."""
-        return await load_parent(info, PROJECT, Project, self.project_id)
-
-    @strawberry.field
-    async def organization(self, info: strawberry.Info[Context, None]) -> Organization:
-        """The organization owning the segment's project."""
-        project = await load_parent(info, PROJECT, Project, self.project_id)
-        return await load_parent(info, ORGANIZATION, Organization, project.organization_id)
 
     @strawberry.field(name="createdBy")
     async def creator(self, info: strawberry.Info[Context, None]) -> User:
