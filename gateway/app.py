@@ -79,18 +79,28 @@ async def _pool_context(app: web.Application) -> AsyncIterator[None]:
     await pool.close()
 
 
+def _sdl_handler(sdl: str) -> Handler:
+    async def schema_sdl(_: web.Request) -> web.Response:
+        """The SDL of the schema served, for tools and other gateways."""
+        return web.Response(text=sdl, content_type="text/plain", charset="utf-8")
+
+    return schema_sdl
+
+
 def create_app(settings: Settings) -> web.Application:
     """The whole HTTP service for these settings (the database URL must be set)."""
     app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[STATEMENTS] = StatementCounter()
     app.cleanup_ctx.append(_pool_context)
+    schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
-        schema=build_schema(introspection=settings.introspection),
+        schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         introspection=settings.introspection,
     )
     app.router.add_route("*", "/graphql", view)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/schema.graphql", _sdl_handler(schema.as_str() + "\n"))
     return app

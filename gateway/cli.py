@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import signal
 import sys
@@ -170,7 +171,7 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_export_schema(settings: Settings, _: argparse.Namespace) -> None:
     """Print the SDL."""
-    print(build_schema(introspection=True).as_str())
+    print(build_schema(introspection=True).as_str())  # as GET /schema.graphql serves it
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -273,6 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_format)
     try:
         args.handler(settings, args)
+    except BrokenPipeError:
+        # the reader went away (`export-schema | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (DomainError, EmbeddedPostgresError) as error:
         print(f"envgraph: {error}", file=sys.stderr)
         return 1

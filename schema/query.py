@@ -11,9 +11,8 @@ from db.entities import ENVIRONMENT, MODEL, ORGANIZATION, PROJECT, SEGMENT, Enti
 from db.errors import BadInput, NotFound
 from schema.connections import Connection, connection_field
 from schema.context import Context
-from schema.ids import expect_global_id, parse_global_id
+from schema.ids import expect_global_id
 from schema.types import (
-    NODE_TYPES,
     Environment,
     Model,
     Node,
@@ -21,25 +20,12 @@ from schema.types import (
     Project,
     Segment,
     from_row,
-    user_from_row,
+    node_by_id,
 )
 from schema.viewer import ViewerType, resolve_viewer
 
 MAX_NODES = 100
 Info = strawberry.Info[Context, None]
-
-
-async def _node(info: Info, global_id: str, argument: str) -> Node | None:
-    type_name, uuid = parse_global_id(global_id, argument)
-    if type_name == "User":
-        row = await info.context.loaders.users.load(uuid)
-        return user_from_row(row) if row is not None and row["shares_organization"] else None
-    if type_name not in NODE_TYPES:
-        raise BadInput(f"`{argument}` is not a valid id: unknown type {type_name}", field=argument)
-    entity, cls = NODE_TYPES[type_name]
-    row = await info.context.loaders.by_id(entity).load(uuid)
-    node: Node | None = None if row is None else from_row(cls, row)
-    return node
 
 
 def lookup_field(entity: Entity, cls: type[Any]) -> Any:
@@ -74,7 +60,8 @@ class Query:
     @strawberry.field(description="Any object by its global id (null when not visible).")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         """The object with this id, or null."""
-        return await _node(info, id, "id")
+        node: Node | None = await node_by_id(info, id, "id")
+        return node
 
     @strawberry.field(description="Objects by global id, in order (null where not visible).")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
@@ -82,7 +69,7 @@ class Query:
         if len(ids) > MAX_NODES:
             raise BadInput(f"`ids` takes at most {MAX_NODES} ids", field="ids")
         # gathered, so that the loaders batch them: one statement per type
-        return list(await asyncio.gather(*(_node(info, i, "ids") for i in ids)))
+        return list(await asyncio.gather(*(node_by_id(info, i, "ids") for i in ids)))
 
     organization = lookup_field(ORGANIZATION, Organization)
     project = lookup_field(PROJECT, Project)

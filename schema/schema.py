@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 import strawberry
 from graphql import GraphQLError
@@ -18,8 +19,11 @@ from schema.errors import classify_errors
 from schema.query import Query
 from schema.types import Environment, Model, Organization, Project, Segment, User
 
+# Federation 2 at a version that Apollo's composition and The Guild's both accept
+FEDERATION_VERSION: Final = "2.5"
 
-class GatewaySchema(strawberry.Schema):
+
+class GatewaySchema(strawberry.federation.Schema):
     """A schema whose errors all carry a code and the request id."""
 
     def process_errors(
@@ -41,4 +45,6 @@ def build_schema(*, introspection: bool = True) -> GatewaySchema:
         extensions.append(DisableIntrospection)
     # every node type, also those reached only through `node`
     types = [Organization, Project, Model, Environment, Segment, User]
-    return GatewaySchema(query=Query, types=types, extensions=extensions)
+    return GatewaySchema(
+        query=Query, types=types, extensions=extensions, federation_version=FEDERATION_VERSION
+    )

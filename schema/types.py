@@ -17,10 +17,10 @@ import strawberry
 
 import schema.inputs
 from db.entities import ENVIRONMENT, MODEL, ORGANIZATION, PROJECT, SEGMENT, Entity
-from db.errors import NotFound
+from db.errors import BadInput, NotFound
 from schema.connections import Connection, connection_field
 from schema.context import Context
-from schema.ids import global_id
+from schema.ids import global_id, parse_global_id
 from schema.scalars import AssetType, EnvironmentType
 
 # the generated inputs, by name: the connection fields' annotations name them
@@ -75,8 +75,17 @@ async def organization_of(info: strawberry.Info[Context, None], project_id: UUID
 class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id (Relay).")
 
+    @classmethod
+    async def resolve_reference(
+        cls, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> Any:
+        """A federation representation `{__typename, id}`: the object if visible, else null
+        (through the same loaders as `node`, so N representations cost one statement)."""
+        node = await node_by_id(info, id, "representations")
+        return node if isinstance(node, cls) else None
 
-@strawberry.type(description="A person with access to the platform.")
+
+@strawberry.federation.type(keys=["id"], description="A person with access to the platform.")
 class User(Node):
     uuid: UUID
     name: str
@@ -99,7 +108,7 @@ def user_from_row(row: asyncpg.Record) -> User:
     )
 
 
-@strawberry.type(description="A tenant: it owns projects.")
+@strawberry.federation.type(keys=["id"], description="A tenant: it owns projects.")
 class Organization(Node):
     uuid: UUID
     name: str
@@ -114,7 +123,9 @@ class Organization(Node):
     )
 
 
-@strawberry.type(description="A project of an organization: it holds models.")
+@strawberry.federation.type(
+    keys=["id"], description="A project of an organization: it holds models."
+)
 class Project(Node):
     uuid: UUID
     name: str
@@ -159,7 +170,9 @@ class UnderProject:
         return await organization_of(info, self.project_id)
 
 
-@strawberry.type(description="A model (name and version) monitored in a project.")
+@strawberry.federation.type(
+    keys=["id"], description="A model (name and version) monitored in a project."
+)
 class Model(UnderProject, Node):
     uuid: UUID
     name: str
@@ -188,7 +201,7 @@ class UnderModel(UnderProject):
         return await load_parent(info, MODEL, Model, self.model_id)
 
 
-@strawberry.type(description="A stage of a model's data.")
+@strawberry.federation.type(keys=["id"], description="A stage of a model's data.")
 class Environment(UnderModel, Node):
     uuid: UUID
     name: str
@@ -200,7 +213,7 @@ class Environment(UnderModel, Node):
     updated_at: datetime
 
 
-@strawberry.type(description="A named slice of a model's data.")
+@strawberry.federation.type(keys=["id"], description="A named slice of a model's data.")
 class Segment(UnderModel, Node):
     uuid: UUID
     name: str
@@ -229,6 +242,19 @@ async def _user(info: strawberry.Info[Context, None], uuid: UUID) -> User:
     if row is None:
         raise NotFound("user not found")
     return user_from_row(row)
+
+
+async def node_by_id(info: strawberry.Info[Context, None], global_id: str, argument: str) -> Any:
+    """The visible object behind a global id, or None."""
+    type_name, uuid = parse_global_id(global_id, argument)
+    if type_name == "User":
+        row = await info.context.loaders.users.load(uuid)
+        return user_from_row(row) if row is not None and row["shares_organization"] else None
+    if type_name not in NODE_TYPES:
+        raise BadInput(f"`{argument}` is not a valid id: unknown type {type_name}", field=argument)
+    entity, cls = NODE_TYPES[type_name]
+    row = await info.context.loaders.by_id(entity).load(uuid)
+    return None if row is None else from_row(cls, row)
 
 
 NODE_TYPES: dict[str, tuple[Entity, type]] = {
