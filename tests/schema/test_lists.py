@@ -201,3 +201,14 @@ async def test_an_unknown_order_field_is_a_validation_error(client: Client, toke
         client, "{ environments(orderBy: [{field: ID}]) { totalCount } }", tokens.root
     )
     assert found["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_total_count_asked_through_fragments(client: Client, tokens: Tokens) -> None:
+    query = """
+    { environments(first: 1) { ...Counted }
+      models(first: 1) { ... on ModelConnection { totalCount } } }
+    fragment Counted on EnvironmentConnection { totalCount nodes { name } }
+    """
+    result = await data(client, query, tokens.root)
+    assert result["environments"]["totalCount"] == 54
+    assert result["models"] == {"totalCount": 18}
