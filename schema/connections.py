@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry import UNSET
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from db.entities import Entity
@@ -23,7 +24,7 @@ from db.lists import ListRequest
 from db.pages import Page, fetch_page
 from db.paging import window
 from schema.context import Context
-from schema.inputs import to_filter, to_order
+from schema.inputs import given_value, to_filter, to_order
 
 T = TypeVar("T")
 
@@ -108,8 +109,9 @@ def connection_field(
     name = entity.name.title()
     extra = equal_arguments or {}
 
-    async def resolve(root: Any, info: strawberry.Info[Context, None], **args: Any) -> Any:
+    async def resolve(root: Any, info: strawberry.Info[Context, None], **given: Any) -> Any:
         context = info.context
+        args = {name: value for name, value in given.items() if given_value(value)}
         conditions: list[Filter] = [
             Compare(column, "eq", getattr(args[column], "value", args[column]))
             for column in extra
@@ -157,7 +159,7 @@ def connection_field(
     for argument, annotation in arguments:
         parameters.append(
             inspect.Parameter(
-                argument, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+                argument, inspect.Parameter.KEYWORD_ONLY, default=UNSET, annotation=annotation
             )
         )
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

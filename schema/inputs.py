@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Optional, cast
 
 import strawberry
+from strawberry import UNSET
 
 from db.entities import ENTITIES, Column, Entity, Kind
 from db.errors import BadInput
@@ -23,81 +24,81 @@ from schema.scalars import AssetType, EnvironmentType
 
 @strawberry.input(description="Conditions on a text field (ANDed).")
 class StringFilter:
-    eq: str | None = None
-    neq: str | None = None
-    in_: list[str] | None = strawberry.field(name="in", default=None)
-    not_in: list[str] | None = None
-    contains: str | None = None
-    not_contains: str | None = None
-    starts_with: str | None = None
-    not_starts_with: str | None = None
-    ends_with: str | None = None
-    not_ends_with: str | None = None
-    is_empty: bool | None = strawberry.field(default=None, description="Equal to ''.")
-    is_null: bool | None = None
+    eq: str | None = UNSET
+    neq: str | None = UNSET
+    in_: list[str] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[str] | None = UNSET
+    contains: str | None = UNSET
+    not_contains: str | None = UNSET
+    starts_with: str | None = UNSET
+    not_starts_with: str | None = UNSET
+    ends_with: str | None = UNSET
+    not_ends_with: str | None = UNSET
+    is_empty: bool | None = strawberry.field(default=UNSET, description="Equal to ''.")
+    is_null: bool | None = UNSET
     case_insensitive: bool = False
 
 
 @strawberry.input(description="Conditions on a whole-number field (ANDed).")
 class IntFilter:
-    eq: int | None = None
-    neq: int | None = None
-    in_: list[int] | None = strawberry.field(name="in", default=None)
-    not_in: list[int] | None = None
-    lt: int | None = None
-    lte: int | None = None
-    gt: int | None = None
-    gte: int | None = None
+    eq: int | None = UNSET
+    neq: int | None = UNSET
+    in_: list[int] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[int] | None = UNSET
+    lt: int | None = UNSET
+    lte: int | None = UNSET
+    gt: int | None = UNSET
+    gte: int | None = UNSET
     between: list[int] | None = strawberry.field(
-        default=None, description="[low, high], inclusive."
+        default=UNSET, description="[low, high], inclusive."
     )
-    not_between: list[int] | None = None
-    is_null: bool | None = None
+    not_between: list[int] | None = UNSET
+    is_null: bool | None = UNSET
 
 
 @strawberry.input(description="Conditions on a date-time field (ANDed).")
 class DateTimeFilter:
-    eq: datetime | None = None
-    neq: datetime | None = None
-    in_: list[datetime] | None = strawberry.field(name="in", default=None)
-    not_in: list[datetime] | None = None
-    lt: datetime | None = None
-    lte: datetime | None = None
-    gt: datetime | None = None
-    gte: datetime | None = None
+    eq: datetime | None = UNSET
+    neq: datetime | None = UNSET
+    in_: list[datetime] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[datetime] | None = UNSET
+    lt: datetime | None = UNSET
+    lte: datetime | None = UNSET
+    gt: datetime | None = UNSET
+    gte: datetime | None = UNSET
     between: list[datetime] | None = strawberry.field(
-        default=None, description="[low, high], inclusive."
+        default=UNSET, description="[low, high], inclusive."
     )
-    not_between: list[datetime] | None = None
-    is_null: bool | None = None
+    not_between: list[datetime] | None = UNSET
+    is_null: bool | None = UNSET
 
 
 @strawberry.input(description="Conditions on an id field (ANDed).")
 class IDFilter:
-    eq: strawberry.ID | None = None
-    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=None)
-    not_in: list[strawberry.ID] | None = None
+    eq: strawberry.ID | None = UNSET
+    in_: list[strawberry.ID] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[strawberry.ID] | None = UNSET
 
 
 @strawberry.input(description="Conditions on a true/false field.")
 class BooleanFilter:
-    eq: bool | None = None
+    eq: bool | None = UNSET
 
 
 @strawberry.input(description="Conditions on an environment type (ANDed).")
 class EnvironmentTypeFilter:
-    eq: EnvironmentType | None = None
-    neq: EnvironmentType | None = None
-    in_: list[EnvironmentType] | None = strawberry.field(name="in", default=None)
-    not_in: list[EnvironmentType] | None = None
+    eq: EnvironmentType | None = UNSET
+    neq: EnvironmentType | None = UNSET
+    in_: list[EnvironmentType] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[EnvironmentType] | None = UNSET
 
 
 @strawberry.input(description="Conditions on an asset type (ANDed).")
 class AssetTypeFilter:
-    eq: AssetType | None = None
-    neq: AssetType | None = None
-    in_: list[AssetType] | None = strawberry.field(name="in", default=None)
-    not_in: list[AssetType] | None = None
+    eq: AssetType | None = UNSET
+    neq: AssetType | None = UNSET
+    in_: list[AssetType] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[AssetType] | None = UNSET
 
 
 @strawberry.enum
@@ -121,6 +122,11 @@ _OPERATORS = {"in_": "in"}
 _PASCAL = {e.name: e.name.title() for e in ENTITIES.values()}
 
 
+def given_value(value: Any) -> bool:
+    """Whether an optional argument or input field was given (UNSET and null: not)."""
+    return value is not None and value is not UNSET
+
+
 def _filter_type(column: Column) -> type:
     return _ENUM_FILTERS[column.name] if column.kind is Kind.ENUM else _KIND_FILTERS[column.kind]
 
@@ -137,15 +143,15 @@ def _make_filter(entity: Entity) -> type:
     namespace: dict[str, Any] = {"__module__": __name__}
     for column in entity.columns:
         annotations[column.name] = Optional[_filter_type(column)]  # noqa: UP045 (a runtime value)
-        namespace[column.name] = None
+        namespace[column.name] = UNSET
     for relation in entity.relations:
         annotations[relation.name] = Optional[_lazy(f"{_PASCAL[relation.target]}Filter")]  # noqa: UP045
-        namespace[relation.name] = None
+        namespace[relation.name] = UNSET
     for python_name, graphql_name in (("and_", "and"), ("or_", "or")):
         annotations[python_name] = Optional[list[_lazy(name)]]  # type: ignore[misc]  # noqa: UP045
-        namespace[python_name] = strawberry.field(name=graphql_name, default=None)
+        namespace[python_name] = strawberry.field(name=graphql_name, default=UNSET)
     annotations["not_"] = Optional[_lazy(name)]  # noqa: UP045
-    namespace["not_"] = strawberry.field(name="not", default=None)
+    namespace["not_"] = strawberry.field(name="not", default=UNSET)
     namespace["__annotations__"] = annotations
     description = f"Which {entity.name}s to keep: every condition given must hold."
     return strawberry.input(type(name, (), namespace), name=name, description=description)
@@ -180,17 +186,17 @@ def to_filter(entity: Entity, given: Any) -> Filter:
     items: list[Filter] = []
     for column in entity.columns:
         condition = getattr(given, column.name)
-        if condition is not None:
+        if given_value(condition):
             items.extend(_column_conditions(column, condition))
     for relation in entity.relations:
         nested = getattr(given, relation.name)
-        if nested is not None:
+        if given_value(nested):
             items.append(Related(relation.name, to_filter(ENTITIES[relation.target], nested)))
-    if given.and_ is not None:
+    if given_value(given.and_):
         items.append(All(tuple(to_filter(entity, item) for item in given.and_)))
-    if given.or_ is not None:
+    if given_value(given.or_):
         items.append(AnyOf(tuple(to_filter(entity, item) for item in given.or_)))
-    if given.not_ is not None:
+    if given_value(given.not_):
         items.append(Not(to_filter(entity, given.not_)))
     return items[0] if len(items) == 1 else All(tuple(items))
 
@@ -199,7 +205,7 @@ def _column_conditions(column: Column, condition: Any) -> list[Filter]:
     found: list[Filter] = []
     folded = getattr(condition, "case_insensitive", False)
     for attribute, given in vars(condition).items():
-        if given is None or attribute == "case_insensitive":
+        if not given_value(given) or attribute == "case_insensitive":
             continue
         value: Any = given
         if column.kind is Kind.ID:
