@@ -13,6 +13,7 @@ from db import migrations
 from db.errors import MigrationError
 from db.pool import create_pool
 from db.session import StatementCounter
+from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
 from gateway.keys import POOL, REQUEST_ID, SETTINGS, STATEMENTS
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
@@ -87,8 +88,9 @@ def _sdl_handler(sdl: str) -> Handler:
     return schema_sdl
 
 
-def create_app(settings: Settings) -> web.Application:
-    """The whole HTTP service for these settings (the database URL must be set)."""
+def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Application:
+    """The whole HTTP service for these settings (the database URL must be set);
+    a demo token is pre-filled in GraphiQL's request headers."""
     app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[STATEMENTS] = StatementCounter()
@@ -100,6 +102,8 @@ def create_app(settings: Settings) -> web.Application:
         introspection=settings.introspection,
     )
     app.router.add_route("*", "/graphql", view)
+    if settings.graphiql:
+        setup_graphiql(app, demo_token)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/schema.graphql", _sdl_handler(schema.as_str() + "\n"))

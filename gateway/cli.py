@@ -208,7 +208,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         asyncio.run(main())
         where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}"
-        app = create_app(replace(settings, database_url=url))
+        app = create_app(
+            replace(settings, database_url=url), demo_token=demo[0].token if demo else None
+        )
 
         def announce(_: str) -> None:
             print(f"envgraph serving http://{host}:{port}/graphql (database: {where})")

@@ -16,6 +16,7 @@ from strawberry.types import ExecutionResult
 from db.errors import Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
+from gateway.graphiql import page_response
 from gateway.keys import CREDENTIALS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from schema.context import Context
@@ -48,6 +49,10 @@ class GatewayView(GraphQLView[Context, None]):
             response = _error_response(503, Unavailable().message, Unavailable.code, request)
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""
+        return page_response(request)
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         """A fresh context per request: the viewer behind the token."""
