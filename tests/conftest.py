@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -27,6 +27,19 @@ from gateway.settings import Settings
 from tests.support import Client, with_database
 
 _counter = itertools.count()
+_artifacts: list[Path] = []
+
+
+@pytest.fixture
+def artifact() -> Callable[[Path], None]:
+    """Record a file a test leaves for people to look at (listed after the run)."""
+    return _artifacts.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List the artifacts the tests left."""
+    for path in _artifacts:
+        terminalreporter.write_line(f"test artifact: {path}")
 
 
 @pytest.fixture(scope="session")

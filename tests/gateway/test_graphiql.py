@@ -6,7 +6,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -198,7 +198,9 @@ async def test_graphiql_off_serves_no_page(settings: Settings) -> None:
             assert (await test_client.get(asset.url)).status == 404, asset.url
 
 
-async def test_graphiql_in_a_real_browser(settings: Settings, token: str) -> None:
+async def test_graphiql_in_a_real_browser(
+    settings: Settings, token: str, artifact: Callable[[Path], None]
+) -> None:
     _require_chromium()
     query = "{ viewer { user { email } scopes } }"
     external: list[str] = []
@@ -235,7 +237,7 @@ async def test_graphiql_in_a_real_browser(settings: Settings, token: str) -> Non
             ARTIFACTS.mkdir(exist_ok=True)
             screenshot = ARTIFACTS / "graphiql.png"
             await page.screenshot(path=screenshot)
-            print(f"screenshot: {screenshot}")
+            artifact(screenshot)
         finally:
             await browser.close()
     assert external == []

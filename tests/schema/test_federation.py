@@ -53,6 +53,23 @@ async def test_entities_are_batched_and_scoped(
     assert found[35] is None  # another tenant's environment: null, never data
 
 
+async def test_entities_cost_one_statement_for_1_or_50(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    ids = [global_id("Environment", r["id"]) for r in await conn.fetch(
+        "SELECT id FROM environments ORDER BY id LIMIT 50"
+    )]  # fmt: skip
+    query = "query ($r: [_Any!]!) { _entities(representations: $r) { ... on Environment { id } } }"
+    counter = client.app[STATEMENTS]
+    for wanted in (ids[:1], ids):
+        before = counter.total
+        result = await data(
+            client, query, tokens.root, r=[{"__typename": "Environment", "id": i} for i in wanted]
+        )
+        assert [e["id"] for e in result["_entities"]] == wanted
+        assert counter.total - before == 2  # the token check + one for all the environments
+
+
 async def test_service_sdl_declares_every_key(settings: Settings, tokens: Tokens) -> None:
     # also when introspection is switched off: gateways still need the SDL
     app = create_app(replace(settings, introspection=False))
