@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -55,3 +59,28 @@ async def error(client: Client, query: str, token: str, **variables: Any) -> dic
     found: dict[str, Any] = body["errors"][0]
     found["data"] = body.get("data")
     return found
+
+
+NODE_DIR = Path(__file__).parent / "node"
+
+
+def require(available: bool, what: str, how: str) -> None:
+    """Real-client tests need tools beyond Python. In CI (`CI` set), which
+    installs them, a missing tool fails the test; elsewhere the test is skipped
+    and says how to run it, so `pytest` passes on a machine with only Python."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing: {how}")
+    pytest.skip(f"{what} is not installed here: {how} (CI does)")
+
+
+def require_node() -> str:
+    """The `node` executable, with the npm packages of tests/node installed."""
+    node = shutil.which("node")
+    require(node is not None, "Node.js", "install Node.js 20 or later")
+    require(
+        (NODE_DIR / "node_modules").is_dir(), "tests/node packages", "(cd tests/node && npm ci)"
+    )
+    assert node is not None
+    return node

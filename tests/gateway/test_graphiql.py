@@ -20,7 +20,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway.app import create_app
 from gateway.graphiql import ASSET_PREFIX, STATIC_DIR, vendored_assets
 from gateway.settings import Settings
-from tests.support import Client
+from tests.support import Client, require
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -91,8 +91,8 @@ def _preset_headers(html: str) -> str | None:
 
 
 def _require_chromium() -> None:
-    # fail, not skip: CI installs Debian's chromium (no playwright browser download)
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    # Debian's chromium, never a browser download by playwright
+    require(Path(CHROMIUM).exists(), CHROMIUM, "apt-get install chromium")
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,9 +15,7 @@ from gql.transport.aiohttp import AIOHTTPTransport
 
 from schema.ids import global_id
 from tests.schema.conftest import Tokens
-from tests.support import Client, data
-
-NODE_DIR = Path(__file__).parents[1] / "node"
+from tests.support import NODE_DIR, Client, data, require_node
 
 PAGE = """
 query EnvironmentPage($first: Int!, $after: String) {
@@ -88,9 +84,7 @@ async def test_gql_walks_every_environment_once_in_name_order(
 
 
 async def _node(script: str, *args: str) -> tuple[int, str, str]:
-    node = shutil.which("node")
-    assert node, "Node.js is needed: this test runs Apollo Client"
-    assert (NODE_DIR / "node_modules").is_dir(), "run `(cd tests/node && npm ci)` first"
+    node = require_node()
     process = await asyncio.create_subprocess_exec(
         node,
         script,

@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-NODE_DIR = Path(__file__).parents[1] / "node"
+from tests.support import NODE_DIR, require_node
+
 SDL = Path(__file__).parents[2] / "schema" / "schema.graphql"
 LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.5", import: ["@key"])'
 
@@ -17,7 +18,7 @@ def _compose(tmp_path: Path, other: str) -> tuple[int, dict[str, Any]]:
     reviews = tmp_path / "reviews.graphql"
     reviews.write_text(f"{LINK}\n{other}\n")
     result = subprocess.run(
-        ["node", "compose-guild.mjs", f"envgraph={SDL}", f"reviews={reviews}"],
+        [require_node(), "compose-guild.mjs", f"envgraph={SDL}", f"reviews={reviews}"],
         cwd=NODE_DIR,
         capture_output=True,
         text=True,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,8 @@ import pytest
 from gateway.keys import STATEMENTS
 from schema.ids import global_id
 from tests.schema.conftest import Tokens
-from tests.support import Client, data, free_port
+from tests.support import NODE_DIR, Client, data, free_port, require_node
 
-NODE_DIR = Path(__file__).parents[1] / "node"
 READY_TIMEOUT = 60.0
 
 # The first five of Ada's 36 environments by name (ties by id): all "production".
@@ -106,9 +104,7 @@ class Federation:
 
 
 async def _start(script: str, log: IO[bytes], *args: str) -> asyncio.subprocess.Process:
-    node = shutil.which("node")
-    assert node, "Node.js is needed: the federation tests run a real Apollo Gateway"
-    assert (NODE_DIR / "node_modules").is_dir(), "run `(cd tests/node && npm ci)` first"
+    node = require_node()
     return await asyncio.create_subprocess_exec(
         node, script, *args, cwd=NODE_DIR, stdout=asyncio.subprocess.PIPE, stderr=log
     )
