@@ -35,6 +35,12 @@ class Loaders:
             load_fn=partial(self._users)
         )
 
+    def forget(self) -> None:
+        """Drop everything loaded so far: after a write, nothing cached may be served."""
+        self._by_id.clear()
+        self._pages.clear()
+        self.users.clear_all()
+
     async def _users(self, ids: Sequence[UUID]) -> list[asyncpg.Record | None]:
         return await users_by_ids(self.session, ids, self.viewer)
 

@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from schema.errors import classify_errors
+from schema.mutations import Mutation
 from schema.query import Query
 from schema.types import Environment, Model, Organization, Project, Segment, User
 
@@ -46,5 +47,9 @@ def build_schema(*, introspection: bool = True) -> GatewaySchema:
     # every node type, also those reached only through `node`
     types = [Organization, Project, Model, Environment, Segment, User]
     return GatewaySchema(
-        query=Query, types=types, extensions=extensions, federation_version=FEDERATION_VERSION
+        query=Query,
+        mutation=Mutation,
+        types=types,
+        extensions=extensions,
+        federation_version=FEDERATION_VERSION,
     )

@@ -1,0 +1,150 @@
+"""Writes of environments: create, update, delete (one transaction each)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from db.binder import Binder
+from db.entities import ENVIRONMENT, MODEL
+from db.errors import BadInput, Conflict, NotFound
+from db.session import Session
+from db.viewer import Viewer
+from db.visibility import visible
+from db.writes import require_scope, require_writer, translated
+
+NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TYPES = ("PRE_PRODUCTION", "PRODUCTION")
+SCOPE = "environment:write"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentChanges:
+    """Fields to set; None leaves a field as it is."""
+
+    name: str | None = None
+    type: str | None = None
+    row_count: int | None = None
+    sort_order: int | None = None
+    protected: bool | None = None
+
+
+def _check(changes: EnvironmentChanges) -> None:
+    if changes.name is not None and not NAME_RULE.match(changes.name):
+        raise BadInput("an environment name has 1 to 64 letters, digits, '_' or '-'", field="name")
+    if changes.type is not None and changes.type not in TYPES:
+        raise BadInput(f"type is one of {', '.join(TYPES)}", field="type")
+    if changes.row_count is not None and not 0 <= changes.row_count <= 2**63 - 1:
+        raise BadInput("rowCount cannot be negative", field="rowCount")
+    if changes.sort_order is not None and not -(2**31) <= changes.sort_order < 2**31:
+        raise BadInput("sortOrder is out of range", field="sortOrder")
+
+
+async def _locked(tx: Session, viewer: Viewer, environment_id: UUID) -> asyncpg.Record:
+    bind = Binder()
+    wanted = bind(environment_id)
+    row = await tx.fetchrow(
+        f"SELECT t.* FROM environments t WHERE t.id = {wanted} "
+        f"AND {visible(ENVIRONMENT, 't', viewer, bind)} FOR UPDATE",
+        *bind.values,
+    )
+    if row is None:
+        raise NotFound("environment not found", field="id")
+    return row
+
+
+async def create_environment(
+    session: Session, viewer: Viewer, model_id: UUID, changes: EnvironmentChanges
+) -> asyncpg.Record:
+    """A new environment under a model; sortOrder defaults to after the last one."""
+    require_scope(viewer, SCOPE)
+    if changes.name is None or changes.type is None:
+        raise BadInput(
+            "name and type are required", field="name" if changes.name is None else "type"
+        )
+    _check(changes)
+    async with session.transaction() as tx:
+        bind = Binder()
+        wanted = bind(model_id)
+        model = await tx.fetchrow(
+            f"SELECT t.id, t.project_id FROM models t WHERE t.id = {wanted} "
+            f"AND {visible(MODEL, 't', viewer, bind)} FOR SHARE",
+            *bind.values,
+        )
+        if model is None:
+            raise NotFound("model not found", field="modelId")
+        await require_writer(tx, viewer, model["project_id"], "model")
+        with translated("environment"):
+            row = await tx.fetchrow(
+                """
+                INSERT INTO environments (model_id, project_id, name, type, row_count,
+                                          sort_order, protected)
+                VALUES ($1, $2, $3, $4, $5,
+                        COALESCE($6, (SELECT coalesce(max(sort_order), 0) + 1
+                                      FROM environments WHERE model_id = $1)),
+                        $7)
+                RETURNING *
+                """,
+                model_id,
+                model["project_id"],
+                changes.name,
+                changes.type,
+                changes.row_count or 0,
+                changes.sort_order,
+                bool(changes.protected),
+            )
+    assert row is not None
+    return row
+
+
+async def update_environment(
+    session: Session,
+    viewer: Viewer,
+    environment_id: UUID,
+    changes: EnvironmentChanges,
+    expected_updated_at: datetime | None = None,
+) -> asyncpg.Record:
+    """Change an environment; a stale `expected_updated_at` is a conflict."""
+    require_scope(viewer, SCOPE)
+    _check(changes)
+    async with session.transaction() as tx:
+        current = await _locked(tx, viewer, environment_id)
+        await require_writer(tx, viewer, current["project_id"], "environment")
+        if expected_updated_at is not None and current["updated_at"] != expected_updated_at:
+            raise Conflict(
+                "the environment changed since it was read (expectedUpdatedAt is stale)",
+                field="expectedUpdatedAt",
+            )
+        with translated("environment"):
+            row = await tx.fetchrow(
+                """
+                UPDATE environments SET
+                    name = coalesce($2, name), type = coalesce($3::environment_type, type),
+                    row_count = coalesce($4, row_count), sort_order = coalesce($5, sort_order),
+                    protected = coalesce($6, protected)
+                WHERE id = $1 RETURNING *
+                """,
+                environment_id,
+                changes.name,
+                changes.type,
+                changes.row_count,
+                changes.sort_order,
+                changes.protected,
+            )
+    assert row is not None
+    return row
+
+
+async def delete_environment(session: Session, viewer: Viewer, environment_id: UUID) -> None:
+    """Delete an environment; a protected one is a conflict and stays."""
+    require_scope(viewer, SCOPE)
+    async with session.transaction() as tx:
+        current = await _locked(tx, viewer, environment_id)
+        await require_writer(tx, viewer, current["project_id"], "environment")
+        if current["protected"]:
+            raise Conflict("a protected environment cannot be deleted", field="id")
+        await tx.fetchval("DELETE FROM environments WHERE id = $1", environment_id)

@@ -1,0 +1,72 @@
+"""What every write shares: translated errors, scopes, and who may write where.
+
+A write runs in one transaction (`Session.transaction()`); any error leaves
+nothing written. Driver errors become domain errors here, so the layers above
+never see asyncpg: a unique violation is a conflict, a check violation bad
+input, a missing parent not found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import asyncpg
+
+from db.binder import Binder
+from db.entities import PROJECT
+from db.errors import BadInput, Conflict, Forbidden, NotFound
+from db.pool import Queryable
+from db.viewer import Viewer
+from db.visibility import visible
+
+
+@contextmanager
+def translated(what: str, name_field: str = "name") -> Iterator[None]:
+    """Turn constraint violations of a write on `what` into domain errors."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError:
+        raise Conflict(f"the name is taken by another {what} here", field=name_field) from None
+    except asyncpg.CheckViolationError as error:
+        raise BadInput(f"invalid {what}: {error.constraint_name}") from None
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound(f"the parent of this {what} does not exist") from None
+
+
+def require_scope(viewer: Viewer, scope: str) -> None:
+    """FORBIDDEN, naming the scope, unless the token grants it."""
+    if not viewer.has_scope(scope):
+        raise Forbidden(f"this token lacks the scope {scope}")
+
+
+_WRITABLE = """
+SELECT EXISTS (
+           SELECT 1 FROM projects p
+           JOIN organization_members om ON om.organization_id = p.organization_id
+           WHERE p.id = $1 AND om.user_id = $2 AND om.role = 'ADMIN')
+    OR EXISTS (
+           SELECT 1 FROM project_members pm
+           WHERE pm.project_id = $1 AND pm.user_id = $2 AND pm.role = 'EDITOR')
+"""
+
+
+async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what: str) -> None:
+    """Writes need an organization ADMIN or a project EDITOR (or a superuser); a
+    project the viewer cannot see is not found, one they only read is forbidden."""
+    if viewer.superuser:
+        return
+    if not await conn.fetchval(_WRITABLE, project_id, viewer.user_id):
+        bind = Binder()
+        project = bind(project_id)
+        seen = await conn.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM projects p WHERE p.id = {project} "
+            f"AND {visible(PROJECT, 'p', viewer, bind)})",
+            *bind.values,
+        )
+        if not seen:
+            raise NotFound(f"{what} not found")
+        raise Forbidden(
+            "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
+        )
