@@ -9,13 +9,11 @@ from uuid import UUID
 
 import asyncpg
 
-from db.binder import Binder
 from db.entities import ENVIRONMENT, MODEL
-from db.errors import BadInput, Conflict, NotFound
+from db.errors import BadInput, Conflict
 from db.session import Session
 from db.viewer import Viewer
-from db.visibility import visible
-from db.writes import require_scope, require_writer, translated
+from db.writes import locked_row, require_scope, require_writer, translated
 
 NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TYPES = ("PRE_PRODUCTION", "PRODUCTION")
@@ -44,19 +42,6 @@ def _check(changes: EnvironmentChanges) -> None:
         raise BadInput("sortOrder is out of range", field="sortOrder")
 
 
-async def _locked(tx: Session, viewer: Viewer, environment_id: UUID) -> asyncpg.Record:
-    bind = Binder()
-    wanted = bind(environment_id)
-    row = await tx.fetchrow(
-        f"SELECT t.* FROM environments t WHERE t.id = {wanted} "
-        f"AND {visible(ENVIRONMENT, 't', viewer, bind)} FOR UPDATE",
-        *bind.values,
-    )
-    if row is None:
-        raise NotFound("environment not found", field="id")
-    return row
-
-
 async def create_environment(
     session: Session, viewer: Viewer, model_id: UUID, changes: EnvironmentChanges
 ) -> asyncpg.Record:
@@ -68,15 +53,7 @@ async def create_environment(
         )
     _check(changes)
     async with session.transaction() as tx:
-        bind = Binder()
-        wanted = bind(model_id)
-        model = await tx.fetchrow(
-            f"SELECT t.id, t.project_id FROM models t WHERE t.id = {wanted} "
-            f"AND {visible(MODEL, 't', viewer, bind)} FOR SHARE",
-            *bind.values,
-        )
-        if model is None:
-            raise NotFound("model not found", field="modelId")
+        model = await locked_row(tx, MODEL, model_id, viewer, "modelId", share=True)
         await require_writer(tx, viewer, model["project_id"], "model")
         with translated("environment"):
             row = await tx.fetchrow(
@@ -112,7 +89,7 @@ async def update_environment(
     require_scope(viewer, SCOPE)
     _check(changes)
     async with session.transaction() as tx:
-        current = await _locked(tx, viewer, environment_id)
+        current = await locked_row(tx, ENVIRONMENT, environment_id, viewer, "id")
         await require_writer(tx, viewer, current["project_id"], "environment")
         if expected_updated_at is not None and current["updated_at"] != expected_updated_at:
             raise Conflict(
@@ -143,7 +120,7 @@ async def delete_environment(session: Session, viewer: Viewer, environment_id: U
     """Delete an environment; a protected one is a conflict and stays."""
     require_scope(viewer, SCOPE)
     async with session.transaction() as tx:
-        current = await _locked(tx, viewer, environment_id)
+        current = await locked_row(tx, ENVIRONMENT, environment_id, viewer, "id")
         await require_writer(tx, viewer, current["project_id"], "environment")
         if current["protected"]:
             raise Conflict("a protected environment cannot be deleted", field="id")

@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from db.binder import Binder
-from db.entities import PROJECT
+from db.entities import PROJECT, Entity
 from db.errors import BadInput, Conflict, Forbidden, NotFound
 from db.pool import Queryable
 from db.viewer import Viewer
@@ -33,6 +33,25 @@ def translated(what: str, name_field: str = "name") -> Iterator[None]:
         raise BadInput(f"invalid {what}: {error.constraint_name}") from None
     except asyncpg.ForeignKeyViolationError:
         raise NotFound(f"the parent of this {what} does not exist") from None
+
+
+async def locked_row(
+    tx: Queryable, entity: Entity, row_id: UUID, viewer: Viewer, field: str, *, share: bool = False
+) -> asyncpg.Record:
+    """The visible row `row_id` of `entity`, locked for the rest of the transaction
+    (FOR UPDATE: it will change; FOR SHARE: it must not change under a child's
+    insert); NOT_FOUND naming `field` when absent or invisible."""
+    bind = Binder()
+    wanted = bind(row_id)
+    row = await tx.fetchrow(
+        f"SELECT t.* FROM {entity.table} t WHERE t.id = {wanted} "
+        f"AND {visible(entity, 't', viewer, bind)} FOR {'SHARE' if share else 'UPDATE'}",
+        *bind.values,
+    )
+    if row is None:
+        raise NotFound(f"{entity.name} not found", field=field)
+    record: asyncpg.Record = row
+    return record
 
 
 def require_scope(viewer: Viewer, scope: str) -> None:
