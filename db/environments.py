@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -13,7 +13,14 @@ from db.entities import ENVIRONMENT, MODEL
 from db.errors import BadInput, Conflict
 from db.session import Session
 from db.viewer import Viewer
-from db.writes import locked_row, require_scope, require_writer, translated
+from db.writes import (
+    locked_row,
+    require_scope,
+    require_unchanged,
+    require_writer,
+    translated,
+    updated_row,
+)
 
 NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TYPES = ("PRE_PRODUCTION", "PRODUCTION")
@@ -91,29 +98,9 @@ async def update_environment(
     async with session.transaction() as tx:
         current = await locked_row(tx, ENVIRONMENT, environment_id, viewer, "id")
         await require_writer(tx, viewer, current["project_id"], "environment")
-        if expected_updated_at is not None and current["updated_at"] != expected_updated_at:
-            raise Conflict(
-                "the environment changed since it was read (expectedUpdatedAt is stale)",
-                field="expectedUpdatedAt",
-            )
+        require_unchanged(current, expected_updated_at, "environment")
         with translated("environment"):
-            row = await tx.fetchrow(
-                """
-                UPDATE environments SET
-                    name = coalesce($2, name), type = coalesce($3::environment_type, type),
-                    row_count = coalesce($4, row_count), sort_order = coalesce($5, sort_order),
-                    protected = coalesce($6, protected)
-                WHERE id = $1 RETURNING *
-                """,
-                environment_id,
-                changes.name,
-                changes.type,
-                changes.row_count,
-                changes.sort_order,
-                changes.protected,
-            )
-    assert row is not None
-    return row
+            return await updated_row(tx, ENVIRONMENT, environment_id, asdict(changes))
 
 
 async def delete_environment(session: Session, viewer: Viewer, environment_id: UUID) -> None:

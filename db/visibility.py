@@ -24,9 +24,14 @@ _VISIBLE_ORGANIZATIONS = (
 )
 
 
-def visible(entity: Entity, alias: str, viewer: Viewer, bind: Binder) -> str:
-    """A predicate on `alias` (a row of `entity`) true only for rows the viewer may see."""
-    hidden = f" AND NOT ({alias}.{entity.hidden_when})" if entity.hidden_when else ""
+def visible(
+    entity: Entity, alias: str, viewer: Viewer, bind: Binder, *, with_hidden: bool = False
+) -> str:
+    """A predicate on `alias` (a row of `entity`) true only for rows the viewer may see
+    (soft-deleted rows too when `with_hidden`: restoring needs them)."""
+    hidden = (
+        f" AND NOT ({alias}.{entity.hidden_when})" if entity.hidden_when and not with_hidden else ""
+    )
     if viewer.superuser:
         return f"TRUE{hidden}"
     user = bind(viewer.user_id)

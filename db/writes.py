@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -36,7 +38,14 @@ def translated(what: str, name_field: str = "name") -> Iterator[None]:
 
 
 async def locked_row(
-    tx: Queryable, entity: Entity, row_id: UUID, viewer: Viewer, field: str, *, share: bool = False
+    tx: Queryable,
+    entity: Entity,
+    row_id: UUID,
+    viewer: Viewer,
+    field: str,
+    *,
+    share: bool = False,
+    with_hidden: bool = False,
 ) -> asyncpg.Record:
     """The visible row `row_id` of `entity`, locked for the rest of the transaction
     (FOR UPDATE: it will change; FOR SHARE: it must not change under a child's
@@ -45,13 +54,52 @@ async def locked_row(
     wanted = bind(row_id)
     row = await tx.fetchrow(
         f"SELECT t.* FROM {entity.table} t WHERE t.id = {wanted} "
-        f"AND {visible(entity, 't', viewer, bind)} FOR {'SHARE' if share else 'UPDATE'}",
+        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
+        f"FOR {'SHARE' if share else 'UPDATE'}",
         *bind.values,
     )
     if row is None:
         raise NotFound(f"{entity.name} not found", field=field)
     record: asyncpg.Record = row
     return record
+
+
+def require_unchanged(current: asyncpg.Record, expected: datetime | None, what: str) -> None:
+    """CONFLICT when the row changed since the caller read it (no lost update)."""
+    if expected is not None and current["updated_at"] != expected:
+        raise Conflict(
+            f"the {what} changed since it was read (expectedUpdatedAt is stale)",
+            field="expectedUpdatedAt",
+        )
+
+
+async def updated_row(
+    tx: Queryable, entity: Entity, row_id: UUID, changes: dict[str, Any]
+) -> asyncpg.Record:
+    """Set the given columns (None: leave as is) of one row; returns the row after.
+    Column names come from `changes` keys, which callers take from fixed field lists."""
+    bind = Binder()
+    wanted = bind(row_id)
+    assignments = [
+        f"{_writable(entity, name)} = {bind(value)}"
+        for name, value in changes.items()
+        if value is not None
+    ] or ["id = id"]
+    row = await tx.fetchrow(
+        f"UPDATE {entity.table} SET {', '.join(assignments)} WHERE id = {wanted} RETURNING *",
+        *bind.values,
+    )
+    assert row is not None, "the caller holds the row's lock"
+    record: asyncpg.Record = row
+    return record
+
+
+# columns writes set that lists do not expose
+_BOOKKEEPING = frozenset({"updated_by"})
+
+
+def _writable(entity: Entity, name: str) -> str:
+    return name if name in _BOOKKEEPING else entity.column(name).name
 
 
 def require_scope(viewer: Viewer, scope: str) -> None:

@@ -1,0 +1,151 @@
+"""Writes of segments: create, update, soft delete, restore (one transaction each).
+
+`createdBy` / `updatedBy` are the caller. Deleting only hides a segment (and
+frees its name); restoring brings it back, unless its name was taken since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from db.entities import MODEL, SEGMENT
+from db.errors import BadInput
+from db.session import Session
+from db.viewer import Viewer
+from db.writes import (
+    locked_row,
+    require_scope,
+    require_unchanged,
+    require_writer,
+    translated,
+    updated_row,
+)
+
+SCOPE = "segment:write"
+_PAIRS = {")": "("}
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentChanges:
+    """Fields to set; None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    definition: str | None = None
+
+
+def check_definition(text: str) -> None:
+    """A definition is non-empty, with balanced parentheses and closed quotes (the
+    full expression check comes with the expression language)."""
+    if not text.strip():
+        raise BadInput("a definition cannot be empty", field="definition")
+    if len(text) > 10_000:
+        raise BadInput("a definition has at most 10000 characters", field="definition")
+    depth, quote = 0, ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0 or quote:
+        raise BadInput("the definition has unbalanced parentheses or quotes", field="definition")
+
+
+def _check(changes: SegmentChanges) -> None:
+    if changes.name is not None and not 1 <= len(changes.name.strip()) <= 200:
+        raise BadInput("a segment name has 1 to 200 characters", field="name")
+    if changes.description is not None and len(changes.description) > 4000:
+        raise BadInput("a description has at most 4000 characters", field="description")
+    if changes.definition is not None:
+        check_definition(changes.definition)
+
+
+async def create_segment(
+    session: Session, viewer: Viewer, model_id: UUID, changes: SegmentChanges
+) -> asyncpg.Record:
+    """A new segment of a model, created by the caller."""
+    require_scope(viewer, SCOPE)
+    for value, field in ((changes.name, "name"), (changes.definition, "definition")):
+        if value is None:
+            raise BadInput(f"{field} is required", field=field)
+    _check(changes)
+    async with session.transaction() as tx:
+        model = await locked_row(tx, MODEL, model_id, viewer, "modelId", share=True)
+        await require_writer(tx, viewer, model["project_id"], "model")
+        with translated("segment"):
+            row = await tx.fetchrow(
+                """
+                INSERT INTO segments (model_id, project_id, name, description, definition,
+                                      created_by, updated_by)
+                VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *
+                """,
+                model_id,
+                model["project_id"],
+                changes.name,
+                changes.description or "",
+                changes.definition,
+                viewer.user_id,
+            )
+    assert row is not None
+    return row
+
+
+async def update_segment(
+    session: Session,
+    viewer: Viewer,
+    segment_id: UUID,
+    changes: SegmentChanges,
+    expected_updated_at: datetime | None = None,
+) -> asyncpg.Record:
+    """Change a segment (the caller becomes its `updatedBy`)."""
+    require_scope(viewer, SCOPE)
+    _check(changes)
+    async with session.transaction() as tx:
+        current = await locked_row(tx, SEGMENT, segment_id, viewer, "id")
+        await require_writer(tx, viewer, current["project_id"], "segment")
+        require_unchanged(current, expected_updated_at, "segment")
+        with translated("segment"):
+            return await updated_row(
+                tx, SEGMENT, segment_id, {**asdict(changes), "updated_by": viewer.user_id}
+            )
+
+
+async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> None:
+    """Hide a segment (restorable; nothing is lost)."""
+    require_scope(viewer, SCOPE)
+    async with session.transaction() as tx:
+        current = await locked_row(tx, SEGMENT, segment_id, viewer, "id")
+        await require_writer(tx, viewer, current["project_id"], "segment")
+        await tx.fetchval(
+            "UPDATE segments SET deleted_at = now(), updated_by = $2 WHERE id = $1",
+            segment_id,
+            viewer.user_id,
+        )
+
+
+async def restore_segment(session: Session, viewer: Viewer, segment_id: UUID) -> asyncpg.Record:
+    """Bring a deleted segment back; CONFLICT when a live one has taken its name."""
+    require_scope(viewer, SCOPE)
+    async with session.transaction() as tx:
+        current = await locked_row(tx, SEGMENT, segment_id, viewer, "id", with_hidden=True)
+        await require_writer(tx, viewer, current["project_id"], "segment")
+        if current["deleted_at"] is None:
+            return current  # restoring a live segment changes nothing
+        with translated("segment", name_field="id"):
+            row = await tx.fetchrow(
+                "UPDATE segments SET deleted_at = NULL, updated_by = $2 WHERE id = $1 RETURNING *",
+                segment_id,
+                viewer.user_id,
+            )
+    assert row is not None
+    return row

@@ -1,0 +1,139 @@
+"""Segment mutations through HTTP: authorship, soft delete and restore,
+definition checks, scopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+
+from db.tokens import create_token
+from schema.ids import global_id
+from tests.schema.conftest import Tokens
+from tests.support import Client, data, error
+
+CREATE = """
+mutation ($input: CreateSegmentInput!) {
+  createSegment(input: $input) {
+    segment { id name description definition createdBy { name } updatedBy { name } }
+  }
+}
+"""
+UPDATE = """
+mutation ($input: UpdateSegmentInput!) {
+  updateSegment(input: $input) { segment { id name definition updatedBy { name } } }
+}
+"""
+DELETE = "mutation ($id: ID!) { deleteSegment(input: {id: $id}) { deletedId } }"
+RESTORE = "mutation ($id: ID!) { restoreSegment(input: {id: $id}) { segment { id name } } }"
+COUNT = "query ($name: String!) { segments(filter: {name: {eq: $name}}) { totalCount } }"
+
+
+async def _fraud_model(conn: asyncpg.Connection) -> str:
+    model = await conn.fetchval(
+        """SELECT m.id FROM models m JOIN projects p ON p.id = m.project_id
+           JOIN organizations o ON o.id = p.organization_id
+           WHERE o.name = 'Acme Analytics' AND p.name = 'fraud-detection'
+             AND m.name = 'xgb-classifier'"""
+    )
+    return global_id("Model", model)
+
+
+async def test_authorship_soft_delete_and_restore(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    model = await _fraud_model(conn)
+    created = await data(
+        client, CREATE, tokens.ada,
+        input={"modelId": model, "name": "minors", "definition": "age < 18 and (region == 'EU')"},
+    )  # fmt: skip
+    segment = created["createSegment"]["segment"]
+    assert {k: v for k, v in segment.items() if k != "id"} == {
+        "name": "minors",
+        "description": "",
+        "definition": "age < 18 and (region == 'EU')",
+        "createdBy": {"name": "Ada Lovelace"},
+        "updatedBy": {"name": "Ada Lovelace"},
+    }
+    # Grace edits fraud-detection: she becomes updatedBy
+    updated = await data(
+        client, UPDATE, tokens.grace, input={"id": segment["id"], "definition": "age < 16"}
+    )
+    assert updated["updateSegment"]["segment"]["updatedBy"] == {"name": "Grace Hopper"}
+
+    await data(client, DELETE, tokens.ada, id=segment["id"])
+    assert (await data(client, COUNT, tokens.ada, name="minors"))["segments"]["totalCount"] == 0
+    node = "query ($id: ID!) { node(id: $id) { id } }"
+    assert await data(client, node, tokens.ada, id=segment["id"]) == {"node": None}
+    # nothing was lost: the row is there, marked deleted
+    assert (
+        await conn.fetchval("SELECT definition FROM segments WHERE name = 'minors'") == "age < 16"
+    )
+
+    restored = await data(client, RESTORE, tokens.ada, id=segment["id"])
+    assert restored == {"restoreSegment": {"segment": {"id": segment["id"], "name": "minors"}}}
+    assert (await data(client, COUNT, tokens.ada, name="minors"))["segments"]["totalCount"] == 1
+
+
+async def test_restoring_into_a_taken_name_is_a_conflict(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    model = await _fraud_model(conn)
+    first = await data(
+        client, CREATE, tokens.ada, input={"modelId": model, "name": "vip", "definition": "x > 1"}
+    )
+    first_id = first["createSegment"]["segment"]["id"]
+    await data(client, DELETE, tokens.ada, id=first_id)
+    # the name is free again while the first one is deleted
+    await data(
+        client, CREATE, tokens.ada, input={"modelId": model, "name": "vip", "definition": "x > 2"}
+    )
+    found = await error(client, RESTORE, tokens.ada, id=first_id)
+    assert (found["extensions"]["code"], found["extensions"]["field"]) == ("CONFLICT", "id")
+    assert found["message"] == "the name is taken by another segment here"
+    rows = await conn.fetch(
+        "SELECT definition, deleted_at IS NULL AS live FROM segments WHERE name = 'vip' ORDER BY 1"
+    )
+    assert [tuple(r) for r in rows] == [("x > 1", False), ("x > 2", True)]
+
+
+@pytest.mark.parametrize(
+    ("definition", "message"),
+    [
+        ("   ", "a definition cannot be empty"),
+        ("(age > 1", "the definition has unbalanced parentheses or quotes"),
+        ("age > 1)", "the definition has unbalanced parentheses or quotes"),
+        ("region == 'EU", "the definition has unbalanced parentheses or quotes"),
+    ],
+)
+async def test_definitions_are_checked(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, definition: str, message: str
+) -> None:
+    model = await _fraud_model(conn)
+    given: dict[str, Any] = {"modelId": model, "name": "bad", "definition": definition}
+    found = await error(client, CREATE, tokens.ada, input=given)
+    assert (found["extensions"]["code"], found["extensions"]["field"], found["message"]) == (
+        "BAD_USER_INPUT",
+        "definition",
+        message,
+    )
+    assert await conn.fetchval("SELECT count(*) FROM segments WHERE name = 'bad'") == 0
+
+
+async def test_segment_scope_and_roles(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    model = await _fraud_model(conn)
+    only_environments = await create_token(
+        conn, email="ada@example.com", scopes=["environment:write"]
+    )
+    given = {"modelId": model, "name": "s1", "definition": "a > 1"}
+    found = await error(client, CREATE, only_environments.token, input=given)
+    assert (found["extensions"]["code"], found["message"]) == (
+        "FORBIDDEN",
+        "this token lacks the scope segment:write",
+    )
+    found = await error(client, CREATE, tokens.alan, input=given)  # another tenant's model
+    assert (found["extensions"]["code"], found["extensions"]["field"]) == ("NOT_FOUND", "modelId")
+    assert await conn.fetchval("SELECT count(*) FROM segments WHERE name = 's1'") == 0
