@@ -1,0 +1,183 @@
+"""Writes of projects and of their (ML) models: create, update, delete.
+
+Deleting is refused while something still hangs below (a project with models,
+a model with environments or live segments): nothing is lost by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from db.entities import MODEL, ORGANIZATION, PROJECT
+from db.errors import BadInput, Conflict, Forbidden
+from db.session import Session
+from db.viewer import Viewer
+from db.writes import (
+    locked_row,
+    require_scope,
+    require_unchanged,
+    require_writer,
+    translated,
+    updated_row,
+)
+
+ASSET_TYPES = ("ML_MODEL", "GEN_AI_APP")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectChanges:
+    """Fields to set; None leaves a field as it is."""
+
+    name: str | None = None
+    asset_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChanges:
+    """Fields to set; None leaves a field as it is."""
+
+    name: str | None = None
+    version: str | None = None
+
+
+def _check_text(value: str | None, field: str, longest: int) -> None:
+    if value is not None and not 1 <= len(value.strip()) <= longest:
+        raise BadInput(f"{field} has 1 to {longest} characters", field=field)
+
+
+def _check_project(changes: ProjectChanges) -> None:
+    _check_text(changes.name, "name", 200)
+    if changes.asset_type is not None and changes.asset_type not in ASSET_TYPES:
+        raise BadInput(f"assetType is one of {', '.join(ASSET_TYPES)}", field="assetType")
+
+
+_ADMIN = """SELECT EXISTS (SELECT 1 FROM organization_members
+                          WHERE organization_id = $1 AND user_id = $2 AND role = 'ADMIN')"""
+
+
+async def require_admin(tx: Session, viewer: Viewer, organization_id: UUID) -> None:
+    """Only an organization's ADMIN (or a superuser) may do this."""
+    if not viewer.superuser and not await tx.fetchval(_ADMIN, organization_id, viewer.user_id):
+        raise Forbidden("this needs the ADMIN role in the organization")
+
+
+async def create_project(
+    session: Session, viewer: Viewer, organization_id: UUID, changes: ProjectChanges
+) -> asyncpg.Record:
+    """A new project of an organization (its ADMINs only)."""
+    require_scope(viewer, "project:write")
+    if changes.name is None:
+        raise BadInput("name is required", field="name")
+    _check_project(changes)
+    async with session.transaction() as tx:
+        await locked_row(tx, ORGANIZATION, organization_id, viewer, "organizationId", share=True)
+        await require_admin(tx, viewer, organization_id)
+        with translated("project"):
+            row = await tx.fetchrow(
+                "INSERT INTO projects (organization_id, name, asset_type) "
+                "VALUES ($1, $2, coalesce($3::asset_type, 'ML_MODEL')) RETURNING *",
+                organization_id,
+                changes.name,
+                changes.asset_type,
+            )
+    assert row is not None
+    return row
+
+
+async def update_project(
+    session: Session,
+    viewer: Viewer,
+    project_id: UUID,
+    changes: ProjectChanges,
+    expected_updated_at: datetime | None = None,
+) -> asyncpg.Record:
+    """Change a project."""
+    require_scope(viewer, "project:write")
+    _check_project(changes)
+    async with session.transaction() as tx:
+        current = await locked_row(tx, PROJECT, project_id, viewer, "id")
+        await require_writer(tx, viewer, project_id, "project")
+        require_unchanged(current, expected_updated_at, "project")
+        with translated("project"):
+            return await updated_row(tx, PROJECT, project_id, asdict(changes))
+
+
+async def delete_project(session: Session, viewer: Viewer, project_id: UUID) -> None:
+    """Delete a project that holds no models any more."""
+    require_scope(viewer, "project:write")
+    async with session.transaction() as tx:
+        current = await locked_row(tx, PROJECT, project_id, viewer, "id")
+        await require_admin(tx, viewer, current["organization_id"])
+        if await tx.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM models WHERE project_id = $1)", project_id
+        ):
+            raise Conflict("the project still has models: delete them first", field="id")
+        await tx.fetchval("DELETE FROM project_members WHERE project_id = $1", project_id)
+        await tx.fetchval("DELETE FROM projects WHERE id = $1", project_id)
+
+
+async def create_model(
+    session: Session, viewer: Viewer, project_id: UUID, changes: ModelChanges
+) -> asyncpg.Record:
+    """A new model (name and version) of a project."""
+    require_scope(viewer, "model:write")
+    if changes.name is None:
+        raise BadInput("name is required", field="name")
+    _check_text(changes.name, "name", 200)
+    _check_text(changes.version, "version", 100)
+    async with session.transaction() as tx:
+        await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
+        await require_writer(tx, viewer, project_id, "project")
+        with translated("model"):
+            row = await tx.fetchrow(
+                "INSERT INTO models (project_id, name, version) "
+                "VALUES ($1, $2, coalesce($3, 'v1')) RETURNING *",
+                project_id,
+                changes.name,
+                changes.version,
+            )
+    assert row is not None
+    return row
+
+
+async def update_model(
+    session: Session,
+    viewer: Viewer,
+    model_id: UUID,
+    changes: ModelChanges,
+    expected_updated_at: datetime | None = None,
+) -> asyncpg.Record:
+    """Change a model's name or version."""
+    require_scope(viewer, "model:write")
+    _check_text(changes.name, "name", 200)
+    _check_text(changes.version, "version", 100)
+    async with session.transaction() as tx:
+        current = await locked_row(tx, MODEL, model_id, viewer, "id")
+        await require_writer(tx, viewer, current["project_id"], "model")
+        require_unchanged(current, expected_updated_at, "model")
+        with translated("model"):
+            return await updated_row(tx, MODEL, model_id, asdict(changes))
+
+
+async def delete_model(session: Session, viewer: Viewer, model_id: UUID) -> None:
+    """Delete a model with no environments and no live segments (deleted segments go
+    with it)."""
+    require_scope(viewer, "model:write")
+    async with session.transaction() as tx:
+        current = await locked_row(tx, MODEL, model_id, viewer, "id")
+        await require_writer(tx, viewer, current["project_id"], "model")
+        children = await tx.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM environments WHERE model_id = $1) "
+            "OR EXISTS (SELECT 1 FROM segments WHERE model_id = $1 AND deleted_at IS NULL)",
+            model_id,
+        )
+        if children:
+            raise Conflict(
+                "the model still has environments or segments: delete them first", field="id"
+            )
+        await tx.fetchval("DELETE FROM segments WHERE model_id = $1", model_id)
+        await tx.fetchval("DELETE FROM models WHERE id = $1", model_id)

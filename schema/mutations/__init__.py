@@ -1,0 +1,16 @@
+"""Mutations, Relay style: one `input`, a payload holding the object.
+Each is one transaction: on any error nothing is written."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.mutations.environments import EnvironmentMutations
+from schema.mutations.organizations import OrganizationMutations
+from schema.mutations.projects import ProjectMutations
+from schema.mutations.segments import SegmentMutations
+
+
+@strawberry.type
+class Mutation(OrganizationMutations, ProjectMutations, EnvironmentMutations, SegmentMutations):
+    """Writes: each one transaction, all or nothing."""

@@ -1,0 +1,122 @@
+"""Organization and membership mutations."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from db.entities import ORGANIZATION, PROJECT
+from db.organizations import (
+    add_organization_member,
+    add_project_member,
+    create_organization,
+    remove_project_member,
+)
+from schema.ids import expect_global_id
+from schema.mutations.common import Info
+from schema.types import Organization, Project, from_row, load_parent
+
+
+@strawberry.enum(description="A role in an organization.")
+class OrganizationRole(enum.Enum):
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+@strawberry.enum(description="A role in a project.")
+class ProjectRole(enum.Enum):
+    EDITOR = "EDITOR"
+    VIEWER = "VIEWER"
+
+
+@strawberry.input
+class CreateOrganizationInput:
+    name: str
+
+
+@strawberry.input(description="Make a user (by e-mail) a member of an organization.")
+class AddOrganizationMemberInput:
+    organization_id: strawberry.ID
+    email: str
+    role: OrganizationRole
+
+
+@strawberry.input(description="Give an organization member a role in a project.")
+class AddProjectMemberInput:
+    project_id: strawberry.ID
+    email: str
+    role: ProjectRole
+
+
+@strawberry.input
+class RemoveProjectMemberInput:
+    project_id: strawberry.ID
+    email: str
+
+
+@strawberry.type
+class OrganizationPayload:
+    organization: Organization
+
+
+@strawberry.type
+class ProjectMembershipPayload:
+    project: Project
+
+
+@strawberry.type
+class OrganizationMutations:
+    """Organizations and who belongs where."""
+
+    @strawberry.mutation(description="Create an organization (superusers; the creator is ADMIN).")
+    async def create_organization(
+        self, info: Info, input: CreateOrganizationInput
+    ) -> OrganizationPayload:
+        """Create, then answer with the organization."""
+        context = info.context
+        row = await create_organization(context.session, context.authenticated, input.name)
+        context.loaders.forget()
+        return OrganizationPayload(organization=from_row(Organization, row))
+
+    @strawberry.mutation(description="Add a member to an organization (its ADMINs).")
+    async def add_organization_member(
+        self, info: Info, input: AddOrganizationMemberInput
+    ) -> OrganizationPayload:
+        """Add (or change the role of) a member, then answer with the organization."""
+        context = info.context
+        organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
+        await add_organization_member(
+            context.session, context.authenticated, organization_id, input.email, input.role.value
+        )
+        context.loaders.forget()
+        organization = await load_parent(info, ORGANIZATION, Organization, organization_id)
+        return OrganizationPayload(organization=organization)
+
+    @strawberry.mutation(description="Give a role in a project (organization ADMINs).")
+    async def add_project_member(
+        self, info: Info, input: AddProjectMemberInput
+    ) -> ProjectMembershipPayload:
+        """Add (or change the role of) a project member, then answer with the project."""
+        context = info.context
+        project_id = expect_global_id(input.project_id, "Project", "projectId")
+        await add_project_member(
+            context.session, context.authenticated, project_id, input.email, input.role.value
+        )
+        context.loaders.forget()
+        return ProjectMembershipPayload(
+            project=await load_parent(info, PROJECT, Project, project_id)
+        )
+
+    @strawberry.mutation(description="Take a user's role in a project away (organization ADMINs).")
+    async def remove_project_member(
+        self, info: Info, input: RemoveProjectMemberInput
+    ) -> ProjectMembershipPayload:
+        """Remove, then answer with the project."""
+        context = info.context
+        project_id = expect_global_id(input.project_id, "Project", "projectId")
+        await remove_project_member(context.session, context.authenticated, project_id, input.email)
+        context.loaders.forget()
+        return ProjectMembershipPayload(
+            project=await load_parent(info, PROJECT, Project, project_id)
+        )

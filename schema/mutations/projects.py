@@ -1,0 +1,158 @@
+"""Project and model mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import UNSET
+
+from db.projects import (
+    ModelChanges,
+    ProjectChanges,
+    create_model,
+    create_project,
+    delete_model,
+    delete_project,
+    update_model,
+    update_project,
+)
+from schema.ids import expect_global_id, global_id
+from schema.mutations.common import STALE, Info, given
+from schema.scalars import AssetType
+from schema.types import Model, Project, from_row
+
+
+@strawberry.input(description="A new project of an organization.")
+class CreateProjectInput:
+    organization_id: strawberry.ID
+    name: str
+    asset_type: AssetType | None = UNSET
+
+
+@strawberry.input(description="Changes to a project (fields not given stay as they are).")
+class UpdateProjectInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    asset_type: AssetType | None = UNSET
+    expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
+
+
+@strawberry.input(description="A new model (name and version) of a project.")
+class CreateModelInput:
+    project_id: strawberry.ID
+    name: str
+    version: str | None = strawberry.field(default=UNSET, description="Default: v1.")
+
+
+@strawberry.input(description="Changes to a model (fields not given stay as they are).")
+class UpdateModelInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    version: str | None = UNSET
+    expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
+
+
+@strawberry.input
+class DeleteProjectInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class DeleteModelInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class ProjectPayload:
+    project: Project
+
+
+@strawberry.type
+class ModelPayload:
+    model: Model
+
+
+@strawberry.type
+class DeleteProjectPayload:
+    deleted_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteModelPayload:
+    deleted_id: strawberry.ID
+
+
+@strawberry.type
+class ProjectMutations:
+    """Writes of projects and models."""
+
+    @strawberry.mutation(description="Create a project (organization ADMINs).")
+    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+        """Create, then answer with the project."""
+        context = info.context
+        organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
+        changes = ProjectChanges(name=input.name, asset_type=given(input.asset_type))
+        row = await create_project(context.session, context.authenticated, organization_id, changes)
+        context.loaders.forget()
+        return ProjectPayload(project=from_row(Project, row))
+
+    @strawberry.mutation(description="Change a project.")
+    async def update_project(self, info: Info, input: UpdateProjectInput) -> ProjectPayload:
+        """Update, then answer with the project as it is now."""
+        context = info.context
+        project_id = expect_global_id(input.id, "Project")
+        changes = ProjectChanges(name=given(input.name), asset_type=given(input.asset_type))
+        row = await update_project(
+            context.session,
+            context.authenticated,
+            project_id,
+            changes,
+            given(input.expected_updated_at),
+        )
+        context.loaders.forget()
+        return ProjectPayload(project=from_row(Project, row))
+
+    @strawberry.mutation(description="Delete a project with no models (CONFLICT otherwise).")
+    async def delete_project(self, info: Info, input: DeleteProjectInput) -> DeleteProjectPayload:
+        """Delete, then answer with the id."""
+        context = info.context
+        project_id = expect_global_id(input.id, "Project")
+        await delete_project(context.session, context.authenticated, project_id)
+        context.loaders.forget()
+        return DeleteProjectPayload(deleted_id=strawberry.ID(global_id("Project", project_id)))
+
+    @strawberry.mutation(description="Create a model.")
+    async def create_model(self, info: Info, input: CreateModelInput) -> ModelPayload:
+        """Create, then answer with the model."""
+        context = info.context
+        project_id = expect_global_id(input.project_id, "Project", "projectId")
+        changes = ModelChanges(name=input.name, version=given(input.version))
+        row = await create_model(context.session, context.authenticated, project_id, changes)
+        context.loaders.forget()
+        return ModelPayload(model=from_row(Model, row))
+
+    @strawberry.mutation(description="Change a model.")
+    async def update_model(self, info: Info, input: UpdateModelInput) -> ModelPayload:
+        """Update, then answer with the model as it is now."""
+        context = info.context
+        model_id = expect_global_id(input.id, "Model")
+        changes = ModelChanges(name=given(input.name), version=given(input.version))
+        row = await update_model(
+            context.session,
+            context.authenticated,
+            model_id,
+            changes,
+            given(input.expected_updated_at),
+        )
+        context.loaders.forget()
+        return ModelPayload(model=from_row(Model, row))
+
+    @strawberry.mutation(description="Delete a model with no environments or segments.")
+    async def delete_model(self, info: Info, input: DeleteModelInput) -> DeleteModelPayload:
+        """Delete, then answer with the id."""
+        context = info.context
+        model_id = expect_global_id(input.id, "Model")
+        await delete_model(context.session, context.authenticated, model_id)
+        context.loaders.forget()
+        return DeleteModelPayload(deleted_id=strawberry.ID(global_id("Model", model_id)))

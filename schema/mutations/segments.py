@@ -1,0 +1,120 @@
+"""Segment mutations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import UNSET
+
+from db.segments import (
+    SegmentChanges,
+    create_segment,
+    delete_segment,
+    restore_segment,
+    update_segment,
+)
+from schema.ids import expect_global_id, global_id
+from schema.mutations.common import STALE, Info, given
+from schema.types import Segment, from_row
+
+
+@strawberry.input(description="A new segment of a model.")
+class CreateSegmentInput:
+    model_id: strawberry.ID
+    name: str
+    description: str | None = UNSET
+    definition: str = strawberry.field(description="A filter expression, e.g. `age >= 18`.")
+
+
+@strawberry.input(description="Changes to a segment (fields not given stay as they are).")
+class UpdateSegmentInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    description: str | None = UNSET
+    definition: str | None = UNSET
+    expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
+
+
+@strawberry.input
+class SegmentIdInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CreateSegmentPayload:
+    segment: Segment
+
+
+@strawberry.type
+class UpdateSegmentPayload:
+    segment: Segment
+
+
+@strawberry.type
+class DeleteSegmentPayload:
+    deleted_id: strawberry.ID
+
+
+@strawberry.type
+class RestoreSegmentPayload:
+    segment: Segment
+
+
+def _changes(input: CreateSegmentInput | UpdateSegmentInput) -> SegmentChanges:
+    return SegmentChanges(
+        name=given(input.name),
+        description=given(input.description),
+        definition=given(input.definition),
+    )
+
+
+@strawberry.type
+class SegmentMutations:
+    """Writes of segments."""
+
+    @strawberry.mutation(description="Create a segment (the caller is its createdBy).")
+    async def create_segment(self, info: Info, input: CreateSegmentInput) -> CreateSegmentPayload:
+        """Create, then answer with the new segment."""
+        context = info.context
+        model_id = expect_global_id(input.model_id, "Model", "modelId")
+        row = await create_segment(
+            context.session, context.authenticated, model_id, _changes(input)
+        )
+        context.loaders.forget()
+        return CreateSegmentPayload(segment=from_row(Segment, row))
+
+    @strawberry.mutation(description="Change a segment (the caller becomes its updatedBy).")
+    async def update_segment(self, info: Info, input: UpdateSegmentInput) -> UpdateSegmentPayload:
+        """Update, then answer with the segment as it is now."""
+        context = info.context
+        segment_id = expect_global_id(input.id, "Segment")
+        row = await update_segment(
+            context.session,
+            context.authenticated,
+            segment_id,
+            _changes(input),
+            given(input.expected_updated_at),
+        )
+        context.loaders.forget()
+        return UpdateSegmentPayload(segment=from_row(Segment, row))
+
+    @strawberry.mutation(description="Delete a segment: hidden everywhere, restorable.")
+    async def delete_segment(self, info: Info, input: SegmentIdInput) -> DeleteSegmentPayload:
+        """Soft-delete, then answer with the id."""
+        context = info.context
+        segment_id = expect_global_id(input.id, "Segment")
+        await delete_segment(context.session, context.authenticated, segment_id)
+        context.loaders.forget()
+        return DeleteSegmentPayload(deleted_id=strawberry.ID(global_id("Segment", segment_id)))
+
+    @strawberry.mutation(
+        description="Bring a deleted segment back (CONFLICT if its name is taken)."
+    )
+    async def restore_segment(self, info: Info, input: SegmentIdInput) -> RestoreSegmentPayload:
+        """Restore, then answer with the segment."""
+        context = info.context
+        segment_id = expect_global_id(input.id, "Segment")
+        row = await restore_segment(context.session, context.authenticated, segment_id)
+        context.loaders.forget()
+        return RestoreSegmentPayload(segment=from_row(Segment, row))

@@ -1,0 +1,190 @@
+"""Organization, project, model and membership mutations through HTTP."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from schema.ids import global_id
+from tests.schema.conftest import Tokens
+from tests.support import Client, data, error
+
+CREATE_ORGANIZATION = """
+mutation ($name: String!) { createOrganization(input: {name: $name}) { organization { id name } } }
+"""
+CREATE_PROJECT = """
+mutation ($org: ID!, $name: String!) {
+  createProject(input: {organizationId: $org, name: $name, assetType: GEN_AI_APP}) {
+    project { id name assetType organization { name } }
+  }
+}
+"""
+DELETE_PROJECT = "mutation ($id: ID!) { deleteProject(input: {id: $id}) { deletedId } }"
+CREATE_MODEL = """
+mutation ($project: ID!, $name: String!, $version: String) {
+  createModel(input: {projectId: $project, name: $name, version: $version}) {
+    model { id name version project { name } }
+  }
+}
+"""
+DELETE_MODEL = "mutation ($id: ID!) { deleteModel(input: {id: $id}) { deletedId } }"
+ADD_ORG_MEMBER = """
+mutation ($org: ID!, $email: String!) {
+  addOrganizationMember(input: {organizationId: $org, email: $email, role: MEMBER}) {
+    organization { name }
+  }
+}
+"""
+ADD_PROJECT_MEMBER = """
+mutation ($project: ID!, $email: String!) {
+  addProjectMember(input: {projectId: $project, email: $email, role: VIEWER}) { project { name } }
+}
+"""
+REMOVE_PROJECT_MEMBER = """
+mutation ($project: ID!, $email: String!) {
+  removeProjectMember(input: {projectId: $project, email: $email}) { project { name } }
+}
+"""
+SEES = "{ organizations { totalCount } projects { totalCount } }"
+
+
+async def _id(conn: asyncpg.Connection, table: str, type_name: str, where: str) -> str:
+    return global_id(
+        type_name, await conn.fetchval(f"SELECT id FROM {table} WHERE {where} LIMIT 1")
+    )
+
+
+async def test_only_superusers_create_organizations(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    found = await error(client, CREATE_ORGANIZATION, tokens.ada, name="Ada Corp")
+    assert (found["extensions"]["code"], found["message"]) == (
+        "FORBIDDEN",
+        "only a superuser token may create organizations",
+    )
+    created = await data(client, CREATE_ORGANIZATION, tokens.root, name="Umbrella")
+    assert created["createOrganization"]["organization"]["name"] == "Umbrella"
+    role = await conn.fetchval(
+        """SELECT m.role::text FROM organization_members m JOIN users u ON u.id = m.user_id
+           JOIN organizations o ON o.id = m.organization_id
+           WHERE o.name = 'Umbrella' AND u.email = 'root@example.com'"""
+    )
+    assert role == "ADMIN"
+    duplicate = await error(client, CREATE_ORGANIZATION, tokens.root, name="Umbrella")
+    assert (duplicate["extensions"]["code"], duplicate["extensions"]["field"]) == (
+        "CONFLICT",
+        "name",
+    )
+
+
+async def test_a_write_failing_half_way_leaves_nothing(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    # createOrganization inserts the organization, then its first member: make
+    # the second insert fail, and the first must be gone too
+    await conn.execute(
+        """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+           CREATE TRIGGER refuse BEFORE INSERT ON organization_members
+           FOR EACH ROW EXECUTE FUNCTION refuse();"""
+    )
+    found = await error(client, CREATE_ORGANIZATION, tokens.root, name="Half Way")
+    assert (found["extensions"]["code"], found["message"]) == (
+        "INTERNAL_SERVER_ERROR",
+        "Internal server error",
+    )
+    assert await conn.fetchval("SELECT count(*) FROM organizations WHERE name = 'Half Way'") == 0
+
+
+async def test_projects_and_models(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
+    created = await data(client, CREATE_PROJECT, tokens.ada, org=acme, name="ranking")
+    project = created["createProject"]["project"]
+    assert {k: v for k, v in project.items() if k != "id"} == {
+        "name": "ranking",
+        "assetType": "GEN_AI_APP",
+        "organization": {"name": "Acme Analytics"},
+    }
+    # Grace is a MEMBER of Acme, not an ADMIN
+    found = await error(client, CREATE_PROJECT, tokens.grace, org=acme, name="mine")
+    assert found["extensions"]["code"] == "FORBIDDEN"
+    found = await error(client, CREATE_PROJECT, tokens.ada, org=acme, name="ranking")
+    assert (found["extensions"]["code"], found["extensions"]["field"]) == ("CONFLICT", "name")
+
+    model = await data(
+        client, CREATE_MODEL, tokens.ada, project=project["id"], name="bert", version=None
+    )
+    assert model["createModel"]["model"]["version"] == "v1"
+    model_id = model["createModel"]["model"]["id"]
+    again = await error(
+        client, CREATE_MODEL, tokens.ada, project=project["id"], name="bert", version="v1"
+    )
+    assert again["extensions"]["code"] == "CONFLICT"
+
+    # a project with a model cannot go; its model can, then the project
+    refused = await error(client, DELETE_PROJECT, tokens.ada, id=project["id"])
+    assert (refused["extensions"]["code"], refused["message"]) == (
+        "CONFLICT",
+        "the project still has models: delete them first",
+    )
+    await data(client, DELETE_MODEL, tokens.ada, id=model_id)
+    await data(client, DELETE_PROJECT, tokens.ada, id=project["id"])
+    assert await conn.fetchval("SELECT count(*) FROM projects WHERE name = 'ranking'") == 0
+
+
+async def test_a_model_with_environments_stays(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    model = await _id(conn, "models", "Model", "name = 'xgb-classifier'")
+    found = await error(client, DELETE_MODEL, tokens.root, id=model)
+    assert (found["extensions"]["code"], found["message"]) == (
+        "CONFLICT",
+        "the model still has environments or segments: delete them first",
+    )
+
+
+async def test_memberships_decide_what_a_user_sees(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
+    fraud = await _id(
+        conn, "projects", "Project",
+        "name = 'fraud-detection' AND organization_id = "
+        "(SELECT id FROM organizations WHERE name = 'Acme Analytics')",
+    )  # fmt: skip
+    assert await data(client, SEES, tokens.alan) == {
+        "organizations": {"totalCount": 1},
+        "projects": {"totalCount": 3},
+    }
+    # a project role needs membership of the organization first
+    found = await error(
+        client, ADD_PROJECT_MEMBER, tokens.ada, project=fraud, email="alan@example.com"
+    )
+    assert (found["extensions"]["code"], found["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "email",
+    )
+    # only ADMINs manage members
+    found = await error(client, ADD_ORG_MEMBER, tokens.grace, org=acme, email="alan@example.com")
+    assert found["extensions"]["code"] == "FORBIDDEN"
+    found = await error(client, ADD_ORG_MEMBER, tokens.ada, org=acme, email="nobody@example.com")
+    assert (found["extensions"]["code"], found["extensions"]["field"]) == ("NOT_FOUND", "email")
+
+    await data(client, ADD_ORG_MEMBER, tokens.ada, org=acme, email="ALAN@example.com")
+    # a MEMBER sees the organization but none of its projects yet
+    assert await data(client, SEES, tokens.alan) == {
+        "organizations": {"totalCount": 2},
+        "projects": {"totalCount": 3},
+    }
+    await data(client, ADD_PROJECT_MEMBER, tokens.ada, project=fraud, email="alan@example.com")
+    assert (await data(client, SEES, tokens.alan))["projects"] == {"totalCount": 4}
+    await data(client, REMOVE_PROJECT_MEMBER, tokens.ada, project=fraud, email="alan@example.com")
+    assert (await data(client, SEES, tokens.alan))["projects"] == {"totalCount": 3}
+    gone = await error(
+        client, REMOVE_PROJECT_MEMBER, tokens.ada, project=fraud, email="alan@example.com"
+    )
+    assert (gone["extensions"]["code"], gone["message"]) == (
+        "NOT_FOUND",
+        "alan@example.com has no role in this project",
+    )
