@@ -12,10 +12,9 @@ import asyncpg
 from db.entities import ENVIRONMENT, MODEL
 from db.errors import BadInput, Conflict
 from db.session import Session
-from db.viewer import Viewer
+from db.viewer import Viewer, require_scope
 from db.writes import (
     locked_row,
-    require_scope,
     require_unchanged,
     require_writer,
     translated,

@@ -10,8 +10,8 @@ from db.entities import ORGANIZATION, PROJECT
 from db.errors import BadInput, Forbidden, NotFound
 from db.projects import require_admin
 from db.session import Session
-from db.viewer import Viewer
-from db.writes import locked_row, require_scope, translated
+from db.viewer import Viewer, require_scope
+from db.writes import locked_row, translated
 
 ORGANIZATION_ROLES = ("ADMIN", "MEMBER")
 PROJECT_ROLES = ("EDITOR", "VIEWER")

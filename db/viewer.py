@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from db.errors import Forbidden
+
 ENTITIES = ("organization", "project", "model", "environment", "segment")
 ALL_SCOPES = "*"
 KNOWN_SCOPES = frozenset(
@@ -26,3 +28,15 @@ class Viewer:
     def has_scope(self, scope: str) -> bool:
         """True when the token grants `scope` (or everything)."""
         return ALL_SCOPES in self.scopes or scope in self.scopes
+
+
+def require_scope(viewer: Viewer, scope: str) -> None:
+    """FORBIDDEN, naming the scope, unless the token grants it."""
+    if not viewer.has_scope(scope):
+        raise Forbidden(f"this token lacks the scope {scope}")
+
+
+def require_read(viewer: Viewer, entity: str) -> None:
+    """FORBIDDEN unless the token may read `entity` (its write scope includes reading)."""
+    if not viewer.has_scope(f"{entity}:write"):
+        require_scope(viewer, f"{entity}:read")

@@ -102,12 +102,6 @@ def _writable(entity: Entity, name: str) -> str:
     return name if name in _BOOKKEEPING else entity.column(name).name
 
 
-def require_scope(viewer: Viewer, scope: str) -> None:
-    """FORBIDDEN, naming the scope, unless the token grants it."""
-    if not viewer.has_scope(scope):
-        raise Forbidden(f"this token lacks the scope {scope}")
-
-
 _WRITABLE = """
 SELECT EXISTS (
            SELECT 1 FROM projects p

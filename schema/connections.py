@@ -23,6 +23,7 @@ from db.filters import All, Compare, Filter
 from db.lists import ListRequest
 from db.pages import Page, fetch_page
 from db.paging import window
+from db.viewer import require_read
 from schema.context import Context
 from schema.inputs import given_value, to_filter, to_order
 
@@ -111,6 +112,7 @@ def connection_field(
 
     async def resolve(root: Any, info: strawberry.Info[Context, None], **given: Any) -> Any:
         context = info.context
+        require_read(context.authenticated, entity.name)
         args = {name: value for name, value in given.items() if given_value(value)}
         conditions: list[Filter] = [
             Compare(column, "eq", getattr(args[column], "value", args[column]))

@@ -9,6 +9,7 @@ import strawberry
 
 from db.entities import ENVIRONMENT, MODEL, ORGANIZATION, PROJECT, SEGMENT, Entity
 from db.errors import BadInput, NotFound
+from db.viewer import require_read
 from schema.connections import Connection, connection_field
 from schema.context import Context
 from schema.ids import expect_global_id
@@ -32,6 +33,7 @@ def lookup_field(entity: Entity, cls: type[Any]) -> Any:
     """`<entity>(id)`: the object, or null with NOT_FOUND (absent and invisible alike)."""
 
     async def resolve(info: Info, id: strawberry.ID) -> Any:
+        require_read(info.context.authenticated, entity.name)
         uuid = expect_global_id(id, cls.__name__)
         row = await info.context.loaders.by_id(entity).load(uuid)
         if row is None:

@@ -18,6 +18,7 @@ import strawberry
 import schema.inputs
 from db.entities import ENVIRONMENT, MODEL, ORGANIZATION, PROJECT, SEGMENT, Entity
 from db.errors import BadInput, NotFound
+from db.viewer import require_read
 from schema.connections import Connection, connection_field
 from schema.context import Context
 from schema.ids import global_id, parse_global_id
@@ -59,6 +60,7 @@ async def load_parent(
     info: strawberry.Info[Context, None], entity: Entity, cls: type[N], uuid: UUID
 ) -> N:
     """A parent through the request's loader (one statement per level)."""
+    require_read(info.context.authenticated, entity.name)
     row = await info.context.loaders.by_id(entity).load(uuid)
     if row is None:  # a visible child always has a visible parent
         raise NotFound(f"{entity.name} not found")
@@ -253,6 +255,7 @@ async def node_by_id(info: strawberry.Info[Context, None], global_id: str, argum
     if type_name not in NODE_TYPES:
         raise BadInput(f"`{argument}` is not a valid id: unknown type {type_name}", field=argument)
     entity, cls = NODE_TYPES[type_name]
+    require_read(info.context.authenticated, entity.name)
     row = await info.context.loaders.by_id(entity).load(uuid)
     return None if row is None else from_row(cls, row)
 
