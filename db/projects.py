@@ -1,7 +1,7 @@
 """Writes of projects and of their (ML) models: create, update, delete.
 
-Deleting is refused while something still hangs below (a project with models,
-a model with environments or live segments): nothing is lost by accident.
+Deleting is refused while environments or live segments still hang below:
+nothing is lost by accident.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from db.writes import (
 )
 
 ASSET_TYPES = ("ML_MODEL", "GEN_AI_APP")
+# `parent` is one of two fixed column names passed below, never input
+_HAS_CHILDREN = (
+    "SELECT EXISTS (SELECT 1 FROM environments WHERE {parent} = $1) "
+    "OR EXISTS (SELECT 1 FROM segments WHERE {parent} = $1 AND deleted_at IS NULL)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +111,18 @@ async def update_project(
 
 
 async def delete_project(session: Session, viewer: Viewer, project_id: UUID) -> None:
-    """Delete a project that holds no models any more."""
+    """Delete a project with no environments or live segments (empty models go too)."""
     require_scope(viewer, "project:write")
     async with session.transaction() as tx:
         current = await locked_row(tx, PROJECT, project_id, viewer, "id")
         await require_admin(tx, viewer, current["organization_id"])
-        if await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM models WHERE project_id = $1)", project_id
-        ):
-            raise Conflict("the project still has models: delete them first", field="id")
+        if await tx.fetchval(_HAS_CHILDREN.format(parent="project_id"), project_id):
+            raise Conflict(
+                "the project still has environments or segments: delete them first", field="id"
+            )
+        # what is left below is empty models and deleted segments: they go with it
+        await tx.fetchval("DELETE FROM segments WHERE project_id = $1", project_id)
+        await tx.fetchval("DELETE FROM models WHERE project_id = $1", project_id)
         await tx.fetchval("DELETE FROM project_members WHERE project_id = $1", project_id)
         await tx.fetchval("DELETE FROM projects WHERE id = $1", project_id)
 
@@ -169,12 +177,7 @@ async def delete_model(session: Session, viewer: Viewer, model_id: UUID) -> None
     async with session.transaction() as tx:
         current = await locked_row(tx, MODEL, model_id, viewer, "id")
         await require_writer(tx, viewer, current["project_id"], "model")
-        children = await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM environments WHERE model_id = $1) "
-            "OR EXISTS (SELECT 1 FROM segments WHERE model_id = $1 AND deleted_at IS NULL)",
-            model_id,
-        )
-        if children:
+        if await tx.fetchval(_HAS_CHILDREN.format(parent="model_id"), model_id):
             raise Conflict(
                 "the model still has environments or segments: delete them first", field="id"
             )

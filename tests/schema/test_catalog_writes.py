@@ -27,6 +27,14 @@ mutation ($project: ID!, $name: String!, $version: String) {
 }
 """
 DELETE_MODEL = "mutation ($id: ID!) { deleteModel(input: {id: $id}) { deletedId } }"
+CREATE_ENVIRONMENT = """
+mutation ($model: ID!) {
+  createEnvironment(input: {modelId: $model, name: "dev", type: PRE_PRODUCTION}) {
+    environment { id }
+  }
+}
+"""
+DELETE_ENVIRONMENT = "mutation ($id: ID!) { deleteEnvironment(input: {id: $id}) { deletedId } }"
 ADD_ORG_MEMBER = """
 mutation ($org: ID!, $email: String!) {
   addOrganizationMember(input: {organizationId: $org, email: $email, role: MEMBER}) {
@@ -122,15 +130,23 @@ async def test_projects_and_models(
     )
     assert again["extensions"]["code"] == "CONFLICT"
 
-    # a project with a model cannot go; its model can, then the project
+    # an environment keeps the project; once the model is empty it goes with the project
+    created_environment = await data(client, CREATE_ENVIRONMENT, tokens.ada, model=model_id)
+    environment = created_environment["createEnvironment"]["environment"]["id"]
     refused = await error(client, DELETE_PROJECT, tokens.ada, id=project["id"])
     assert (refused["extensions"]["code"], refused["message"]) == (
         "CONFLICT",
-        "the project still has models: delete them first",
+        "the project still has environments or segments: delete them first",
     )
-    await data(client, DELETE_MODEL, tokens.ada, id=model_id)
+    await data(client, DELETE_ENVIRONMENT, tokens.ada, id=environment)
     await data(client, DELETE_PROJECT, tokens.ada, id=project["id"])
     assert await conn.fetchval("SELECT count(*) FROM projects WHERE name = 'ranking'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM models WHERE name = 'bert'") == 0
+    # a model on its own goes the same way
+    alone = await data(client, CREATE_MODEL, tokens.ada, project=await _id(
+        conn, "projects", "Project", "name = 'fraud-detection'"
+    ), name="solo", version=None)  # fmt: skip
+    await data(client, DELETE_MODEL, tokens.ada, id=alone["createModel"]["model"]["id"])
 
 
 async def test_a_model_with_environments_stays(
