@@ -15,10 +15,9 @@ from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
     locked_row,
-    require_unchanged,
     require_writer,
     translated,
-    updated_row,
+    update_entity,
 )
 
 NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -92,14 +91,15 @@ async def update_environment(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change an environment; a stale `expected_updated_at` is a conflict."""
-    require_scope(viewer, SCOPE)
     _check(changes)
-    async with session.transaction() as tx:
-        current = await locked_row(tx, ENVIRONMENT, environment_id, viewer, "id")
-        await require_writer(tx, viewer, current["project_id"], "environment")
-        require_unchanged(current, expected_updated_at, "environment")
-        with translated("environment"):
-            return await updated_row(tx, ENVIRONMENT, environment_id, asdict(changes))
+    return await update_entity(
+        session,
+        viewer,
+        ENVIRONMENT,
+        environment_id,
+        changes=asdict(changes),
+        expected_updated_at=expected_updated_at,
+    )
 
 
 async def delete_environment(session: Session, viewer: Viewer, environment_id: UUID) -> None:

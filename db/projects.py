@@ -18,10 +18,9 @@ from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
     locked_row,
-    require_unchanged,
     require_writer,
     translated,
-    updated_row,
+    update_entity,
 )
 
 ASSET_TYPES = ("ML_MODEL", "GEN_AI_APP")
@@ -100,14 +99,15 @@ async def update_project(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change a project."""
-    require_scope(viewer, "project:write")
     _check_project(changes)
-    async with session.transaction() as tx:
-        current = await locked_row(tx, PROJECT, project_id, viewer, "id")
-        await require_writer(tx, viewer, project_id, "project")
-        require_unchanged(current, expected_updated_at, "project")
-        with translated("project"):
-            return await updated_row(tx, PROJECT, project_id, asdict(changes))
+    return await update_entity(
+        session,
+        viewer,
+        PROJECT,
+        project_id,
+        changes=asdict(changes),
+        expected_updated_at=expected_updated_at,
+    )
 
 
 async def delete_project(session: Session, viewer: Viewer, project_id: UUID) -> None:
@@ -159,15 +159,16 @@ async def update_model(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change a model's name or version."""
-    require_scope(viewer, "model:write")
     _check_text(changes.name, "name", 200)
     _check_text(changes.version, "version", 100)
-    async with session.transaction() as tx:
-        current = await locked_row(tx, MODEL, model_id, viewer, "id")
-        await require_writer(tx, viewer, current["project_id"], "model")
-        require_unchanged(current, expected_updated_at, "model")
-        with translated("model"):
-            return await updated_row(tx, MODEL, model_id, asdict(changes))
+    return await update_entity(
+        session,
+        viewer,
+        MODEL,
+        model_id,
+        changes=asdict(changes),
+        expected_updated_at=expected_updated_at,
+    )
 
 
 async def delete_model(session: Session, viewer: Viewer, model_id: UUID) -> None:

@@ -18,10 +18,9 @@ from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
     locked_row,
-    require_unchanged,
     require_writer,
     translated,
-    updated_row,
+    update_entity,
 )
 
 SCOPE = "segment:write"
@@ -107,16 +106,15 @@ async def update_segment(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change a segment (the caller becomes its `updatedBy`)."""
-    require_scope(viewer, SCOPE)
     _check(changes)
-    async with session.transaction() as tx:
-        current = await locked_row(tx, SEGMENT, segment_id, viewer, "id")
-        await require_writer(tx, viewer, current["project_id"], "segment")
-        require_unchanged(current, expected_updated_at, "segment")
-        with translated("segment"):
-            return await updated_row(
-                tx, SEGMENT, segment_id, {**asdict(changes), "updated_by": viewer.user_id}
-            )
+    return await update_entity(
+        session,
+        viewer,
+        SEGMENT,
+        segment_id,
+        changes={**asdict(changes), "updated_by": viewer.user_id},
+        expected_updated_at=expected_updated_at,
+    )
 
 
 async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> None:

@@ -20,7 +20,8 @@ from db.binder import Binder
 from db.entities import PROJECT, Entity
 from db.errors import BadInput, Conflict, Forbidden, NotFound
 from db.pool import Queryable
-from db.viewer import Viewer
+from db.session import Session
+from db.viewer import Viewer, require_scope
 from db.visibility import visible
 
 
@@ -131,3 +132,24 @@ async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what
         raise Forbidden(
             "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
         )
+
+
+async def update_entity(
+    session: Session,
+    viewer: Viewer,
+    entity: Entity,
+    row_id: UUID,
+    *,
+    changes: dict[str, Any],
+    expected_updated_at: datetime | None,
+) -> asyncpg.Record:
+    """The one update path: scope, row lock, role in the row's project, no lost
+    update, then set the given columns (the caller has validated them)."""
+    require_scope(viewer, f"{entity.name}:write")
+    assert entity.project_column is not None, "organizations are not updated here"
+    async with session.transaction() as tx:
+        current = await locked_row(tx, entity, row_id, viewer, "id")
+        await require_writer(tx, viewer, current[entity.project_column], entity.name)
+        require_unchanged(current, expected_updated_at, entity.name)
+        with translated(entity.name):
+            return await updated_row(tx, entity, row_id, changes)
