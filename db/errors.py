@@ -57,5 +57,11 @@ class Unavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class QueryTooComplex(DomainError):
+    """The query is over a limit."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+
 class MigrationError(DomainError):
     """The database schema does not match this code's migrations."""

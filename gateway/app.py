@@ -16,13 +16,13 @@ from db.session import StatementCounter
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
 from gateway.keys import POOL, REQUEST_ID, SETTINGS, STATEMENTS
+from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from gateway.settings import Settings
 from schema.schema import build_schema
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _READY_TIMEOUT_S = 2.0
-MAX_BODY_BYTES = 1024 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -100,6 +100,15 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         introspection=settings.introspection,
+        graphql_schema=schema._schema,
+        limits=Limits(
+            depth=settings.max_query_depth,
+            aliases=settings.max_query_aliases,
+            tokens=settings.max_query_tokens,
+            nodes=settings.max_query_nodes,
+            default_page=settings.default_page_size,
+            max_page=settings.max_page_size,
+        ),
     )
     app.router.add_route("*", "/graphql", view)
     if settings.graphiql:

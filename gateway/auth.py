@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     InlineFragmentNode,
-    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    parse,
 )
 
 from db.pool import Queryable
 from db.tokens import authenticate
 from db.viewer import Viewer
+from gateway.documents import operation, parsed
 
 # What an anonymous caller may ask: the schema, and nothing of the data.
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename", "_service"})
@@ -47,25 +44,19 @@ async def read_credentials(conn: Queryable, header: str | None) -> Credentials:
     return Credentials(viewer)
 
 
-@lru_cache(maxsize=256)
 def is_introspection_only(query: str | None, operation_name: str | None) -> bool:
     """True when the operation selects nothing but introspection fields (fragments
     followed), so that it may run without a token."""
-    if not query:
+    document = parsed(query) if query else None
+    if document is None:
         return False
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+    chosen = operation(document, operation_name)
+    if chosen is None or chosen.operation != OperationType.QUERY:
         return False
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    return _only_introspection(operations[0].selection_set, fragments, set())
+    return _only_introspection(chosen.selection_set, fragments, set())
 
 
 def _only_introspection(

@@ -8,16 +8,17 @@ from typing import Any
 
 from aiohttp import web
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from db.errors import Unavailable
+from db.errors import QueryTooComplex, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.graphiql import page_response
 from gateway.keys import CREDENTIALS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
+from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from schema.context import Context
 
@@ -33,13 +34,25 @@ _HTTP_ERROR_CODES = {404: "NOT_FOUND"}
 class GatewayView(GraphQLView[Context, None]):
     """The GraphQL endpoint."""
 
-    def __init__(self, *args: Any, introspection: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        introspection: bool,
+        limits: Limits,
+        graphql_schema: GraphQLSchema,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.introspection = introspection
+        self.limits = limits
+        self.graphql_schema = graphql_schema
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self.run(request=request)
+        except web.HTTPRequestEntityTooLarge:
+            message = f"the request body is over {MAX_BODY_BYTES:,} bytes"
+            return _error_response(413, message, "BAD_USER_INPUT", request)
         except HTTPException as error:
             code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_USER_INPUT")
             return _error_response(error.status_code, error.reason, code, request)
@@ -77,7 +90,8 @@ class GatewayView(GraphQLView[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Refuse callers without a valid token, except anonymous introspection."""
+        """Refuse callers without a valid token (except anonymous introspection) and
+        queries over a limit, before anything runs."""
         credentials = request[CREDENTIALS]
         if credentials.viewer is None and (
             credentials.refusal is not None
@@ -87,14 +101,25 @@ class GatewayView(GraphQLView[Context, None]):
             sub_response.set_status(401)
             challenge = "Bearer" if credentials.refusal is None else 'Bearer error="invalid_token"'
             sub_response.headers["WWW-Authenticate"] = challenge
-            message = credentials.refusal or _AUTH_REQUIRED
-            error = GraphQLError(
-                message, extensions={"code": "UNAUTHENTICATED", "requestId": context.request_id}
+            return _refusal(credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context)
+        try:
+            check_limits(
+                request_data.query,
+                request_data.operation_name,
+                request_data.variables,
+                self.graphql_schema,
+                self.limits,
             )
-            return ExecutionResult(data=None, errors=[error])
+        except QueryTooComplex as error:
+            return _refusal(error.message, error.code, context)
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+
+
+def _refusal(message: str, code: str, context: Context) -> ExecutionResult:
+    extensions = {"code": code, "requestId": context.request_id}
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])
 
 
 def _error_response(status: int, message: str, code: str, request: web.Request) -> web.Response:

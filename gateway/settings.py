@@ -31,6 +31,9 @@ class Settings:
     default_page_size: int = 20
     max_page_size: int = 100
     max_query_depth: int = 12
+    max_query_aliases: int = 30
+    max_query_tokens: int = 10_000
+    max_query_nodes: int = 50_000
     pool_size: int = 10
     statement_timeout_ms: int = 5000
     graphiql: bool = True
@@ -90,6 +93,9 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "default_page_size": ("GATEWAY_DEFAULT_PAGE_SIZE", _integer(1, 10_000)),
     "max_page_size": ("GATEWAY_MAX_PAGE_SIZE", _integer(1, 10_000)),
     "max_query_depth": ("GATEWAY_MAX_QUERY_DEPTH", _integer(1, 1_000)),
+    "max_query_aliases": ("GATEWAY_MAX_QUERY_ALIASES", _integer(0, 100_000)),
+    "max_query_tokens": ("GATEWAY_MAX_QUERY_TOKENS", _integer(10, 10_000_000)),
+    "max_query_nodes": ("GATEWAY_MAX_QUERY_NODES", _integer(1, 100_000_000)),
     "pool_size": ("GATEWAY_POOL_SIZE", _integer(1, 1_000)),
     "statement_timeout_ms": ("GATEWAY_STATEMENT_TIMEOUT_MS", _integer(1, 3_600_000)),
     "graphiql": ("GATEWAY_GRAPHIQL", _boolean),
