@@ -57,6 +57,12 @@ class Unavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class Timeout(DomainError):
+    """The database took too long to answer (statement timeout)."""
+
+    code = "TIMEOUT"
+
+
 class QueryTooComplex(DomainError):
     """The query is over a limit."""
 

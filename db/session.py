@@ -8,14 +8,36 @@ metrics export.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
+from db.errors import Timeout, Unavailable
 from db.pool import Connection
+
+# Refused or broken connections, no pooled connection in time, a server
+# shutting down: the database is not there, which is not the request's fault.
+DATABASE_DOWN = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Timeouts and outages as the domain errors callers answer to."""
+    try:
+        yield
+    except asyncpg.QueryCanceledError:
+        raise Timeout() from None
+    except DATABASE_DOWN:
+        raise Unavailable() from None
 
 
 @dataclass(slots=True)
@@ -33,10 +55,12 @@ class Session:
         pool: asyncpg.Pool,
         counter: StatementCounter | None = None,
         *,
+        acquire_timeout_s: float = 5.0,
         _connection: Connection | None = None,
         _parent: Session | None = None,
     ) -> None:
         self.pool = pool
+        self.acquire_timeout_s = acquire_timeout_s
         self.statements = 0
         self._counter = counter
         self._connection = _connection
@@ -49,31 +73,36 @@ class Session:
         elif self._counter is not None:
             self._counter.total += 1
 
-    @property
-    def _executor(self) -> Any:
-        return self._connection if self._connection is not None else self.pool
+    async def _run(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
+        self._count()
+        with _translated():
+            if self._connection is not None:
+                return await getattr(self._connection, method)(query, *args)
+            async with self.pool.acquire(timeout=self.acquire_timeout_s) as connection:
+                return await getattr(connection, method)(query, *args)
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         """All rows of one statement."""
-        self._count()
-        rows: list[asyncpg.Record] = await self._executor.fetch(query, *args)
+        rows: list[asyncpg.Record] = await self._run("fetch", query, args)
         return rows
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
         """The first row of one statement."""
-        self._count()
-        row: asyncpg.Record | None = await self._executor.fetchrow(query, *args)
+        row: asyncpg.Record | None = await self._run("fetchrow", query, args)
         return row
 
     async def fetchval(self, query: str, *args: Any) -> Any:
         """The first value of one statement."""
-        self._count()
-        return await self._executor.fetchval(query, *args)
+        return await self._run("fetchval", query, args)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
         """A session whose statements run in one transaction: all of them or none."""
         if self._connection is not None:
             raise RuntimeError("transactions do not nest here")
-        async with self.pool.acquire() as connection, connection.transaction():
-            yield Session(self.pool, _connection=connection, _parent=self)
+        with _translated():
+            async with (
+                self.pool.acquire(timeout=self.acquire_timeout_s) as connection,
+                connection.transaction(),
+            ):
+                yield Session(self.pool, _connection=connection, _parent=self)

@@ -13,7 +13,7 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from db.errors import QueryTooComplex, Unavailable
+from db.errors import QueryTooComplex, Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.graphiql import page_response
@@ -56,10 +56,11 @@ class GatewayView(GraphQLView[Context, None]):
         except HTTPException as error:
             code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_USER_INPUT")
             return _error_response(error.status_code, error.reason, code, request)
-        except DATABASE_DOWN:
+        except (Unavailable, Timeout, *DATABASE_DOWN) as error:
             # raised outside any resolver (the token check): the whole request fails
-            logger.warning("database unavailable in request %s", request[REQUEST_ID], exc_info=True)
-            response = _error_response(503, Unavailable().message, Unavailable.code, request)
+            logger.warning("database unavailable in request %s: %s", request[REQUEST_ID], error)
+            refused = error if isinstance(error, (Unavailable, Timeout)) else Unavailable()
+            response = _error_response(503, refused.message, refused.code, request)
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response
 
@@ -69,10 +70,14 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         """A fresh context per request: the viewer behind the token."""
-        session = Session(request.app[POOL], request.app[STATEMENTS])
+        settings = request.app[SETTINGS]
+        session = Session(
+            request.app[POOL],
+            request.app[STATEMENTS],
+            acquire_timeout_s=settings.pool_timeout_ms / 1000,
+        )
         credentials = await read_credentials(session, request.headers.get("Authorization"))
         request[CREDENTIALS] = credentials
-        settings = request.app[SETTINGS]
         return Context(
             request_id=request[REQUEST_ID],
             session=session,
@@ -112,9 +117,18 @@ class GatewayView(GraphQLView[Context, None]):
             )
         except QueryTooComplex as error:
             return _refusal(error.message, error.code, context)
-        return await super().execute_single(
+        result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+        if any(_code(e) == Unavailable.code for e in result.errors or ()):
+            # no connection in time: say so at the HTTP level too, for load balancers
+            sub_response.set_status(503)
+            sub_response.headers["Retry-After"] = RETRY_AFTER_S
+        return result
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
 
 
 def _refusal(message: str, code: str, context: Context) -> ExecutionResult:

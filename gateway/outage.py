@@ -1,16 +1,9 @@
-"""What a database outage looks like from here, and what callers are told."""
+"""What callers are told while the database is away."""
 
 from __future__ import annotations
 
-import asyncpg
+from db.session import DATABASE_DOWN
 
-# Refused or broken connections, timeouts, a server shutting down: the
-# database is not there, which is not the request's fault.
-DATABASE_DOWN = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-)
+__all__ = ["DATABASE_DOWN", "RETRY_AFTER_S"]
+
 RETRY_AFTER_S = "5"
