@@ -15,8 +15,9 @@ from db.pool import create_pool
 from db.session import StatementCounter
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
-from gateway.keys import POOL, REQUEST_ID, SETTINGS, STATEMENTS
+from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
 from gateway.limits import MAX_BODY_BYTES, Limits
+from gateway.metrics import Metrics
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from gateway.settings import Settings
 from schema.schema import build_schema
@@ -88,12 +89,20 @@ def _sdl_handler(sdl: str) -> Handler:
     return schema_sdl
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    return web.Response(
+        body=request.app[METRICS].render(), content_type="text/plain", charset="utf-8"
+    )
+
+
 def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Application:
     """The whole HTTP service for these settings (the database URL must be set);
     a demo token is pre-filled in GraphiQL's request headers."""
     app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[STATEMENTS] = StatementCounter()
+    app[METRICS] = Metrics(lambda: app.get(POOL))
     app.cleanup_ctx.append(_pool_context)
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
@@ -115,5 +124,6 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
         setup_graphiql(app, demo_token)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/schema.graphql", _sdl_handler(schema.as_str() + "\n"))
     return app

@@ -4,6 +4,7 @@ per-request context."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -16,8 +17,19 @@ from strawberry.types import ExecutionResult
 from db.errors import QueryTooComplex, Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
+from gateway.documents import operation, parsed
 from gateway.graphiql import page_response
-from gateway.keys import CREDENTIALS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
+from gateway.keys import (
+    CREDENTIALS,
+    ERROR_CODES,
+    METRICS,
+    OPERATION,
+    POOL,
+    REQUEST_ID,
+    SESSION,
+    SETTINGS,
+    STATEMENTS,
+)
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
 from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
 from schema.context import Context
@@ -48,6 +60,26 @@ class GatewayView(GraphQLView[Context, None]):
         self.graphql_schema = graphql_schema
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        metrics = request.app[METRICS]
+        request[ERROR_CODES] = []
+        started = time.perf_counter()
+        metrics.in_flight.inc()
+        try:
+            response = await self._answer(request)
+        finally:
+            metrics.in_flight.dec()
+        session = request.get(SESSION)
+        codes: list[str] = request[ERROR_CODES]
+        metrics.observe(
+            request.get(OPERATION),
+            response.status,
+            time.perf_counter() - started,
+            codes,
+            session.statements if session is not None else 0,
+        )
+        return response
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self.run(request=request)
         except web.HTTPRequestEntityTooLarge:
@@ -71,7 +103,7 @@ class GatewayView(GraphQLView[Context, None]):
     async def get_context(self, request: web.Request, response: Any) -> Context:
         """A fresh context per request: the viewer behind the token."""
         settings = request.app[SETTINGS]
-        session = Session(
+        session = request[SESSION] = Session(
             request.app[POOL],
             request.app[STATEMENTS],
             acquire_timeout_s=settings.pool_timeout_ms / 1000,
@@ -97,6 +129,7 @@ class GatewayView(GraphQLView[Context, None]):
     ) -> ExecutionResult:
         """Refuse callers without a valid token (except anonymous introspection) and
         queries over a limit, before anything runs."""
+        request[OPERATION] = _operation_name(request_data)
         credentials = request[CREDENTIALS]
         if credentials.viewer is None and (
             credentials.refusal is not None
@@ -106,6 +139,7 @@ class GatewayView(GraphQLView[Context, None]):
             sub_response.set_status(401)
             challenge = "Bearer" if credentials.refusal is None else 'Bearer error="invalid_token"'
             sub_response.headers["WWW-Authenticate"] = challenge
+            request[ERROR_CODES].append("UNAUTHENTICATED")
             return _refusal(credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context)
         try:
             check_limits(
@@ -116,15 +150,26 @@ class GatewayView(GraphQLView[Context, None]):
                 self.limits,
             )
         except QueryTooComplex as error:
+            request[ERROR_CODES].append(error.code)
             return _refusal(error.message, error.code, context)
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+        request[ERROR_CODES].extend(str(_code(e)) for e in result.errors or ())
         if any(_code(e) == Unavailable.code for e in result.errors or ()):
             # no connection in time: say so at the HTTP level too, for load balancers
             sub_response.set_status(503)
             sub_response.headers["Retry-After"] = RETRY_AFTER_S
         return result
+
+
+def _operation_name(request_data: GraphQLRequestData) -> str:
+    """The operation's name: as asked for, or as the document names its only one."""
+    if request_data.operation_name:
+        return request_data.operation_name
+    document = parsed(request_data.query) if request_data.query else None
+    chosen = operation(document, None) if document is not None else None
+    return chosen.name.value if chosen is not None and chosen.name is not None else ""
 
 
 def _code(error: GraphQLError) -> object:
@@ -137,6 +182,7 @@ def _refusal(message: str, code: str, context: Context) -> ExecutionResult:
 
 
 def _error_response(status: int, message: str, code: str, request: web.Request) -> web.Response:
+    request[ERROR_CODES].append(code)
     extensions = {"code": code, "requestId": request[REQUEST_ID]}
     return web.json_response(
         {"data": None, "errors": [{"message": message, "extensions": extensions}]}, status=status

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
-from db.session import StatementCounter
+from db.session import Session, StatementCounter
 from gateway.auth import Credentials
+from gateway.metrics import Metrics
 from gateway.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -15,3 +16,8 @@ REQUEST_ID = web.RequestKey("request_id", str)
 CREDENTIALS = web.RequestKey("credentials", Credentials)
 # statements run by every request of this process (exported as a metric later)
 STATEMENTS = web.AppKey("statements", StatementCounter)
+METRICS = web.AppKey("metrics", Metrics)
+# what the view learns while answering, for metrics and logs
+SESSION = web.RequestKey("session", Session)
+OPERATION = web.RequestKey("operation", str)
+ERROR_CODES = web.RequestKey("error_codes", list[str])
