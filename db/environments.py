@@ -14,10 +14,9 @@ from db.errors import BadInput, Conflict
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
-    locked_row,
-    require_writer,
     translated,
     update_entity,
+    writable_row,
 )
 
 NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -58,8 +57,7 @@ async def create_environment(
         )
     _check(changes)
     async with session.transaction() as tx:
-        model = await locked_row(tx, MODEL, model_id, viewer, "modelId", share=True)
-        await require_writer(tx, viewer, model["project_id"], "model")
+        model = await writable_row(tx, MODEL, model_id, viewer, "modelId", share=True)
         with translated("environment"):
             row = await tx.fetchrow(
                 """
@@ -106,8 +104,7 @@ async def delete_environment(session: Session, viewer: Viewer, environment_id: U
     """Delete an environment; a protected one is a conflict and stays."""
     require_scope(viewer, SCOPE)
     async with session.transaction() as tx:
-        current = await locked_row(tx, ENVIRONMENT, environment_id, viewer, "id")
-        await require_writer(tx, viewer, current["project_id"], "environment")
+        current = await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
         if current["protected"]:
             raise Conflict("a protected environment cannot be deleted", field="id")
         await tx.fetchval("DELETE FROM environments WHERE id = $1", environment_id)

@@ -18,9 +18,9 @@ from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
     locked_row,
-    require_writer,
     translated,
     update_entity,
+    writable_row,
 )
 
 ASSET_TYPES = ("ML_MODEL", "GEN_AI_APP")
@@ -137,8 +137,7 @@ async def create_model(
     _check_text(changes.name, "name", 200)
     _check_text(changes.version, "version", 100)
     async with session.transaction() as tx:
-        await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
-        await require_writer(tx, viewer, project_id, "project")
+        await writable_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
         with translated("model"):
             row = await tx.fetchrow(
                 "INSERT INTO models (project_id, name, version) "
@@ -176,8 +175,7 @@ async def delete_model(session: Session, viewer: Viewer, model_id: UUID) -> None
     with it)."""
     require_scope(viewer, "model:write")
     async with session.transaction() as tx:
-        current = await locked_row(tx, MODEL, model_id, viewer, "id")
-        await require_writer(tx, viewer, current["project_id"], "model")
+        await writable_row(tx, MODEL, model_id, viewer, "id")
         if await tx.fetchval(_HAS_CHILDREN.format(parent="model_id"), model_id):
             raise Conflict(
                 "the model still has environments or segments: delete them first", field="id"

@@ -17,10 +17,9 @@ from db.errors import BadInput
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
-    locked_row,
-    require_writer,
     translated,
     update_entity,
+    writable_row,
 )
 
 SCOPE = "segment:write"
@@ -78,8 +77,7 @@ async def create_segment(
             raise BadInput(f"{field} is required", field=field)
     _check(changes)
     async with session.transaction() as tx:
-        model = await locked_row(tx, MODEL, model_id, viewer, "modelId", share=True)
-        await require_writer(tx, viewer, model["project_id"], "model")
+        model = await writable_row(tx, MODEL, model_id, viewer, "modelId", share=True)
         with translated("segment"):
             row = await tx.fetchrow(
                 """
@@ -121,8 +119,7 @@ async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> 
     """Hide a segment (restorable; nothing is lost)."""
     require_scope(viewer, SCOPE)
     async with session.transaction() as tx:
-        current = await locked_row(tx, SEGMENT, segment_id, viewer, "id")
-        await require_writer(tx, viewer, current["project_id"], "segment")
+        await writable_row(tx, SEGMENT, segment_id, viewer, "id")
         await tx.fetchval(
             "UPDATE segments SET deleted_at = now(), updated_by = $2 WHERE id = $1",
             segment_id,
@@ -134,8 +131,7 @@ async def restore_segment(session: Session, viewer: Viewer, segment_id: UUID) ->
     """Bring a deleted segment back; CONFLICT when a live one has taken its name."""
     require_scope(viewer, SCOPE)
     async with session.transaction() as tx:
-        current = await locked_row(tx, SEGMENT, segment_id, viewer, "id", with_hidden=True)
-        await require_writer(tx, viewer, current["project_id"], "segment")
+        current = await writable_row(tx, SEGMENT, segment_id, viewer, "id", with_hidden=True)
         if current["deleted_at"] is None:
             return current  # restoring a live segment changes nothing
         with translated("segment", name_field="id"):

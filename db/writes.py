@@ -95,6 +95,24 @@ async def updated_row(
     return record
 
 
+async def writable_row(
+    tx: Queryable,
+    entity: Entity,
+    row_id: UUID,
+    viewer: Viewer,
+    field: str,
+    *,
+    share: bool = False,
+    with_hidden: bool = False,
+) -> asyncpg.Record:
+    """`locked_row()`, then the caller must be a writer in the row's project: what
+    every write does first, to the row it changes or the parent it adds to."""
+    row = await locked_row(tx, entity, row_id, viewer, field, share=share, with_hidden=with_hidden)
+    assert entity.project_column is not None, "organizations are written by their ADMINs"
+    await require_writer(tx, viewer, row[entity.project_column], entity.name)
+    return row
+
+
 # columns writes set that lists do not expose
 _BOOKKEEPING = frozenset({"updated_by"})
 
@@ -146,10 +164,8 @@ async def update_entity(
     """The one update path: scope, row lock, role in the row's project, no lost
     update, then set the given columns (the caller has validated them)."""
     require_scope(viewer, f"{entity.name}:write")
-    assert entity.project_column is not None, "organizations are not updated here"
     async with session.transaction() as tx:
-        current = await locked_row(tx, entity, row_id, viewer, "id")
-        await require_writer(tx, viewer, current[entity.project_column], entity.name)
+        current = await writable_row(tx, entity, row_id, viewer, "id")
         require_unchanged(current, expected_updated_at, entity.name)
         with translated(entity.name):
             return await updated_row(tx, entity, row_id, changes)
