@@ -11,6 +11,7 @@ and `__typename` read the schema, not rows, and are not counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -53,8 +54,10 @@ class Limits:
     max_page: int
 
 
+@lru_cache(maxsize=256)
 def count_tokens(query: str) -> int:
-    """How many lexical tokens the query has (up to a syntax error)."""
+    """How many lexical tokens the query has (up to a syntax error); cached like the
+    parse, so a repeated query is not lexed again on every request."""
     lexer = Lexer(Source(query))
     count = 0
     try:
