@@ -12,13 +12,13 @@ from aiohttp import web
 from db import migrations
 from db.errors import MigrationError
 from db.pool import create_pool
-from db.session import StatementCounter
+from db.session import DATABASE_DOWN, StatementCounter
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
 from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
 from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.metrics import Metrics
-from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
+from gateway.outage import RETRY_AFTER_S
 from gateway.settings import Settings
 from schema.schema import build_schema
 

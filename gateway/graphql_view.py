@@ -31,7 +31,7 @@ from gateway.keys import (
     STATEMENTS,
 )
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
-from gateway.outage import DATABASE_DOWN, RETRY_AFTER_S
+from gateway.outage import RETRY_AFTER_S
 from schema.context import Context
 
 logger = logging.getLogger("envgraph.http")
@@ -88,11 +88,11 @@ class GatewayView(GraphQLView[Context, None]):
         except HTTPException as error:
             code = _HTTP_ERROR_CODES.get(error.status_code, "BAD_USER_INPUT")
             return _error_response(error.status_code, error.reason, code, request)
-        except (Unavailable, Timeout, *DATABASE_DOWN) as error:
-            # raised outside any resolver (the token check): the whole request fails
+        except (Unavailable, Timeout) as error:
+            # raised outside any resolver (the token check; the session has turned
+            # driver errors into these): the whole request fails
             logger.warning("database unavailable in request %s: %s", request[REQUEST_ID], error)
-            refused = error if isinstance(error, (Unavailable, Timeout)) else Unavailable()
-            response = _error_response(503, refused.message, refused.code, request)
+            response = _error_response(503, error.message, error.code, request)
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response
 

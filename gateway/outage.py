@@ -2,8 +2,5 @@
 
 from __future__ import annotations
 
-from db.session import DATABASE_DOWN
-
-__all__ = ["DATABASE_DOWN", "RETRY_AFTER_S"]
-
+# seconds a client should wait before trying again (HTTP Retry-After)
 RETRY_AFTER_S = "5"
