@@ -53,10 +53,10 @@ SELECT md5(m.id::text || '/environment/' || e)::uuid, m.id, m.project_id,
        (ARRAY['training', 'validation', 'production', 'staging', 'canary', 'shadow',
               'backfill', 'holdout', 'baseline', 'experiment'])[1 + (e - 1) % 10]
            || '-' || lpad(e::text, 4, '0'),
-       (CASE WHEN e % 3 = 0 THEN 'PRODUCTION' ELSE 'PRE_PRODUCTION' END)::environment_type,
+       (CASE WHEN (e + m.m) % 3 = 0 THEN 'PRODUCTION' ELSE 'PRE_PRODUCTION' END)::environment_type,
        ('x' || substr(md5(m.id::text || '/rows/' || e), 1, 7))::bit(28)::int,
        e,
-       e % 3 = 0 AND e % 7 = 0,
+       (e + m.m) % 3 = 0 AND e % 7 = 0,
        timestamptz '2024-04-01 00:00:00+00' + e * interval '1 minute',
        timestamptz '2024-04-01 00:00:00+00' + e * interval '1 minute'
 FROM gen_model m, generate_series(1, current_setting('bench.environments')::int) e;
