@@ -24,9 +24,10 @@ PASSWORD = "bench"
 
 # a cluster for load tests: buffers large enough for the 1M-row table, no JIT
 # (its compile time lands in the latency of a few statements, not in
-# throughput), statement counting preloaded
-_CONF = """
-# --- envgraph bench ---
+# throughput), statement counting and plan logging preloaded (auto_explain
+# logs nothing until bench/plans.py switches it on for one request).
+# Rewritten at every start, so a changed setting reaches an existing cluster.
+_CONF = """# written by bench/cluster.py at every start
 listen_addresses = '127.0.0.1'
 port = {port}
 unix_socket_directories = '{socket_dir}'
@@ -36,7 +37,7 @@ work_mem = 16MB
 maintenance_work_mem = 512MB
 max_wal_size = 4GB
 jit = off
-shared_preload_libraries = 'pg_stat_statements'
+shared_preload_libraries = 'pg_stat_statements,auto_explain'
 pg_stat_statements.track = top
 pg_stat_statements.max = 10000
 logging_collector = off
@@ -152,9 +153,8 @@ class Cluster:
             "UTF8",
             "--locale=C",
         )
-        conf = _CONF.format(port=self.port, socket_dir=self.socket_dir)
         with (self.pgdata / "postgresql.conf").open("a") as f:
-            f.write(conf)
+            f.write("\ninclude_if_exists = 'bench.conf'\n")
         # the superuser may connect over TCP from loopback without a password
         # (the harness only); every system uses the password-protected role
         hba = self.pgdata / "pg_hba.conf"
@@ -170,6 +170,10 @@ class Cluster:
 
     def start(self) -> None:
         """Start (if not running) and wait until it accepts connections."""
+        conf = self.pgdata / "bench.conf"
+        conf.write_text(_CONF.format(port=self.port, socket_dir=self.socket_dir))
+        if self.as_root:
+            shutil.chown(conf, OS_USER)
         if not self.running():
             self._pg(
                 "pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "start"
