@@ -11,10 +11,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from bench.scenarios import SCENARIOS  # noqa: E402
-from bench.systems import SYSTEMS  # noqa: E402
+from bench.scenarios import SCENARIOS
+from bench.systems import SYSTEMS
 
 _COLOURS = ("#1f77b4", "#6baed6", "#d62728", "#ff9896", "#2ca02c")
 
@@ -38,11 +38,13 @@ def draw_chart(results: dict[str, Any], path: Path, labels: dict[str, str]) -> N
         p99 = [_median(cells.get((system.name, s.name)), "latency", "p99_ms") for s in scenarios]
         colour = _COLOURS[i % len(_COLOURS)]
         bars = top.bar(xs, rps, width, label=labels.get(system.name, system.name), color=colour)
-        top.bar_label(bars, labels=[f"{v:,.0f}" if v else "" for v in rps], fontsize=6, rotation=90,
-                      padding=2)
+        top.bar_label(
+            bars, labels=[f"{v:,.0f}" if v else "" for v in rps], fontsize=6, rotation=90, padding=2
+        )
         bottom.bar(xs, p50, width, color=colour, label=labels.get(system.name, system.name))
-        bottom.scatter(xs, p99, marker="_", s=120, color="black", zorder=3,
-                       label="p99" if i == 0 else None)
+        bottom.scatter(
+            xs, p99, marker="_", s=120, color="black", zorder=3, label="p99" if i == 0 else None
+        )
     names = [s.title.split(": ")[0].split(". ", 1)[-1] for s in scenarios]
     for axis in (top, bottom):
         axis.set_xticks(range(len(scenarios)))
@@ -56,8 +58,7 @@ def draw_chart(results: dict[str, Any], path: Path, labels: dict[str, str]) -> N
     m = results["machine"]
     figure.suptitle(
         f"envgraph vs PostGraphile vs raw SQL, {results['started'][:10]}: {m['nproc']} cores "
-        f"{m['cpu']}, {m['ram']}, {m['postgresql']}"
-        + (" (quick run)" if results["quick"] else ""),
+        f"{m['cpu']}, {m['ram']}, {m['postgresql']}" + (" (quick run)" if results["quick"] else ""),
         fontsize=10,
     )
     figure.tight_layout()

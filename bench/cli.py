@@ -26,16 +26,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=55440, help="the bench cluster's port")
     run.add_argument("--repeats", type=int, help="default 3 (quick: 1)")
     run.add_argument("--seconds", type=float, help="each timed run (default 6, quick 2)")
-    run.add_argument(
-        "--systems", help="comma-separated, of: " + ",".join(s.name for s in SYSTEMS)
-    )
+    run.add_argument("--systems", help="comma-separated, of: " + ",".join(s.name for s in SYSTEMS))
     run.add_argument(
         "--scenarios", help="comma-separated, of: " + ",".join(s.name for s in SCENARIOS)
     )
-    run.add_argument("--no-install", action="store_true", help="use the installed peers as they are")
     run.add_argument(
-        "--output", type=Path, help="folder for RESULTS.md and results.png (default: bench/, "
-        "quick: the state folder)"
+        "--no-install", action="store_true", help="use the installed peers as they are"
+    )
+    run.add_argument(
+        "--output",
+        type=Path,
+        help="folder for RESULTS.md and results.png (default: bench/, quick: the state folder)",
     )
     report = commands.add_parser("report", help="write the report from a results file")
     report.add_argument("results", type=Path)
@@ -54,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     plan = Plan(state_dir=args.state_dir.absolute(), port=args.port, install=not args.no_install)
     if args.quick:
-        plan = replace(plan, quick=True, repeats=1, throughput_s=2, latency_s=2, warmup_s=1,
-                       count_requests=3)
+        plan = replace(
+            plan, quick=True, repeats=1, throughput_s=2, latency_s=2, warmup_s=1, count_requests=3
+        )
     if args.repeats:
         plan = replace(plan, repeats=args.repeats)
     if args.seconds:

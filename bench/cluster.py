@@ -121,7 +121,10 @@ class Cluster:
     def version(self) -> str:
         """`postgres --version` of the binaries in use."""
         out = subprocess.run(
-            [str(pg_bin_dir() / "postgres"), "--version"], capture_output=True, text=True
+            [str(pg_bin_dir() / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return out.stdout.strip()
 
@@ -176,12 +179,21 @@ class Cluster:
             shutil.chown(conf, OS_USER)
         if not self.running():
             self._pg(
-                "pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w", "-t", "60", "start"
+                "pg_ctl",
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
             )
         for _ in range(100):
             ready = subprocess.run(
                 [str(pg_bin_dir() / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
                 capture_output=True,
+                check=False,
             )
             if ready.returncode == 0:
                 return

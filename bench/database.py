@@ -43,6 +43,7 @@ def gateway_cli(url: str, *args: str) -> str:
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"python -m gateway {' '.join(args)}: {done.stderr.strip()}")
@@ -96,7 +97,9 @@ async def _mark(cluster: Cluster, name: str, scale: Scale) -> None:
     conn = await asyncpg.connect(cluster.admin_url(name))
     try:
         # outside the public schema, so that PostGraphile does not expose it
-        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS bench; CREATE TABLE {_MARK_TABLE} (scale text)")
+        await conn.execute(
+            f"CREATE SCHEMA IF NOT EXISTS bench; CREATE TABLE {_MARK_TABLE} (scale text)"
+        )
         await conn.execute(f"INSERT INTO {_MARK_TABLE} VALUES ($1)", repr(scale))
     finally:
         await conn.close()

@@ -67,7 +67,8 @@ class NoiseMeter:
 
     def stop(self) -> float:
         """Cores used outside the benchmark since `start()`."""
-        assert self._before is not None and self._ours is not None, "start() first"
+        assert self._before is not None, "start() first"
+        assert self._ours is not None, "start() first"
         elapsed = max(time.monotonic() - self._started, 1e-6)
         ours = self._ours | self._our_pids()  # processes born during the run
         after = self._foreign(ours)

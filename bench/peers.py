@@ -89,7 +89,9 @@ def versions(peers: Peers) -> dict[str, str]:
 
     def out(*command: str) -> str:
         try:
-            return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+            return subprocess.run(
+                command, capture_output=True, text=True, check=False
+            ).stdout.strip()
         except OSError:
             return "missing"
 

@@ -61,9 +61,7 @@ async def _graphql(request: web.Request) -> web.Response:
     variables = body.get("variables") or {}
     args = [variables[name] for name in statement.params]
     text: str = await request.app[_POOL].fetchval(statement.sql, *args)
-    return web.Response(
-        body=b'{"data":' + text.encode() + b"}", content_type="application/json"
-    )
+    return web.Response(body=b'{"data":' + text.encode() + b"}", content_type="application/json")
 
 
 async def _healthz(_: web.Request) -> web.Response:

@@ -25,13 +25,15 @@ def median(cell: dict[str, Any], runs: str, key: str) -> float | None:
 
 
 def _noise(cell: dict[str, Any]) -> tuple[float, float] | None:
-    values = [r["noise_cores"] for r in (cell.get("throughput") or []) + (cell.get("latency") or [])]
+    values = [
+        r["noise_cores"] for r in (cell.get("throughput") or []) + (cell.get("latency") or [])
+    ]
     return (statistics.median(values), max(values)) if values else None
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
     if value is None:
-        return "–"
+        return "-"
     if value >= 100:
         return f"{value:,.0f}"
     return f"{value:.{digits}f}"
@@ -50,7 +52,7 @@ def _labels(results: dict[str, Any]) -> dict[str, str]:
 def _header(results: dict[str, Any]) -> list[str]:
     plan, m, v = results["plan"], results["machine"], results["versions"]
     dbs = results["databases"]
-    lines = [
+    return [
         "# envgraph benchmarks",
         "",
         f"Run {results['started']} to {results.get('finished', '(interrupted)')} (UTC), "
@@ -110,7 +112,6 @@ def _header(results: dict[str, Any]) -> list[str]:
         "![throughput and latency](results.png)",
         "",
     ]
-    return lines
 
 
 def _table(results: dict[str, Any], scenario: str) -> list[str]:
@@ -125,12 +126,14 @@ def _table(results: dict[str, Any], scenario: str) -> list[str]:
         if info is None:
             continue
         if info.get("unavailable"):
-            lines.append(f"| {labels[system.name]} | not available: {info['unavailable']} |" + " |" * 6)
+            lines.append(
+                f"| {labels[system.name]} | not available: {info['unavailable']} |" + " |" * 6
+            )
             continue
         cell = cells.get((system.name, scenario))
         if cell is None:
             continue
-        answer = cell["answer"] or "–"
+        answer = cell["answer"] or "-"
         if cell.get("error"):
             answer += f"; failed: {cell['error'][:160]}"
         failures = sum(r["failures"] for r in cell["throughput"] + cell["latency"])
@@ -145,13 +148,13 @@ def _table(results: dict[str, Any], scenario: str) -> list[str]:
             f"| {_fmt(median(cell, 'latency', 'p99_ms'), 2)} "
             f"| {_fmt(cell.get('statements'))} "
             f"| {_fmt(rss / _MIB if rss else None, 0)} "
-            f"| {f'{noise[0]:.2f} / {noise[1]:.2f}' if noise else '–'} |"
+            f"| {f'{noise[0]:.2f} / {noise[1]:.2f}' if noise else '-'} |"
         )
     return lines
 
 
 def _ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}" if a is not None and b else "–"
+    return f"{a / b:.2f}" if a is not None and b else "-"
 
 
 def _goals(results: dict[str, Any]) -> list[str]:
@@ -213,22 +216,22 @@ def _plans(results: dict[str, Any]) -> list[str]:
         for system in SYSTEMS:
             cell = cells.get((system.name, scenario))
             plans = cell.get("plans") if cell else None
-            row.append(f"{plans[0]['duration_ms']:.1f} ms" if plans else "–")
+            row.append(f"{plans[0]['duration_ms']:.1f} ms" if plans else "-")
         lines.append(f"| {scenario} | " + " | ".join(row) + " |")
     lines.append("")
-    for system, scenario in (
+    for name, scenario in (
         ("envgraph-1w", "deep_first"),
         ("envgraph-1w", "deep_cursor"),
         ("postgraphile-v4", "deep_cursor"),
         ("raw", "deep_cursor"),
     ):
-        cell = cells.get((system, scenario))
+        cell = cells.get((name, scenario))
         if not cell or not cell.get("plans"):
             continue
         plan = cell["plans"][0]
         text = "\n".join(plan["text"].splitlines()[:30])
         lines += [
-            f"{labels[system]}, {scenario}: {plan['duration_ms']:.1f} ms",
+            f"{labels[name]}, {scenario}: {plan['duration_ms']:.1f} ms",
             "",
             "```",
             text,
@@ -244,15 +247,19 @@ def _statements(results: dict[str, Any]) -> list[str]:
         "## What the statements are (per request, by pg_stat_statements)",
         "",
     ]
-    for system, scenario in (("envgraph-1w", "by_id"), ("envgraph-1w", "mutation"),
-                             ("postgraphile-v4", "by_id"), ("postgraphile-v5", "mutation")):
+    for system, scenario in (
+        ("envgraph-1w", "by_id"),
+        ("envgraph-1w", "mutation"),
+        ("postgraphile-v4", "by_id"),
+        ("postgraphile-v5", "mutation"),
+    ):
         cell = cells.get((system, scenario))
         if not cell or not cell.get("top_statements"):
             continue
         lines.append(f"{labels[system]}, {scenario}: {cell['statements']:.1f} per request")
         lines.append("")
         for calls, text in cell["top_statements"]:
-            lines.append(f"- {calls:g} × `{text[:110].replace('`', '')}`")
+            lines.append(f"- {calls:g} x `{text[:110].replace('`', '')}`")
         lines.append("")
     return lines
 

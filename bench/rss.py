@@ -3,6 +3,7 @@ workers of a multi-process server), sampled in a background thread."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import psutil
@@ -29,10 +30,8 @@ class PeakRss:
             return 0
         total = 0
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += proc.memory_info().rss
-            except psutil.Error:
-                pass
         return total
 
     def _sample(self) -> None:

@@ -181,7 +181,15 @@ class Matrix:
                 cell = Cell(system.name, scenario.name)
                 self.cells.append(cell)
                 try:
-                    self._run_cell(cell, system, scenario, database, facts, running, rss)
+                    self._run_cell(
+                        cell=cell,
+                        system=system,
+                        scenario=scenario,
+                        database=database,
+                        facts=facts,
+                        running=running,
+                        rss=rss,
+                    )
                 except Exception as error:  # one broken cell must not end the run
                     cell.error = f"{type(error).__name__}: {error}"[:500]
                     self.log(f"  {scenario.name}: FAILED {cell.error}")
@@ -194,6 +202,7 @@ class Matrix:
 
     def _run_cell(
         self,
+        *,
         cell: Cell,
         system: System,
         scenario: Scenario,
@@ -208,7 +217,9 @@ class Matrix:
         folder.mkdir(parents=True, exist_ok=True)
         id_file = None
         if scenario.ids:
-            id_file = write_id_file(folder / f"{family}-{scenario.ids}.ids", family, scenario.ids, facts)
+            id_file = write_id_file(
+                folder / f"{family}-{scenario.ids}.ids", family, scenario.ids, facts
+            )
         cursor = None
         if scenario.name == "deep_cursor":
             near_end = client.post(system.url, body(family, "cursor_near_end", {}), token)
@@ -221,7 +232,9 @@ class Matrix:
         def send() -> float:
             started = time.perf_counter()
             answer = client.post(
-                system.url, client.fill(template, ids, f"cnt-{self.stamp}-{next(self._names)}"), token
+                system.url,
+                client.fill(template, ids, f"cnt-{self.stamp}-{next(self._names)}"),
+                token,
             )
             if "errors" in answer:
                 raise RuntimeError(f"errors in the answer: {json.dumps(answer['errors'])[:300]}")

@@ -62,7 +62,8 @@ async def _facts(url: str, author_email: str) -> DataFacts:
         return DataFacts(
             environments=await conn.fetchval("SELECT count(*) FROM environments"),
             environment_ids=[
-                r["id"] for r in await conn.fetch("SELECT id FROM environments ORDER BY id LIMIT 1000")
+                r["id"]
+                for r in await conn.fetch("SELECT id FROM environments ORDER BY id LIMIT 1000")
             ],
             model_ids=[
                 (r["id"], r["project_id"])

@@ -58,7 +58,5 @@ def count_statements(
         send()
     rows = asyncio.run(_read(admin_url, database))
     total = sum(row["calls"] for row in rows)
-    top = [
-        (row["calls"] / requests, " ".join(row["query"].split())[:160]) for row in rows[:8]
-    ]
+    top = [(row["calls"] / requests, " ".join(row["query"].split())[:160]) for row in rows[:8]]
     return StatementCount(total / requests, top)

@@ -64,6 +64,7 @@ def envgraph_has_workers() -> bool:
         cwd=_REPO,
         capture_output=True,
         text=True,
+        check=False,
     )
     return "--workers" in done.stdout
 
@@ -177,7 +178,11 @@ class Running:
         self._log = log.open("ab")
         # a session of its own: stopping it reaches every worker it forked
         self.process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + _START_TIMEOUT_S
