@@ -45,15 +45,16 @@ def draw_chart(results: dict[str, Any], path: Path, labels: dict[str, str]) -> N
         bottom.scatter(
             xs, p99, marker="_", s=120, color="black", zorder=3, label="p99" if i == 0 else None
         )
-    names = [s.title.split(": ")[0].split(". ", 1)[-1] for s in scenarios]
     for axis in (top, bottom):
         axis.set_xticks(range(len(scenarios)))
-        axis.set_xticklabels(names, fontsize=9)
+        axis.set_xticklabels([s.short for s in scenarios], fontsize=9)
         axis.set_yscale("log")
         axis.grid(axis="y", which="both", alpha=0.3)
-    top.set_ylabel("requests/s at 16 connections (higher is better)")
-    bottom.set_ylabel("latency ms at 1 connection: p50 bar, p99 mark (lower is better)")
-    top.legend(fontsize=8, ncols=len(systems), loc="upper right")
+        low, high = axis.get_ylim()
+        axis.set_ylim(low, high * 4)  # room for the labels and the legend
+    top.set_ylabel("requests/s, 16 connections\n(higher is better)")
+    bottom.set_ylabel("latency ms, 1 connection\np50 bar, p99 mark (lower is better)")
+    top.legend(fontsize=8, ncols=len(systems), loc="upper left")
     bottom.legend(fontsize=8, ncols=len(systems) + 1, loc="upper left")
     m = results["machine"]
     figure.suptitle(

@@ -31,18 +31,23 @@ class Scenario:
 
     name: str
     title: str
+    short: str  # for the chart
     database: str  # the scale it runs on (the quick mode runs all on small)
     ids: str | None = None  # "environment" or "model": a random one per request
 
 
 SCENARIOS = (
-    Scenario("nested", "1. nested: orgs(10) > projects(10) > models(10) > envs(5)", "small"),
-    Scenario("by_id", "2. one environment by id", "small", ids="environment"),
-    Scenario("list", "3. filtered + searched + ordered page of 50", "large"),
-    Scenario("deep_first", "4a. first page of 50 of all environments", "large"),
-    Scenario("deep_offset", "4b. deep page by offset (100 rows before the end)", "large"),
-    Scenario("deep_cursor", "4c. the same deep page by cursor", "large"),
-    Scenario("mutation", "5. createSegment", "small", ids="model"),
+    Scenario(
+        "nested", "1. nested: orgs(10) > projects(10) > models(10) > envs(5)", "nested", "small"
+    ),
+    Scenario("by_id", "2. one environment by id", "by id", "small", ids="environment"),
+    Scenario("list", "3. filtered + searched + ordered page of 50", "list page", "large"),
+    Scenario("deep_first", "4a. first page of 50 of all environments", "first page", "large"),
+    Scenario(
+        "deep_offset", "4b. deep page by offset (100 rows before the end)", "deep: offset", "large"
+    ),
+    Scenario("deep_cursor", "4c. the same deep page by cursor", "deep: cursor", "large"),
+    Scenario("mutation", "5. createSegment", "createSegment", "small", ids="model"),
 )
 
 
