@@ -31,6 +31,7 @@ from gateway.keys import (
     STATEMENTS,
 )
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
+from gateway.logs import log_request
 from gateway.outage import RETRY_AFTER_S
 from schema.context import Context
 
@@ -70,12 +71,18 @@ class GatewayView(GraphQLView[Context, None]):
             metrics.in_flight.dec()
         session = request.get(SESSION)
         codes: list[str] = request[ERROR_CODES]
-        metrics.observe(
-            request.get(OPERATION),
-            response.status,
-            time.perf_counter() - started,
-            codes,
-            session.statements if session is not None else 0,
+        seconds = time.perf_counter() - started
+        statements = session.statements if session is not None else 0
+        operation_name = request.get(OPERATION)
+        metrics.observe(operation_name, response.status, seconds, codes, statements)
+        log_request(
+            request_id=request[REQUEST_ID],
+            method=request.method,
+            operation=operation_name,
+            status=response.status,
+            seconds=seconds,
+            statements=statements,
+            errors=codes,
         )
         return response
 

@@ -107,7 +107,7 @@ def test_serve_demo_then_sigterm_then_restart_keeps_data(tmp_path: Path) -> None
         banner = first.read_until("envgraph serving")
         assert banner == (
             f"envgraph serving http://127.0.0.1:{first.port}/graphql "
-            f"(database: embedded, {data_dir})"
+            f"(database: embedded, {data_dir}; 1 worker)"
         )
         first.read_until("demo token for ada@example.com")
         token = first.read_until("egt_")
