@@ -34,6 +34,7 @@ from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
 from gateway.logs import log_request
 from gateway.outage import RETRY_AFTER_S
 from schema.context import Context
+from schema.errors import INTERNAL_MESSAGE
 
 logger = logging.getLogger("envgraph.http")
 
@@ -102,6 +103,11 @@ class GatewayView(GraphQLView[Context, None]):
             response = _error_response(503, error.message, error.code, request)
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response
+        except Exception:
+            # a bug outside any resolver: masked like those inside, never
+            # aiohttp's plain-text 500
+            logger.exception("internal error in request %s", request[REQUEST_ID])
+            return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import statistics
 import time
 from collections import Counter
@@ -93,10 +94,14 @@ class Load:
                 json={"query": query, "variables": variables},
                 headers={"Authorization": f"Bearer {self.token}"},
             ) as response:
-                body = await response.json(content_type=None)
                 status = response.status
+                text = await response.text()
         except (aiohttp.ClientConnectionError, TimeoutError):
             return Answer(kind, sent, time.monotonic() - sent, 0, ())
+        try:
+            body = json.loads(text)
+        except ValueError:  # not the JSON every answer should be
+            return Answer(kind, sent, time.monotonic() - sent, status, ("NOT_JSON",))
         codes = tuple(e.get("extensions", {}).get("code", "?") for e in body.get("errors") or ())
         created = None
         if kind == "create" and status == 200 and not codes:

@@ -78,6 +78,17 @@ class Service:
                 return line
         raise AssertionError(f"no line starting {prefix!r} in {self.lines}")
 
+    def output(self) -> list[str]:
+        """Every line written so far."""
+        while True:
+            try:
+                line = self._queue.get_nowait()
+            except queue.Empty:
+                return self.lines
+            if line is None:
+                return self.lines
+            self.lines.append(line)
+
     def ready(self, timeout: float = 90) -> Service:
         """Wait until the service answers /readyz with 200."""
         self.read_until("envgraph serving", timeout)
