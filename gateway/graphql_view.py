@@ -33,6 +33,8 @@ from gateway.keys import (
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
 from gateway.logs import log_request
 from gateway.outage import RETRY_AFTER_S
+from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
+from gateway.unicode import has_lone_surrogate
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
 
@@ -154,6 +156,11 @@ class GatewayView(GraphQLView[Context, None]):
             sub_response.headers["WWW-Authenticate"] = challenge
             request[ERROR_CODES].append("UNAUTHENTICATED")
             return _refusal(credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context)
+        if has_lone_surrogate(
+            (request_data.query, request_data.operation_name, request_data.variables)
+        ):
+            request[ERROR_CODES].append("BAD_USER_INPUT")
+            return _refusal(SURROGATE_MESSAGE, "BAD_USER_INPUT", context)
         try:
             check_limits(
                 request_data.query,
