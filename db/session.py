@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 from asyncpg.exceptions._base import InternalClientError
 
-from db.errors import Timeout, Unavailable
+from db.errors import BadInput, Timeout, Unavailable
 from db.pool import Connection
 
 # Refused or broken connections (SQLSTATE class 08), no pooled connection in
@@ -40,6 +40,10 @@ def _translated() -> Iterator[None]:
         yield
     except asyncpg.QueryCanceledError:
         raise Timeout() from None
+    except asyncpg.CharacterNotInRepertoireError:
+        # a NUL in some text value: PostgreSQL's text cannot hold it, whichever
+        # field it came in (the filters say which one before any SQL)
+        raise BadInput("text cannot hold the NUL character") from None
     except (*DATABASE_DOWN, InternalClientError):
         # asyncpg's "cannot switch to state N" InternalClientError comes from
         # a connection whose protocol broke with the server going away (seen

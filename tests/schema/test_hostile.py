@@ -231,3 +231,27 @@ async def test_lone_surrogates_are_refused_at_the_door(client: Client, tokens: T
             "the request holds text that is not valid Unicode (a lone UTF-16 surrogate)"
         )
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_nul_in_mutation_text_is_bad_input_and_writes_nothing(
+    client: Client, tokens: Tokens
+) -> None:
+    model_id = next(i for i in await _real_ids(client, tokens.ada) if "TW9kZWw6" in i)
+    payload = {"modelId": model_id, "name": "nul-case", "definition": "age > 1\x00"}
+    response = await client.post(
+        "/graphql",
+        json={"query": CREATE, "variables": {"input": payload}},
+        headers={"Authorization": f"Bearer {tokens.ada}"},
+    )
+    body = await response.json()
+    [error] = body["errors"]
+    assert (error["message"], error["extensions"]["code"]) == (
+        "text cannot hold the NUL character",
+        "BAD_USER_INPUT",
+    )
+    check = await client.post(
+        "/graphql",
+        json={"query": '{ segments(filter: {name: {eq: "nul-case"}}) { totalCount } }'},
+        headers={"Authorization": f"Bearer {tokens.ada}"},
+    )
+    assert await check.json() == {"data": {"segments": {"totalCount": 0}}}
