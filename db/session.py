@@ -14,18 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 
-from db.errors import Timeout, Unavailable
+from db.errors import BadInput, Timeout, Unavailable
 from db.pool import Connection
 
-# Refused or broken connections, no pooled connection in time, a server
-# shutting down: the database is not there, which is not the request's fault.
+# Refused or broken connections (SQLSTATE class 08), no pooled connection in
+# time, a server shutting down or starting up (57P): the database is not
+# there, which is not the request's fault.
 DATABASE_DOWN = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,
     asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
 )
 
 
@@ -36,7 +40,14 @@ def _translated() -> Iterator[None]:
         yield
     except asyncpg.QueryCanceledError:
         raise Timeout() from None
-    except DATABASE_DOWN:
+    except asyncpg.CharacterNotInRepertoireError:
+        # a NUL in some text value: PostgreSQL's text cannot hold it, whichever
+        # field it came in (the filters say which one before any SQL)
+        raise BadInput("text cannot hold the NUL character") from None
+    except (*DATABASE_DOWN, InternalClientError):
+        # asyncpg's "cannot switch to state N" InternalClientError comes from
+        # a connection whose protocol broke with the server going away (seen
+        # on BEGIN, COMMIT and the pool's reset): the outage, not a bug
         raise Unavailable() from None
 
 

@@ -20,7 +20,6 @@ from types import FrameType
 from typing import NoReturn
 
 import asyncpg
-from aiohttp import web
 
 from db import migrations
 from db.demo import DEMO_USER_EMAIL, seed_demo
@@ -31,6 +30,7 @@ from db.tokens import IssuedToken, create_token, parse_scopes, revoke_token
 from db.users import create_user
 from gateway.app import create_app
 from gateway.logs import configure_logging
+from gateway.serving import serve
 from gateway.settings import Settings, SettingsError, load_settings
 from schema.schema import build_schema
 
@@ -43,6 +43,10 @@ class UsageError(Exception):
     """Bad command-line usage (exit status 2)."""
 
 
+class ServeError(Exception):
+    """The server could not start or stopped on its own (exit status 1)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
@@ -53,6 +57,12 @@ def _duration(text: str) -> timedelta:
     if not match or int(match[1]) == 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 30d, 12h, 15m")
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers from 1 to 256")
+    return int(text)
 
 
 def _scale(text: str) -> int:
@@ -184,6 +194,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     """Migrate, then serve until SIGTERM/SIGINT; with --demo, load demo data first."""
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     host = args.host or settings.host
+    workers = settings.workers if args.workers is None else args.workers
     port = settings.port if args.port is None else args.port
     demo: list[IssuedToken] = []
 
@@ -208,19 +219,27 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         asyncio.run(main())
         where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}"
-        app = create_app(
-            replace(settings, database_url=url), demo_token=demo[0].token if demo else None
-        )
+        served = replace(settings, database_url=url, workers=workers)
+        token = demo[0].token if demo else None
 
-        def announce(_: str) -> None:
-            print(f"envgraph serving http://{host}:{port}/graphql (database: {where})")
-            if demo:
+        def announce() -> None:
+            plural = "s" if workers > 1 else ""
+            print(
+                f"envgraph serving http://{host}:{port}/graphql "
+                f"(database: {where}; {workers} worker{plural})"
+            )
+            if token:
                 print(f"demo token for {DEMO_USER_EMAIL} (expires in 30 days):")
-                print(demo[0].token)
+                print(token)
             sys.stdout.flush()
 
-        web.run_app(app, host=host, port=port, print=announce, access_log=None)
+        status = serve(
+            served, lambda: create_app(served, demo_token=token), host=host, port=port,
+            announce=announce,
+        )  # fmt: skip
     print("envgraph stopped")
+    if status:
+        raise ServeError(f"the server stopped with status {status} (see the log above)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -231,6 +250,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default GATEWAY_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default GATEWAY_PORT or 8000)")
     serve.add_argument("--demo", action="store_true", help="load demo data, print a token")
+    serve.add_argument(
+        "--workers", type=_workers, help="processes serving the port (default GATEWAY_WORKERS or 1)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(
@@ -273,14 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SettingsError) as error:
         print(f"envgraph: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     try:
         args.handler(settings, args)
     except BrokenPipeError:
         # the reader went away (`export-schema | head`): nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (DomainError, EmbeddedPostgresError) as error:
+    except (DomainError, EmbeddedPostgresError, ServeError) as error:
         print(f"envgraph: {error}", file=sys.stderr)
         return 1
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:

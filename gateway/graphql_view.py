@@ -31,8 +31,12 @@ from gateway.keys import (
     STATEMENTS,
 )
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
+from gateway.logs import log_request
 from gateway.outage import RETRY_AFTER_S
+from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
+from gateway.unicode import has_lone_surrogate
 from schema.context import Context
+from schema.errors import INTERNAL_MESSAGE
 
 logger = logging.getLogger("envgraph.http")
 
@@ -70,12 +74,18 @@ class GatewayView(GraphQLView[Context, None]):
             metrics.in_flight.dec()
         session = request.get(SESSION)
         codes: list[str] = request[ERROR_CODES]
-        metrics.observe(
-            request.get(OPERATION),
-            response.status,
-            time.perf_counter() - started,
-            codes,
-            session.statements if session is not None else 0,
+        seconds = time.perf_counter() - started
+        statements = session.statements if session is not None else 0
+        operation_name = request.get(OPERATION)
+        metrics.observe(operation_name, response.status, seconds, codes, statements)
+        log_request(
+            request_id=request[REQUEST_ID],
+            method=request.method,
+            operation=operation_name,
+            status=response.status,
+            seconds=seconds,
+            statements=statements,
+            errors=codes,
         )
         return response
 
@@ -95,6 +105,11 @@ class GatewayView(GraphQLView[Context, None]):
             response = _error_response(503, error.message, error.code, request)
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response
+        except Exception:
+            # a bug outside any resolver: masked like those inside, never
+            # aiohttp's plain-text 500
+            logger.exception("internal error in request %s", request[REQUEST_ID])
+            return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""
@@ -141,6 +156,11 @@ class GatewayView(GraphQLView[Context, None]):
             sub_response.headers["WWW-Authenticate"] = challenge
             request[ERROR_CODES].append("UNAUTHENTICATED")
             return _refusal(credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context)
+        if has_lone_surrogate(
+            (request_data.query, request_data.operation_name, request_data.variables)
+        ):
+            request[ERROR_CODES].append("BAD_USER_INPUT")
+            return _refusal(SURROGATE_MESSAGE, "BAD_USER_INPUT", context)
         try:
             check_limits(
                 request_data.query,

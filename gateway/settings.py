@@ -40,6 +40,9 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     log_format: str = "text"
+    log_level: str = "info"
+    workers: int = 1
+    shutdown_timeout_s: int = 30
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -103,6 +106,9 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "graphiql": ("GATEWAY_GRAPHIQL", _boolean),
     "introspection": ("GATEWAY_INTROSPECTION", _boolean),
     "log_format": ("GATEWAY_LOG_FORMAT", _choice("text", "json")),
+    "log_level": ("GATEWAY_LOG_LEVEL", _choice("debug", "info", "warning", "error")),
+    "workers": ("GATEWAY_WORKERS", _integer(1, 256)),
+    "shutdown_timeout_s": ("GATEWAY_SHUTDOWN_TIMEOUT_S", _integer(1, 3_600)),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
@@ -76,3 +77,32 @@ async def test_introspection_can_be_switched_off(settings: Settings, token: str)
         status, body = await graphql(client, "{ __schema { queryType { name } } }", token)
         assert status == 200
         assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_bug_outside_resolvers_is_masked_and_logged(
+    client: Client, token: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_: object) -> None:
+        raise RuntimeError("SELECT secret FROM pg_shadow")  # what must never reach a client
+
+    # the one way to reach the view's last resort: a bug in the token check
+    monkeypatch.setattr("gateway.graphql_view.read_credentials", broken)
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { scopes } }"},
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "bug-1"},
+    )
+    assert response.status == 500
+    assert await response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Internal server error",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "bug-1"},
+            }
+        ],
+    }
+    [record] = [r for r in caplog.records if r.name == "envgraph.http"]
+    assert record.getMessage() == "internal error in request bug-1"
+    assert record.exc_info is not None
+    assert "pg_shadow" in str(record.exc_info[1])

@@ -1,0 +1,61 @@
+"""`serve --workers N`: N processes on one port, restarted when one dies."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import psutil
+import pytest
+
+from tests.service import Service
+from tests.support import VIEWER_QUERY
+
+
+def test_two_workers_share_the_port_and_a_dead_one_is_replaced(
+    database_url: str, token: str
+) -> None:
+    with Service("--workers", "2", env={"DATABASE_URL": database_url}) as service:
+        banner = service.ready().lines
+        assert f"envgraph serving {service.url}/graphql (database: DATABASE_URL; 2 workers)" in (
+            banner
+        )
+        first = service.workers()
+        assert len(first) == 2
+        # every request on a fresh connection is answered, by either process
+        answers = [service.post(VIEWER_QUERY, token) for _ in range(40)]
+        assert {status for status, _ in answers} == {200}
+        assert all(
+            body["data"]["viewer"]["user"]["email"] == "ada@example.com" for _, body in answers
+        )
+        # both processes hold their own pool: each has connections to PostgreSQL
+        busy = [w for w in first if any(c.raddr for c in w.net_connections("tcp") if c.raddr)]
+        assert len(busy) == 2
+
+        first[0].kill()
+        deadline = time.monotonic() + 30
+        while {w.pid for w in service.workers()} in ({first[1].pid}, {w.pid for w in first}):
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.1)
+        replacement = {w.pid for w in service.workers()} - {first[1].pid}
+        assert len(replacement) == 1
+        assert not psutil.pid_exists(first[0].pid) or first[0].status() == psutil.STATUS_ZOMBIE
+        assert {service.post(VIEWER_QUERY, token)[0] for _ in range(20)} == {200}
+
+        workers = service.workers()
+        assert service.stop(signal.SIGTERM) == 0
+        assert not any(w.is_running() for w in workers)
+        assert service.lines[-1] == "envgraph stopped"
+
+
+def test_workers_is_checked(database_url: str) -> None:
+    with Service("--workers", "0", env={"DATABASE_URL": database_url}) as service:
+        assert service.process.wait(timeout=30) == 2
+        service.read_until("envgraph: argument --workers: '0' is not a number of workers")
+
+
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_workers_variable_is_checked(database_url: str, value: str) -> None:
+    with Service(env={"DATABASE_URL": database_url, "GATEWAY_WORKERS": value}) as service:
+        assert service.process.wait(timeout=30) == 2
+        service.read_until(f"envgraph: GATEWAY_WORKERS={value!r}: takes a whole number from 1")
