@@ -103,7 +103,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         + ".",
         "- Settings that differ from the defaults: envgraph `GATEWAY_MAX_QUERY_DEPTH=16` (the "
         "nested Relay query with `edges { node }` is 13 levels deep; the default limit is 12), "
-        "statement and pool timeouts 120 s (the peers have none); PostGraphile v4 and v5 with "
+        "statement and pool timeouts 120 s (the peers have none), `GATEWAY_LOG_LEVEL=warning` (no "
+        "line per request, as PostGraphile's `--disable-query-log`); PostGraphile v4 and v5 with "
         "`postgraphile-plugin-connection-filter` (for the list's ILIKE and `>`), v5 without "
         "`PgIndexBehaviorsPlugin` (as v4's default: envgraph's composite foreign keys have no "
         "index of their own, and v5 would hide `Model.environments`). Only envgraph checks a "

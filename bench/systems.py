@@ -90,6 +90,9 @@ def _command(
             "GATEWAY_STATEMENT_TIMEOUT_MS": "120000",
             "GATEWAY_POOL_TIMEOUT_MS": "120000",
             "GATEWAY_GRAPHIQL": "false",
+            # a log line per request is what PostGraphile's --disable-query-log
+            # turns off there: off here too
+            "GATEWAY_LOG_LEVEL": "warning",
         }
         command = [sys.executable, "-m", "gateway", "serve", "--port", str(system.port)]
         if system.workers > 1:
