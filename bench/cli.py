@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 
 from bench.runner import Matrix, Plan
 from bench.scenarios import SCENARIOS
@@ -22,10 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the matrix, write the report")
     run.add_argument("--quick", action="store_true", help="small scale, 2 s runs, 1 repeat")
+    run.add_argument("--max-seconds", type=float, help="longest timed run (default 30)")
     run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="pgdata, peers, logs")
     run.add_argument("--port", type=int, default=55440, help="the bench cluster's port")
     run.add_argument("--repeats", type=int, help="default 3 (quick: 1)")
-    run.add_argument("--seconds", type=float, help="each timed run (default 6, quick 2)")
+    run.add_argument("--seconds", type=float, help="each timed run at least (default 5, quick 2)")
     run.add_argument("--systems", help="comma-separated, of: " + ",".join(s.name for s in SYSTEMS))
     run.add_argument(
         "--scenarios", help="comma-separated, of: " + ",".join(s.name for s in SCENARIOS)
@@ -44,9 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command; the exit status."""
     args = _parser().parse_args(argv)
+    # SIGTERM unwinds like an error, so that the running server is stopped
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     from bench.report import write_report  # matplotlib only when reporting
 
     if args.command == "report":
@@ -56,8 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan(state_dir=args.state_dir.absolute(), port=args.port, install=not args.no_install)
     if args.quick:
         plan = replace(
-            plan, quick=True, repeats=1, throughput_s=2, latency_s=2, warmup_s=1, count_requests=3
+            plan,
+            quick=True,
+            repeats=1,
+            throughput_s=2,
+            latency_s=2,
+            warmup_s=1,
+            count_requests=3,
+            max_run_s=10,
         )
+    if args.max_seconds:
+        plan = replace(plan, max_run_s=args.max_seconds)
     if args.repeats:
         plan = replace(plan, repeats=args.repeats)
     if args.seconds:

@@ -51,6 +51,7 @@ def _labels(results: dict[str, Any]) -> dict[str, str]:
 
 def _header(results: dict[str, Any]) -> list[str]:
     plan, m, v = results["plan"], results["machine"], results["versions"]
+    cap = plan.get("max_run_s", 60)
     dbs = results["databases"]
     return [
         "# envgraph benchmarks",
@@ -79,8 +80,12 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"{plan['pool']} connections in all (envgraph with N workers: {plan['pool']}/N each).",
         f"- Throughput: `wrk -t1 -c{plan['connections']}` for {plan['throughput_s']:g} s; latency "
         f"p50/p99: `wrk -t1 -c1` for {plan['latency_s']:g} s; after a {plan['warmup_s']:g} s "
-        f"warm-up; {plan['repeats']} repeat(s), medians. A request answered with `errors` "
-        "counts as failed.",
+        f"warm-up; {plan['repeats']} repeat(s), medians. Slow requests get longer runs (16 "
+        "requests started together finish together, so a run lasts 3 rounds of 16, and a "
+        f"latency run 20 requests), capped at {cap:g} s and "
+        f"{cap / 2:g} s: the column `run s` gives what each cell used. The "
+        "server is idle before each run (wrk leaves requests in flight). A request answered "
+        "with `errors` counts as failed.",
         f"- Statements per request: `pg_stat_statements` over {plan['count_requests']} sequential "
         "requests after a warm-up: everything the system sends, its driver's statements too.",
         "- Peak RSS: the server process and all its children (workers), sampled every 0.2 s "
@@ -119,8 +124,8 @@ def _table(results: dict[str, Any], scenario: str) -> list[str]:
     cells, labels = _cells(results), _labels(results)
     lines = [
         "| system | answer | req/s at 16 conn. | p50 ms at 1 | p99 ms at 1 | statements/req "
-        "| peak RSS MiB | noise cores (median / max) |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| peak RSS MiB | noise cores (median / max) | run s |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for system in SYSTEMS:
         info = results["systems"].get(system.name)
@@ -128,7 +133,7 @@ def _table(results: dict[str, Any], scenario: str) -> list[str]:
             continue
         if info.get("unavailable"):
             lines.append(
-                f"| {labels[system.name]} | not available: {info['unavailable']} |" + " |" * 6
+                f"| {labels[system.name]} | not available: {info['unavailable']} |" + " |" * 7
             )
             continue
         cell = cells.get((system.name, scenario))
@@ -149,7 +154,9 @@ def _table(results: dict[str, Any], scenario: str) -> list[str]:
             f"| {_fmt(median(cell, 'latency', 'p99_ms'), 2)} "
             f"| {_fmt(cell.get('statements'))} "
             f"| {_fmt(rss / _MIB if rss else None, 0)} "
-            f"| {f'{noise[0]:.2f} / {noise[1]:.2f}' if noise else '-'} |"
+            f"| {f'{noise[0]:.2f} / {noise[1]:.2f}' if noise else '-'} "
+            f"| {_fmt(median(cell, 'throughput', 'seconds'), 0)} / "
+            f"{_fmt(median(cell, 'latency', 'seconds'), 0)} |"
         )
     return lines
 

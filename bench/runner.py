@@ -50,9 +50,10 @@ class Plan:
     port: int = 55440
     quick: bool = False
     repeats: int = 3
-    throughput_s: float = 6
-    latency_s: float = 6
+    throughput_s: float = 5
+    latency_s: float = 5
     warmup_s: float = 2
+    max_run_s: float = 30
     connections: int = 16
     pool: int = 16
     count_requests: int = 10
@@ -63,12 +64,14 @@ class Plan:
     def durations(self, single_s: float) -> tuple[float, float, float]:
         """(throughput, latency, warm-up) seconds for requests that take `single_s`
         alone: 16 slow requests started together finish together, so a run
-        must last several rounds of them, or it counts none (at most 60 s)."""
+        must last a few rounds of them, or it counts none. Capped, so that the
+        whole matrix stays within about 40 minutes: a request slower than
+        about 0.6 s gets fewer than 3 rounds (the report gives the durations)."""
         rounds = self.connections * single_s
         return (
-            min(max(self.throughput_s, 4 * rounds), 60),
-            min(max(self.latency_s, 30 * single_s), 60),
-            min(max(self.warmup_s, 1.5 * rounds), 30),
+            min(max(self.throughput_s, 3 * rounds), self.max_run_s),
+            min(max(self.latency_s, 20 * single_s), self.max_run_s / 2),
+            min(max(self.warmup_s, rounds), self.max_run_s / 3),
         )
 
     def database_of(self, scenario: Scenario) -> str:
