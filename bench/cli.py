@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the matrix, write the report")
     run.add_argument("--quick", action="store_true", help="small scale, 2 s runs, 1 repeat")
-    run.add_argument("--max-seconds", type=float, help="longest timed run (default 30)")
+    run.add_argument("--max-seconds", type=float, help="longest timed run (default 20)")
     run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="pgdata, peers, logs")
     run.add_argument("--port", type=int, default=55440, help="the bench cluster's port")
     run.add_argument("--repeats", type=int, help="default 3 (quick: 1)")

@@ -77,4 +77,6 @@ def capture_plans(cluster: Cluster, send: Callable[[], object]) -> list[Plan]:
         asyncio.run(_configure(cluster.admin_url(), on=False))
     with cluster.log_file.open("rb") as f:
         f.seek(offset)
-        return _parse(f.read().decode(errors="replace"))
+        plans = _parse(f.read().decode(errors="replace"))
+    # the reload that switches plan logging off is logged too: not the system's
+    return [p for p in plans if "pg_reload_conf()" not in p.text]

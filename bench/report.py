@@ -177,6 +177,7 @@ def _goals(results: dict[str, Any]) -> list[str]:
     eg1 = fig("envgraph-1w", "by_id", "throughput", "rps")
     v4 = fig("postgraphile-v4", "by_id", "throughput", "rps")
     first = fig("envgraph-1w", "deep_first", "latency", "p50_ms")
+    raw_first = fig("raw", "deep_first", "latency", "p50_ms")
     cursor = fig("envgraph-1w", "deep_cursor", "latency", "p50_ms")
     offset = fig("envgraph-1w", "deep_offset", "latency", "p50_ms")
     by_id_goal = (
@@ -188,6 +189,13 @@ def _goals(results: dict[str, Any]) -> list[str]:
         f"{_ratio(eg1, v4)}"
     )
     met = cursor is not None and first is not None and cursor <= 2 * first
+    verdict = "met" if met else "not met"
+    if met and first and raw_first and first > 20 * raw_first:
+        # a deep page as fast as a first page that is itself slow is no success
+        verdict = (
+            f"met, but only because the first page is as slow: {first / raw_first:,.0f}x "
+            "the raw bound's first page (see the plans below)"
+        )
     return [
         "## Goals (ratios from this run)",
         "",
@@ -203,9 +211,16 @@ def _goals(results: dict[str, Any]) -> list[str]:
         f"| {'met' if eg2 and v4 and eg2 >= v4 else 'not met' if eg2 else 'not measurable'} |",
         f"| deep page by cursor within 2x of the first page (p50 at 1 conn., envgraph 1 w.) "
         f"| cursor {_fmt(cursor, 2)} ms, offset {_fmt(offset, 2)} ms, first page "
-        f"{_fmt(first, 2)} ms | {_ratio(cursor, first)} | {'met' if met else 'not met'} |",
+        f"{_fmt(first, 2)} ms (raw bound's first page {_fmt(raw_first, 2)} ms) "
+        f"| {_ratio(cursor, first)} | {verdict} |",
         "",
     ]
+
+
+def _system_plans(cell: dict[str, Any] | None) -> list[dict[str, Any]]:
+    # results of older runs still hold the plan of the harness's own reload
+    plans = (cell or {}).get("plans") or []
+    return [p for p in plans if "pg_reload_conf()" not in p["text"]]
 
 
 def _plans(results: dict[str, Any]) -> list[str]:
@@ -223,7 +238,7 @@ def _plans(results: dict[str, Any]) -> list[str]:
         row = []
         for system in SYSTEMS:
             cell = cells.get((system.name, scenario))
-            plans = cell.get("plans") if cell else None
+            plans = _system_plans(cell)
             row.append(f"{plans[0]['duration_ms']:.1f} ms" if plans else "-")
         lines.append(f"| {scenario} | " + " | ".join(row) + " |")
     lines.append("")
@@ -231,12 +246,13 @@ def _plans(results: dict[str, Any]) -> list[str]:
         ("envgraph-1w", "deep_first"),
         ("envgraph-1w", "deep_cursor"),
         ("postgraphile-v4", "deep_cursor"),
+        ("postgraphile-v5", "deep_cursor"),
         ("raw", "deep_cursor"),
     ):
-        cell = cells.get((name, scenario))
-        if not cell or not cell.get("plans"):
+        plans = _system_plans(cells.get((name, scenario)))
+        if not plans:
             continue
-        plan = cell["plans"][0]
+        plan = plans[0]
         text = "\n".join(plan["text"].splitlines()[:30])
         lines += [
             f"{labels[name]}, {scenario}: {plan['duration_ms']:.1f} ms",

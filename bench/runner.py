@@ -53,7 +53,7 @@ class Plan:
     throughput_s: float = 5
     latency_s: float = 5
     warmup_s: float = 2
-    max_run_s: float = 30
+    max_run_s: float = 20
     connections: int = 16
     pool: int = 16
     count_requests: int = 10
