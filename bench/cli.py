@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
+from bench import statelock
 from bench.runner import Matrix, Plan
 from bench.scenarios import SCENARIOS
 from bench.systems import SYSTEMS
@@ -62,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(args.results.read_text())
         print(write_report(results, args.output))
         return 0
+    try:
+        lock = statelock.hold(args.state_dir.absolute())
+    except statelock.StateBusy as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 2
     plan = Plan(state_dir=args.state_dir.absolute(), port=args.port, install=not args.no_install)
     if args.quick:
         plan = replace(
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (plan.state_dir / "report" if plan.quick else _HERE)
     print(f"results: {matrix.results_file}")
     print(write_report(results, output))
+    lock.close()
     return 0
 
 
