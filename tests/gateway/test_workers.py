@@ -20,7 +20,10 @@ def test_two_workers_share_the_port_and_a_dead_one_is_replaced(
         assert f"envgraph serving {service.url}/graphql (database: DATABASE_URL; 2 workers)" in (
             banner
         )
-        first = service.workers()
+        deadline = time.monotonic() + 30
+        while len(first := service.workers()) < 2:  # forked one after the other
+            assert time.monotonic() < deadline, "no second worker"
+            time.sleep(0.1)
         assert len(first) == 2
         # every request on a fresh connection is answered, by either process
         answers = [service.post(VIEWER_QUERY, token) for _ in range(40)]
