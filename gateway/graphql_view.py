@@ -29,6 +29,7 @@ from gateway.keys import (
     SESSION,
     SETTINGS,
     STATEMENTS,
+    TOKENS,
 )
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
 from gateway.logs import log_request
@@ -123,7 +124,9 @@ class GatewayView(GraphQLView[Context, None]):
             request.app[STATEMENTS],
             acquire_timeout_s=settings.pool_timeout_ms / 1000,
         )
-        credentials = await read_credentials(session, request.headers.get("Authorization"))
+        credentials = await read_credentials(
+            session, request.headers.get("Authorization"), request.app[TOKENS]
+        )
         request[CREDENTIALS] = credentials
         return Context(
             request_id=request[REQUEST_ID],
