@@ -81,7 +81,7 @@ def serve(
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": settings.workers,
-        "worker_class": "aiohttp.worker.GunicornWebWorker",
+        "worker_class": "aiohttp.worker.GunicornUVLoopWebWorker",
         "graceful_timeout": shutdown_s,
         "keepalive": KEEPALIVE_S,
         "logger_class": _Logs,
