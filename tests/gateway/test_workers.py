@@ -31,9 +31,14 @@ def test_two_workers_share_the_port_and_a_dead_one_is_replaced(
         assert all(
             body["data"]["viewer"]["user"]["email"] == "ada@example.com" for _, body in answers
         )
-        # both processes hold their own pool: each has connections to PostgreSQL
-        busy = [w for w in first if any(c.raddr for c in w.net_connections("tcp") if c.raddr)]
-        assert len(busy) == 2
+        # both processes accept on the very port
+        for worker in first:
+            listening = {
+                c.laddr.port
+                for c in worker.net_connections("tcp")
+                if c.status == psutil.CONN_LISTEN
+            }
+            assert listening == {service.port}
 
         first[0].kill()
         deadline = time.monotonic() + 30
