@@ -40,6 +40,7 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     log_format: str = "text"
+    compiled_reads: bool = True
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -103,6 +104,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "graphiql": ("GATEWAY_GRAPHIQL", _boolean),
     "introspection": ("GATEWAY_INTROSPECTION", _boolean),
     "log_format": ("GATEWAY_LOG_FORMAT", _choice("text", "json")),
+    "compiled_reads": ("GATEWAY_COMPILED_READS", _boolean),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 
