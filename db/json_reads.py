@@ -60,23 +60,36 @@ _DATETIME = (
 
 @dataclass(frozen=True, slots=True)
 class _Page:
-    """One list's rows alias and the SQL of its page bounds (end None: no end)."""
+    """One list's rows and how its page is cut. Bounds are bound where they are
+    used, each time: a parameter the text does not use would have no type."""
 
     rows: str
-    start: str
-    end: str | None
-    in_page: str
+    window: Window
+    total: str | None  # the SQL of the list's total, when the page depends on it
     print_: str  # what follows the position in its cursors
+    bind: Binder
 
     @property
     def position(self) -> str:
         return f"{self.rows}._position"
 
+    def start(self) -> str:
+        return _start(self.window, self.total, self.bind)
+
+    def end(self) -> str | None:
+        return _end(self.window, self.total, self.bind)
+
+    def in_page(self) -> str:
+        start, end = self.start(), self.end()
+        return f"{self.position} >= {start}" + (
+            "" if end is None else f" AND {self.position} < {end}"
+        )
+
     def of(self, item: str) -> str:
         """The JSON array of `item` over the page's rows, in order."""
         return (
             f"COALESCE(json_agg({item} ORDER BY {self.position}) "
-            f"FILTER (WHERE {self.in_page}), '[]'::json)"
+            f"FILTER (WHERE {self.in_page()}), '[]'::json)"
         )
 
 
@@ -161,9 +174,9 @@ class _Statement:
         total = ", count(*) OVER () AS _total" if total_wanted else ""
         position = f"{rows}._position"
         fetched = _fetched(win, position, f"{rows}._total", bind)
-        start, end = _bounds(win, f"{rows}._total" if total_wanted else None, bind)
-        in_page = f"{position} >= {start}" + ("" if end is None else f" AND {position} < {end}")
-        page = _Page(rows, start, end, in_page, ":" + fingerprint(request))
+        page = _Page(
+            rows, win, f"{rows}._total" if total_wanted else None, ":" + fingerprint(request), bind
+        )
         parts = []
         for key, member in plan.items:
             parts.append(self.key(key))
@@ -208,14 +221,15 @@ class _Statement:
             if isinstance(name, Constant):
                 parts.append(self.key(name.value))
             elif name == "hasNextPage":
-                has_next = "NULL" if page.end is None else f"bool_or({page.position} >= {page.end})"
+                end = page.end()
+                has_next = "NULL" if end is None else f"bool_or({page.position} >= {end})"
                 parts.append(f"COALESCE({has_next}, FALSE)")
             elif name == "hasPreviousPage":
                 # some row exists (position 0 always comes along) and the page starts later
-                parts.append(f"COALESCE(bool_or({page.start} > 0), FALSE)")
+                parts.append(f"COALESCE(bool_or({page.start()} > 0), FALSE)")
             else:
                 edge_of = "min" if name == "startCursor" else "max"
-                at = f"{edge_of}({page.position}) FILTER (WHERE {page.in_page})"
+                at = f"{edge_of}({page.position}) FILTER (WHERE {page.in_page()})"
                 parts.append(self.cursor(page, at))
         return f"json_build_object({', '.join(parts)})"
 
@@ -276,19 +290,24 @@ def _fetched(win: Window, position: str, total: str, bind: Binder) -> str:
     return f"(({in_window}) OR {position} = 0)"
 
 
-def _bounds(win: Window, total: str | None, bind: Binder) -> tuple[str, str | None]:
-    """[start, end) of the page as `Window.bounds` computes them, in SQL when they
-    depend on the total (end None: no end)."""
+def _end(win: Window, total: str | None, bind: Binder) -> str | None:
+    """The end of the page (exclusive) as `Window.bounds` computes it; None: no end."""
     if total is None:
-        low, high = win.bounds(None)
-        return _int(bind, low), None if high is None else _int(bind, high)
-    end = total if win.high is None else f"LEAST({_int(bind, win.high)}, {total})"
+        end = win.bounds(None)[1]
+        return None if end is None else _int(bind, end)
+    sql = total if win.high is None else f"LEAST({_int(bind, win.high)}, {total})"
     if win.first is not None:
-        end = f"LEAST({end}, {_int(bind, win.low + win.first)})"
-    begin = _int(bind, win.low)
-    if win.last is not None:
-        begin = f"GREATEST({begin}, {end} - {_int(bind, win.last)})"
-    return begin, end
+        sql = f"LEAST({sql}, {_int(bind, win.low + win.first)})"
+    return sql
+
+
+def _start(win: Window, total: str | None, bind: Binder) -> str:
+    """The first position of the page as `Window.bounds` computes it."""
+    if total is None:
+        return _int(bind, win.bounds(None)[0])
+    if win.last is None:
+        return _int(bind, win.low)
+    return f"GREATEST({_int(bind, win.low)}, {_end(win, total, bind)} - {_int(bind, win.last)})"
 
 
 def read_statement(plan: ReadPlan, viewer: Viewer) -> tuple[str, list[Any]]:
