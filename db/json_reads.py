@@ -193,7 +193,9 @@ class _Statement:
         return (
             f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT {ALIAS}.*, "
             f"row_number() OVER (ORDER BY {order_by(request)}) - 1 AS _position{total} "
-            f"FROM {request.entity.table} {ALIAS} WHERE {where}) {rows} WHERE {fetched})"
+            f"FROM {request.entity.table} {ALIAS} WHERE {where}) {rows} WHERE {fetched} "
+            # one row, even when nothing selected aggregates (`{ __typename }`)
+            "GROUP BY ())"
         )
 
     def cursor(self, page: _Page, position: str) -> str:

@@ -65,6 +65,8 @@ class Plans:
             return None
         # the rules strawberry validates with, so that what is valid here is valid there
         errors = validate_document(self.schema._schema, document, tuple(specified_rules))
+        if errors:
+            logger.debug("not valid: %s", errors[0].message)
         return None if errors else document
 
     def plan(self, request_data: GraphQLRequestData, context: Context) -> ReadPlan | None:
@@ -93,7 +95,8 @@ class Plans:
                     viewer,
                     page_sizes=(context.default_page_size, context.max_page_size),
                 )
-            except DomainError:  # a resolver raises the same one: let it
+            except DomainError as error:  # a resolver raises the same one: let it
+                logger.debug("not compiled: %s %s", error.code, error.message)
                 found = None
             self._plans[key] = found
             if len(self._plans) > MAX_PLANS:
@@ -136,6 +139,7 @@ async def compiled_result(
 async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context) -> str | None:
     plan = plans.plan(request_data, context)
     if plan is None:
+        logger.debug("request %s: no plan", context.request_id)
         return None
     sql, values = read_statement(plan, context.authenticated)
     if len(values) > MAX_PARAMETERS:
@@ -149,6 +153,7 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
         return None
     assert row is not None, "an aggregate-only statement returns one row"
     if row[1]:  # a single lookup found nothing: the resolver path says NOT_FOUND
+        logger.debug("request %s: a lookup found nothing", context.request_id)
         return None
     return str(row[0])
 

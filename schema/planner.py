@@ -13,6 +13,7 @@ answer, so that the error is the resolver path's own.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, cast
 
 import strawberry
@@ -64,6 +65,8 @@ from schema.connections import LIST_FIELD, ListField, list_arguments
 from schema.ids import expect_global_id
 from schema.query import LOOKUP_FIELD, MAX_NODES
 from schema.types import NODE_TYPES, node_target
+
+logger = logging.getLogger("envgraph.compiled")
 
 _BACKREF = "strawberry-definition"
 _PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
@@ -327,5 +330,6 @@ def plan_read(
         return None
     try:
         return planner.root(collected.grouped_field_set.items())
-    except NotCompilable:
+    except NotCompilable as what:
+        logger.debug("not compilable: %s", what)
         return None
