@@ -8,7 +8,9 @@ import asyncpg
 import pytest
 
 from db.tokens import create_token
+from db.users import create_user
 from gateway.keys import METRICS
+from gateway.settings import SettingsError, load_settings
 from schema.ids import global_id
 from tests.schema.compiled_support import both, resolver_client
 from tests.schema.conftest import Tokens
@@ -229,3 +231,30 @@ async def test_switched_off_and_counted(resolver_client: Client, tokens: Tokens)
     assert response.status == 200
     metrics = resolver_client.app[METRICS].render().decode()
     assert 'envgraph_requests_by_executor_total{executor="resolver"} 1.0' in metrics
+
+
+def test_the_switch_reads_the_environment() -> None:
+    assert load_settings({}).compiled_reads is True
+    assert load_settings({"GATEWAY_COMPILED_READS": "off"}).compiled_reads is False
+    with pytest.raises(SettingsError, match="GATEWAY_COMPILED_READS"):
+        load_settings({"GATEWAY_COMPILED_READS": "maybe"})
+
+
+async def test_a_parent_not_visible_fails_as_on_the_resolver_path(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    # a project member outside the organization sees the project, not its organization
+    await create_user(conn, email="outsider@example.com", name="Outsider")
+    await conn.execute(
+        "INSERT INTO project_members (project_id, user_id, role) "
+        "SELECT p.id, u.id, 'VIEWER' FROM projects p, users u "
+        "WHERE u.email = 'outsider@example.com' ORDER BY p.id LIMIT 1"
+    )
+    outsider = (await create_token(conn, email="outsider@example.com", scopes=["*"])).token
+    seen = "{ projects { totalCount nodes { name models { totalCount } } } }"
+    executor, _, body = await _same(client, resolver_client, seen, outsider)
+    assert (executor, body["data"]["projects"]["totalCount"]) == ("compiled", 1)  # type: ignore[index]
+    above = "{ projects { nodes { name organization { name } } } }"
+    executor, _, body = await _same(client, resolver_client, above, outsider)
+    assert executor == "resolver"
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]  # type: ignore[attr-defined]
