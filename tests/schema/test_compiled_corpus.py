@@ -12,7 +12,7 @@ from db.users import create_user
 from gateway.keys import METRICS
 from gateway.settings import SettingsError, load_settings
 from schema.ids import global_id
-from tests.schema.compiled_support import both, resolver_client
+from tests.schema.compiled_support import both, executed, resolver_client
 from tests.schema.conftest import Tokens
 from tests.schema.test_nested import NESTED
 from tests.support import VIEWER_QUERY, Client
@@ -258,3 +258,21 @@ async def test_a_parent_not_visible_fails_as_on_the_resolver_path(
     executor, _, body = await _same(client, resolver_client, above, outsider)
     assert executor == "resolver"
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"]  # type: ignore[attr-defined]
+
+
+async def test_get_queries_compile_too(
+    client: Client, resolver_client: Client, tokens: Tokens
+) -> None:
+    query = "query ($n: Int) { models(first: $n) { totalCount nodes { name } } }"
+    bodies = []
+    for app in (client, resolver_client):
+        response = await app.get(
+            "/graphql",
+            params={"query": query, "variables": '{"n": 2}'},
+            headers={"Authorization": f"Bearer {tokens.ada}"},
+        )
+        assert response.status == 200
+        bodies.append(await response.json())
+    assert bodies[0] == bodies[1]
+    assert len(bodies[0]["data"]["models"]["nodes"]) == 2
+    assert executed(client, "compiled") == 1
