@@ -141,7 +141,11 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
     if plan is None:
         logger.debug("request %s: no plan", context.request_id)
         return None
-    sql, values = read_statement(plan, context.authenticated)
+    try:
+        sql, values = read_statement(plan, context.authenticated)
+    except DomainError as error:  # checked as the SQL is built (search terms, NUL): as above
+        logger.debug("not compiled: %s %s", error.code, error.message)
+        return None
     if len(values) > MAX_PARAMETERS:
         return None
     try:

@@ -84,6 +84,9 @@ FALLBACKS = [
     '{ projects(after: "bm90LWEtY3Vyc29y") { totalCount } }',
     '{ organization(id: "not-an-id") { name } }',
     "{ organizations(first: 1) { nodes { name } } viewer { superuser } }",
+    # refused while the SQL is built, as on the resolver path
+    '{ models(search: "a b c d e f g h i j k") { totalCount } }',
+    '{ models(filter: {name: {eq: "nul\\u0000"}}) { totalCount } }',
 ]
 
 
