@@ -9,6 +9,7 @@ errors, codes), and a compiled answer costs one statement after the token check.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from typing import Any
@@ -77,7 +78,8 @@ ORDERABLE = {
     "Environment": ["NAME", "TYPE", "ROW_COUNT", "SORT_ORDER", "PROTECTED", "CREATED_AT"],
     "Segment": ["NAME", "DESCRIPTION", "DEFINITION", "UPDATED_AT"],
 }
-WORDS = ["prod", "a", "xgb", "fraud", "EU", "v1", "zzz", "_", "%", "Acme", "detection"]
+# with what lists refuse: NUL (and, in `search`, more than ten terms)
+WORDS = ["prod", "a", "xgb", "fraud", "EU", "v1", "zzz", "_", "nul\x00", "%", "Acme", "detection"]
 
 
 class _Query:
@@ -181,7 +183,7 @@ class _Query:
             given.append(f"filter: {self.filter(type_name, 2)}")
             plain = False
         if draw(st.integers(0, 4)) == 0:
-            words = " ".join(draw(st.lists(st.sampled_from(WORDS), max_size=3)))
+            words = " ".join(draw(st.lists(st.sampled_from(WORDS), max_size=12)))
             given.append(f"search: {self.variable('String', words)}")
             plain = False
         if draw(st.integers(0, 2)) == 0:
@@ -222,9 +224,10 @@ class _Query:
             op = draw(st.sampled_from(["in", "notIn"]))
             return f"{{id: {{{op}: {self.variable('[ID!]', ids)}}}}}"
         if choice == 3 and type_name == "Environment":
-            low, high = sorted(draw(st.lists(st.integers(0, 10_000_000), min_size=2, max_size=2)))
+            bounds = sorted(draw(st.lists(st.integers(0, 10_000_000), min_size=1, max_size=3)))
             op = draw(st.sampled_from(["between", "notBetween"]))
-            return f"{{rowCount: {{{op}: [{low}, {high}]}}, protected: {{eq: {self.boolean()}}}}}"
+            values = self.variable("[Int!]", bounds)  # two are right
+            return f"{{rowCount: {{{op}: {values}}}, protected: {{eq: {self.boolean()}}}}}"
         if choice == 4:
             stamp = draw(st.sampled_from(["2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"]))
             return f'{{createdAt: {{{draw(st.sampled_from(["lt", "gte"]))}: "{stamp}"}}}}'
@@ -240,7 +243,7 @@ class _Query:
         return f"{{{draw(st.sampled_from(['and', 'or']))}: [{', '.join(items)}]}}"
 
     def quoted(self) -> str:
-        return f'"{self.draw(st.sampled_from(WORDS))}"'
+        return json.dumps(self.draw(st.sampled_from(WORDS)))
 
     def boolean(self) -> str:
         return "true" if self.draw(st.booleans()) else "false"
