@@ -17,6 +17,7 @@ from strawberry.types import ExecutionResult
 from db.errors import QueryTooComplex, Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
+from gateway.compiled import compiled_result, encode_response
 from gateway.documents import operation, parsed
 from gateway.graphiql import page_response
 from gateway.keys import (
@@ -112,6 +113,10 @@ class GatewayView(GraphQLView[Context, None]):
             logger.exception("internal error in request %s", request[REQUEST_ID])
             return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
 
+    def encode_json(self, data: object) -> str:
+        """Compact JSON, as strawberry writes it; compiled `data` goes in as it is."""
+        return encode_response(data)
+
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""
         return page_response(request)
@@ -175,6 +180,9 @@ class GatewayView(GraphQLView[Context, None]):
         except QueryTooComplex as error:
             request[ERROR_CODES].append(error.code)
             return _refusal(error.message, error.code, context)
+        compiled = await compiled_result(self.schema, request, context, request_data)
+        if compiled is not None:
+            return compiled
         result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )

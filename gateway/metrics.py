@@ -34,6 +34,11 @@ class Metrics:
             "envgraph_sql_statements_per_request", "SQL statements run by one request",
             buckets=_STATEMENT_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self.executors = Counter(
+            "envgraph_requests_by_executor",
+            "GraphQL requests past authentication and limits, by the executor that answered",
+            ["executor"], registry=self.registry,
+        )  # fmt: skip
         self.in_flight = Gauge(
             "envgraph_requests_in_flight",
             "GraphQL requests being answered",
