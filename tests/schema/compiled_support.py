@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ def executed(client: Client, executor: str) -> float:
 @pytest.fixture
 async def resolver_client(settings: Settings) -> AsyncIterator[Client]:
     """A client of an app on the same database with compiled reads off."""
-    app = create_app(Settings(database_url=settings.database_url, compiled_reads=False))
+    app = create_app(replace(settings, compiled_reads=False))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
