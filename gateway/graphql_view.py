@@ -11,7 +11,7 @@ from aiohttp import web
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSchema
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from db.errors import QueryTooComplex, Timeout, Unavailable
@@ -23,6 +23,7 @@ from gateway.graphiql import page_response
 from gateway.keys import (
     CREDENTIALS,
     ERROR_CODES,
+    EXECUTOR,
     METRICS,
     OPERATION,
     POOL,
@@ -88,6 +89,7 @@ class GatewayView(GraphQLView[Context, None]):
             seconds=seconds,
             statements=statements,
             errors=codes,
+            executor=request.get(EXECUTOR),
         )
         return response
 
@@ -113,9 +115,20 @@ class GatewayView(GraphQLView[Context, None]):
             logger.exception("internal error in request %s", request[REQUEST_ID])
             return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
 
-    def encode_json(self, data: object) -> str:
-        """Compact JSON, as strawberry writes it; compiled `data` goes in as it is."""
+    def encode_json(self, data: object) -> bytes:
+        """Compact JSON; compiled `data` goes in as it is."""
         return encode_response(data)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: web.Response,
+    ) -> web.Response:
+        """The encoded bytes as the body (strawberry would decode them to text,
+        for aiohttp to encode again)."""
+        sub_response.body = encode_response(response_data)
+        sub_response.content_type = "application/json"
+        return sub_response
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""
@@ -180,12 +193,11 @@ class GatewayView(GraphQLView[Context, None]):
         except QueryTooComplex as error:
             request[ERROR_CODES].append(error.code)
             return _refusal(error.message, error.code, context)
-        compiled = await compiled_result(self.schema, request, context, request_data)
-        if compiled is not None:
-            return compiled
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        result = await compiled_result(self.schema, request, context, request_data)
+        if result is None:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
         request[ERROR_CODES].extend(str(_code(e)) for e in result.errors or ())
         if any(_code(e) == Unavailable.code for e in result.errors or ()):
             # no connection in time: say so at the HTTP level too, for load balancers

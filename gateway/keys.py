@@ -22,3 +22,4 @@ TOKENS = web.AppKey("tokens", TokenCache)
 SESSION = web.RequestKey("session", Session)
 OPERATION = web.RequestKey("operation", str)
 ERROR_CODES = web.RequestKey("error_codes", list[str])
+EXECUTOR = web.RequestKey("executor", str)  # "compiled" or "resolver"
