@@ -24,6 +24,7 @@ from typing import Any
 from db.binder import Binder
 from db.entities import Kind
 from db.lists import ALIAS, order_by, predicate
+from db.pages import stop_after
 from db.paging import Window, fingerprint
 from db.plans import (
     ColumnValue,
@@ -71,7 +72,7 @@ class _Page:
 
     @property
     def position(self) -> str:
-        return f"{self.rows}._position"
+        return f"({self.rows}._n - 1)"
 
     def start(self) -> str:
         return _start(self.window, self.total, self.bind)
@@ -172,8 +173,10 @@ class _Statement:
             where += f" AND {ALIAS}.{plan.parent_column} = {parent}.id"
         total_wanted = plan.with_total or win.needs_total
         total = ", count(*) OVER () AS _total" if total_wanted else ""
-        position = f"{rows}._position"
-        fetched = _fetched(win, position, f"{rows}._total", bind)
+        position = f"({rows}._n - 1)"
+        fetched = stop_after(win, f"{rows}._n", bind) + _fetched(
+            win, position, f"{rows}._total", bind
+        )
         page = _Page(
             rows, win, f"{rows}._total" if total_wanted else None, ":" + fingerprint(request), bind
         )
@@ -192,7 +195,7 @@ class _Statement:
                 parts.append(self.page_info(member, page))
         return (
             f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT {ALIAS}.*, "
-            f"row_number() OVER (ORDER BY {order_by(request)}) - 1 AS _position{total} "
+            f"row_number() OVER (ORDER BY {order_by(request)}) AS _n{total} "
             f"FROM {request.entity.table} {ALIAS} WHERE {where}) {rows} WHERE {fetched} "
             # one row, even when nothing selected aggregates (`{ __typename }`)
             "GROUP BY ())"
