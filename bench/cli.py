@@ -1,0 +1,96 @@
+"""`python -m bench run [--quick]`: the whole matrix, then RESULTS.md and the chart.
+`python -m bench report RESULTS_JSON`: the report again from saved results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import FrameType
+
+from bench.runner import Matrix, Plan
+from bench.scenarios import SCENARIOS
+from bench.systems import SYSTEMS
+
+_HERE = Path(__file__).resolve().parent
+DEFAULT_STATE = Path("/tmp/envgraph-bench")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the matrix, write the report")
+    run.add_argument("--quick", action="store_true", help="small scale, 2 s runs, 1 repeat")
+    run.add_argument("--max-seconds", type=float, help="longest timed run (default 20)")
+    run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="pgdata, peers, logs")
+    run.add_argument("--port", type=int, default=55440, help="the bench cluster's port")
+    run.add_argument("--repeats", type=int, help="default 3 (quick: 1)")
+    run.add_argument("--seconds", type=float, help="each timed run at least (default 5, quick 2)")
+    run.add_argument("--systems", help="comma-separated, of: " + ",".join(s.name for s in SYSTEMS))
+    run.add_argument(
+        "--scenarios", help="comma-separated, of: " + ",".join(s.name for s in SCENARIOS)
+    )
+    run.add_argument(
+        "--no-install", action="store_true", help="use the installed peers as they are"
+    )
+    run.add_argument(
+        "--output",
+        type=Path,
+        help="folder for RESULTS.md and results.png (default: bench/, quick: the state folder)",
+    )
+    report = commands.add_parser("report", help="write the report from a results file")
+    report.add_argument("results", type=Path)
+    report.add_argument("--output", type=Path, default=_HERE)
+    return parser
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(143)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command; the exit status."""
+    args = _parser().parse_args(argv)
+    # SIGTERM unwinds like an error, so that the running server is stopped
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    from bench.report import write_report  # matplotlib only when reporting
+
+    if args.command == "report":
+        results = json.loads(args.results.read_text())
+        print(write_report(results, args.output))
+        return 0
+    plan = Plan(state_dir=args.state_dir.absolute(), port=args.port, install=not args.no_install)
+    if args.quick:
+        plan = replace(
+            plan,
+            quick=True,
+            repeats=1,
+            throughput_s=2,
+            latency_s=2,
+            warmup_s=1,
+            count_requests=3,
+            max_run_s=10,
+        )
+    if args.max_seconds:
+        plan = replace(plan, max_run_s=args.max_seconds)
+    if args.repeats:
+        plan = replace(plan, repeats=args.repeats)
+    if args.seconds:
+        plan = replace(plan, throughput_s=args.seconds, latency_s=args.seconds)
+    if args.systems:
+        plan = replace(plan, systems=tuple(args.systems.split(",")))
+    if args.scenarios:
+        plan = replace(plan, scenarios=tuple(args.scenarios.split(",")))
+    matrix = Matrix(plan, log=lambda line: print(line, flush=True))
+    results = matrix.run()
+    output = args.output or (plan.state_dir / "report" if plan.quick else _HERE)
+    print(f"results: {matrix.results_file}")
+    print(write_report(results, output))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

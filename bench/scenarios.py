@@ -1,0 +1,145 @@
+"""The scenarios, and how each system is asked them.
+
+A scenario's query lives in `queries/<family>/<scenario>.graphql` (`.sql`
+for the raw bound); its variables are built here, since some come from the
+data (ids, the deep position) or from the system itself (its own cursor).
+Placeholders (`__ID__`, `__ID2__`, `__NAME__`) are filled per request by
+post.lua, and by client.fill() for untimed requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from schema.ids import global_id
+
+QUERIES = Path(__file__).with_name("queries")
+# the deep page starts this many rows before the end of the list
+DEEP_FROM_END = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One row group of the report."""
+
+    name: str
+    title: str
+    short: str  # for the chart
+    database: str  # the scale it runs on (the quick mode runs all on small)
+    ids: str | None = None  # "environment" or "model": a random one per request
+
+
+SCENARIOS = (
+    Scenario(
+        "nested", "1. nested: orgs(10) > projects(10) > models(10) > envs(5)", "nested", "small"
+    ),
+    Scenario("by_id", "2. one environment by id", "by id", "small", ids="environment"),
+    Scenario("list", "3. filtered + searched + ordered page of 50", "list page", "large"),
+    Scenario("deep_first", "4a. first page of 50 of all environments", "first page", "large"),
+    Scenario(
+        "deep_offset", "4b. deep page by offset (100 rows before the end)", "deep: offset", "large"
+    ),
+    Scenario("deep_cursor", "4c. the same deep page by cursor", "deep: cursor", "large"),
+    Scenario("mutation", "5. createSegment", "createSegment", "small", ids="model"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DataFacts:
+    """What the variables need from a database."""
+
+    environments: int
+    environment_ids: list[UUID]
+    model_ids: list[tuple[UUID, UUID]]  # (model, its project)
+    author: UUID
+
+
+async def _facts(url: str, author_email: str) -> DataFacts:
+    conn = await asyncpg.connect(url)
+    try:
+        return DataFacts(
+            environments=await conn.fetchval("SELECT count(*) FROM environments"),
+            environment_ids=[
+                r["id"]
+                for r in await conn.fetch("SELECT id FROM environments ORDER BY id LIMIT 1000")
+            ],
+            model_ids=[
+                (r["id"], r["project_id"])
+                for r in await conn.fetch("SELECT id, project_id FROM models ORDER BY id LIMIT 200")
+            ],
+            author=await conn.fetchval(
+                "SELECT id FROM users WHERE lower(email) = lower($1)", author_email
+            ),
+        )
+    finally:
+        await conn.close()
+
+
+def data_facts(url: str, author_email: str) -> DataFacts:
+    """The facts of the database at `url`."""
+    return asyncio.run(_facts(url, author_email))
+
+
+def write_id_file(path: Path, family: str, kind: str, facts: DataFacts) -> Path:
+    """The ids a system is sent, one per line (tab: the model's project)."""
+    if kind == "environment":
+        lines = [
+            global_id("Environment", i) if family == "envgraph" else str(i)
+            for i in facts.environment_ids
+        ]
+    else:
+        lines = [
+            f"{global_id('Model', m) if family == 'envgraph' else m}\t{p}"
+            for m, p in facts.model_ids
+        ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def deep_offset(facts: DataFacts) -> int:
+    """The offset of the deep page: the row after the cursor's."""
+    return facts.environments - DEEP_FROM_END + 1
+
+
+def variables(
+    family: str, scenario: str, facts: DataFacts, cursor: str | None = None
+) -> dict[str, Any]:
+    """The scenario's variables for a system of `family`."""
+    if scenario == "by_id":
+        return {"id": "__ID__"}
+    if scenario == "deep_offset":
+        return {"offset": deep_offset(facts)}
+    if scenario == "deep_cursor":
+        return {"after": cursor}
+    if scenario == "mutation":
+        if family.startswith("postgraphile"):
+            # PostGraphile's generated create takes what envgraph derives
+            return {
+                "modelId": "__ID__",
+                "projectId": "__ID2__",
+                "author": str(facts.author),
+                "name": "__NAME__",
+            }
+        return {"modelId": "__ID__", "name": "__NAME__"}
+    return {}
+
+
+def body(family: str, scenario: str, values: dict[str, Any]) -> str:
+    """The JSON POST body (the raw bound takes the statement's name as query)."""
+    if family == "raw":
+        return json.dumps({"query": scenario, "variables": values})
+    text = (QUERIES / family / f"{scenario}.graphql").read_text()
+    return json.dumps({"query": text, "variables": values})
+
+
+def cursor_path(family: str) -> list[str]:
+    """Where the near-end cursor is in the answer to `cursor_near_end`."""
+    return ["data", "environments", "pageInfo", "startCursor"]
