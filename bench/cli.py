@@ -43,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for RESULTS.md and results.png (default: bench/, quick: the state folder)",
     )
     report = commands.add_parser("report", help="write the report from a results file")
-    report.add_argument("results", type=Path)
+    report.add_argument(
+        "results", type=Path, nargs="+", help="results files; later ones add the cells it lacks"
+    )
     report.add_argument("--output", type=Path, default=_HERE)
     return parser
 
@@ -57,10 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # SIGTERM unwinds like an error, so that the running server is stopped
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    from bench.report import write_report  # matplotlib only when reporting
+    from bench.report import merged, write_report  # matplotlib only when reporting
 
     if args.command == "report":
-        results = json.loads(args.results.read_text())
+        results = merged([json.loads(path.read_text()) for path in args.results])
         print(write_report(results, args.output))
         return 0
     try:

@@ -36,6 +36,7 @@ class System:
     family: str  # the folder of its queries
     port: int
     workers: int = 1
+    compiled: bool = True  # envgraph: compiled reads on (its default)
 
     @property
     def url(self) -> str:
@@ -51,6 +52,14 @@ class System:
 SYSTEMS = (
     System("envgraph-1w", "envgraph, 1 worker", "envgraph", 5410),
     System("envgraph-2w", "envgraph, 2 workers", "envgraph", 5411, workers=2),
+    # the other executor, for the two side by side
+    System(
+        "envgraph-resolvers",
+        "envgraph, resolvers only, 1 worker",
+        "envgraph",
+        5412,
+        compiled=False,
+    ),
     System("postgraphile-v4", "PostGraphile v4", "postgraphile-v4", 5400),
     System("postgraphile-v5", "PostGraphile v5", "postgraphile-v5", 5401),
     System("raw", "raw asyncpg bound", "raw", 5402),
@@ -93,6 +102,7 @@ def _command(
             # a log line per request is what PostGraphile's --disable-query-log
             # turns off there: off here too
             "GATEWAY_LOG_LEVEL": "warning",
+            "GATEWAY_COMPILED_READS": "true" if system.compiled else "false",
         }
         command = [sys.executable, "-m", "gateway", "serve", "--port", str(system.port)]
         if system.workers > 1:

@@ -18,11 +18,21 @@ async def create_pool(
         min_size=0,
         max_size=size,
         timeout=connect_timeout_s,
+        reset=_keep_session,
         server_settings={
             "application_name": "envgraph",
             "statement_timeout": str(statement_timeout_ms),
         },
     )
+
+
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """What the pool does to a connection it takes back, besides rolling back an
+    open transaction (which asyncpg always does): nothing. Its default costs a
+    round trip per release (`RESET ALL; UNLISTEN *; CLOSE ALL; advisory
+    unlock`), and pooled connections never change session state: settings
+    are given at connect time, and advisory locks and LISTEN are used only on
+    connections of their own (migrations)."""
 
 
 # A connection of its own or one borrowed from the pool.

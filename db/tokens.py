@@ -96,4 +96,5 @@ async def authenticate(conn: Queryable, token: str) -> Viewer | None:
         token_id=row["token_id"],
         scopes=frozenset(row["scopes"]),
         superuser=row["superuser"],
+        expires_at=row["expires_at"],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from db.errors import Forbidden
@@ -24,6 +25,8 @@ class Viewer:
     token_id: UUID
     scopes: frozenset[str]
     superuser: bool
+    # when the token stops being valid (None: never), for caches of it
+    expires_at: datetime | None = None
 
     def has_scope(self, scope: str) -> bool:
         """True when the token grants `scope` (or everything)."""

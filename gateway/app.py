@@ -13,9 +13,10 @@ from db import migrations
 from db.errors import MigrationError
 from db.pool import create_pool
 from db.session import DATABASE_DOWN, StatementCounter
+from gateway.auth import TokenCache
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
-from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
+from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS, TOKENS
 from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
@@ -103,6 +104,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app[SETTINGS] = settings
     app[STATEMENTS] = StatementCounter()
     app[METRICS] = Metrics(lambda: app.get(POOL))
+    app[TOKENS] = TokenCache(settings.auth_cache_s)
     app.cleanup_ctx.append(_pool_context)
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from graphql import (
     FieldNode,
@@ -14,7 +16,7 @@ from graphql import (
 )
 
 from db.pool import Queryable
-from db.tokens import authenticate
+from db.tokens import authenticate, hash_token
 from db.viewer import Viewer
 from gateway.documents import operation, parsed
 
@@ -31,16 +33,59 @@ class Credentials:
     refusal: str | None = None
 
 
-async def read_credentials(conn: Queryable, header: str | None) -> Credentials:
-    """Check the `Authorization` header against the stored tokens."""
+class TokenCache:
+    """Viewers of tokens found valid in the last `ttl_s` seconds, by the token's
+    SHA-256 (the clear token is not kept), so that a client sending many
+    requests costs one token check per `ttl_s`, not one per request. The price:
+    a revoked token keeps working for up to `ttl_s`. A token's own expiry is
+    honoured to the second; refusals are never cached. Per process, bounded."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[bytes, tuple[Viewer, float]] = {}
+
+    def get(self, digest: bytes) -> Viewer | None:
+        """The viewer of a token checked recently, if still fresh."""
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        viewer, fresh_until = entry
+        if time.monotonic() >= fresh_until:
+            del self._entries[digest]
+            return None
+        return viewer
+
+    def put(self, digest: bytes, viewer: Viewer) -> None:
+        """Remember a token found valid, until the ttl or its expiry."""
+        if self.ttl_s <= 0:
+            return
+        fresh_for = self.ttl_s
+        if viewer.expires_at is not None:
+            fresh_for = min(fresh_for, (viewer.expires_at - datetime.now(UTC)).total_seconds())
+        if len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]  # the oldest
+        self._entries[digest] = (viewer, time.monotonic() + fresh_for)
+
+
+async def read_credentials(
+    conn: Queryable, header: str | None, cache: TokenCache | None = None
+) -> Credentials:
+    """Check the `Authorization` header against the stored tokens (or the cache)."""
     if not header:
         return Credentials(None)
     scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         return Credentials(None, "The Authorization header must be `Bearer <token>`.")
-    viewer = await authenticate(conn, token.strip())
+    digest = hash_token(token)
+    viewer = cache.get(digest) if cache is not None else None
     if viewer is None:
-        return Credentials(None, "The token is invalid, expired or revoked.")
+        viewer = await authenticate(conn, token)
+        if viewer is None:
+            return Credentials(None, "The token is invalid, expired or revoked.")
+        if cache is not None:
+            cache.put(digest, viewer)
     return Credentials(viewer)
 
 

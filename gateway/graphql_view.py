@@ -11,17 +11,19 @@ from aiohttp import web
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSchema
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from db.errors import QueryTooComplex, Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
+from gateway.compiled import compiled_result, encode_response
 from gateway.documents import operation, parsed
 from gateway.graphiql import page_response
 from gateway.keys import (
     CREDENTIALS,
     ERROR_CODES,
+    EXECUTOR,
     METRICS,
     OPERATION,
     POOL,
@@ -29,6 +31,7 @@ from gateway.keys import (
     SESSION,
     SETTINGS,
     STATEMENTS,
+    TOKENS,
 )
 from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
 from gateway.logs import log_request
@@ -86,6 +89,7 @@ class GatewayView(GraphQLView[Context, None]):
             seconds=seconds,
             statements=statements,
             errors=codes,
+            executor=request.get(EXECUTOR),
         )
         return response
 
@@ -111,6 +115,21 @@ class GatewayView(GraphQLView[Context, None]):
             logger.exception("internal error in request %s", request[REQUEST_ID])
             return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
 
+    def encode_json(self, data: object) -> bytes:
+        """Compact JSON; compiled `data` goes in as it is."""
+        return encode_response(data)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: web.Response,
+    ) -> web.Response:
+        """The encoded bytes as the body (strawberry would decode them to text,
+        for aiohttp to encode again)."""
+        sub_response.body = encode_response(response_data)
+        sub_response.content_type = "application/json"
+        return sub_response
+
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""
         return page_response(request)
@@ -123,7 +142,9 @@ class GatewayView(GraphQLView[Context, None]):
             request.app[STATEMENTS],
             acquire_timeout_s=settings.pool_timeout_ms / 1000,
         )
-        credentials = await read_credentials(session, request.headers.get("Authorization"))
+        credentials = await read_credentials(
+            session, request.headers.get("Authorization"), request.app[TOKENS]
+        )
         request[CREDENTIALS] = credentials
         return Context(
             request_id=request[REQUEST_ID],
@@ -172,9 +193,11 @@ class GatewayView(GraphQLView[Context, None]):
         except QueryTooComplex as error:
             request[ERROR_CODES].append(error.code)
             return _refusal(error.message, error.code, context)
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        result = await compiled_result(self.schema, request, context, request_data)
+        if result is None:
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
         request[ERROR_CODES].extend(str(_code(e)) for e in result.errors or ())
         if any(_code(e) == Unavailable.code for e in result.errors or ()):
             # no connection in time: say so at the HTTP level too, for load balancers

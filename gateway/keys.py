@@ -6,7 +6,7 @@ import asyncpg
 from aiohttp import web
 
 from db.session import Session, StatementCounter
-from gateway.auth import Credentials
+from gateway.auth import Credentials, TokenCache
 from gateway.metrics import Metrics
 from gateway.settings import Settings
 
@@ -17,7 +17,9 @@ CREDENTIALS = web.RequestKey("credentials", Credentials)
 # statements run by every request of this process (exported as a metric later)
 STATEMENTS = web.AppKey("statements", StatementCounter)
 METRICS = web.AppKey("metrics", Metrics)
+TOKENS = web.AppKey("tokens", TokenCache)
 # what the view learns while answering, for metrics and logs
 SESSION = web.RequestKey("session", Session)
 OPERATION = web.RequestKey("operation", str)
 ERROR_CODES = web.RequestKey("error_codes", list[str])
+EXECUTOR = web.RequestKey("executor", str)  # "compiled" or "resolver"

@@ -1,7 +1,8 @@
 """Logging: human-readable text, or one JSON object per line for machines.
 
 Each GraphQL request is one record of `envgraph.requests` carrying its
-fields (request id, operation, status, duration, statements, error codes):
+fields (request id, operation, status, duration, statements, error codes,
+the executor that answered):
 the JSON format gives them as keys, the text format as `key=value`.
 """
 
@@ -46,6 +47,7 @@ def log_request(
     seconds: float,
     statements: int,
     errors: Sequence[str],
+    executor: str | None,
 ) -> None:
     """One line for one answered GraphQL request."""
     if not request_logger.isEnabledFor(logging.INFO):
@@ -58,6 +60,7 @@ def log_request(
         "durationMs": round(seconds * 1000, 2),
         "statements": statements,
         "errors": list(errors),
+        "executor": executor,
     }
     text = " ".join(
         f"{key}={','.join(value) if isinstance(value, list) else value}"

@@ -1,13 +1,29 @@
 """Prometheus metrics at `/metrics`: requests by operation and outcome, latency,
-errors by code, SQL statements per request, pool use, requests in flight."""
+errors by code, SQL statements per request, pool use, requests in flight.
+
+Served by several worker processes, the metrics are kept in files of a folder
+they share (prometheus-client's multiprocess mode), so that whichever worker
+answers a scrape tells the sum of all of them, dead workers' counts included.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+_SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 # operation names come from clients: only sane ones, and not without end,
 # become label values (each one is a time series kept forever)
@@ -16,11 +32,26 @@ MAX_OPERATION_LABELS = 200
 _STATEMENT_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
 
 
+def share_between_processes(folder: str) -> None:
+    """Keep this process's metrics in `folder`, shared with its sibling workers
+    (called in each worker after the fork, before any metric is made)."""
+    os.environ[_SHARED_DIR] = folder
+    # prometheus-client picks its value class once, at import: pick again
+    values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+
+
+def forget_process(pid: int, folder: str) -> None:
+    """A worker is gone: drop its gauges (its counts stay in the sums)."""
+    multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+
+
 class Metrics:
     """One registry per application (tests run several apps in one process)."""
 
     def __init__(self, pool_of: Callable[[], asyncpg.Pool | None]) -> None:
         self.registry = CollectorRegistry()
+        self._pool_of = pool_of
+        self._shared_dir = os.environ.get(_SHARED_DIR)
         self.requests = Counter(
             "envgraph_requests", "GraphQL requests by operation and outcome",
             ["operation", "outcome"], registry=self.registry,
@@ -34,22 +65,32 @@ class Metrics:
             "envgraph_sql_statements_per_request", "SQL statements run by one request",
             buckets=_STATEMENT_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self.executors = Counter(
+            "envgraph_requests_by_executor",
+            "GraphQL requests past authentication and limits, by the executor that answered",
+            ["executor"], registry=self.registry,
+        )  # fmt: skip
+        # gauges: the sum over the live workers
         self.in_flight = Gauge(
-            "envgraph_requests_in_flight",
-            "GraphQL requests being answered",
-            registry=self.registry,
-        )
-        size = Gauge(
-            "envgraph_pool_connections", "Open database connections", registry=self.registry
-        )
-        size.set_function(lambda: _size(pool_of()))
-        busy = Gauge(
-            "envgraph_pool_connections_in_use",
-            "Database connections in use",
-            registry=self.registry,
-        )
-        busy.set_function(lambda: _busy(pool_of()))
+            "envgraph_requests_in_flight", "GraphQL requests being answered",
+            registry=self.registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.pool_size = Gauge(
+            "envgraph_pool_connections", "Open database connections",
+            registry=self.registry, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.pool_busy = Gauge(
+            "envgraph_pool_connections_in_use", "Database connections in use",
+            registry=self.registry, multiprocess_mode="livesum",
+        )  # fmt: skip
         self._operations: set[str] = set()
+
+    def _read_pool(self) -> None:
+        # set, not computed at scrape time: in a shared folder each worker
+        # can only write its own values
+        pool = self._pool_of()
+        self.pool_size.set(0 if pool is None else pool.get_size())
+        self.pool_busy.set(0 if pool is None else pool.get_size() - pool.get_idle_size())
 
     def operation_label(self, name: str | None) -> str:
         """The label for an operation name, bounded in kind and number."""
@@ -79,15 +120,13 @@ class Metrics:
         self.statements.observe(statements)
         for code in codes:
             self.errors.labels(code).inc()
+        self._read_pool()
 
     def render(self) -> bytes:
-        """The text exposition format."""
-        return generate_latest(self.registry)
-
-
-def _size(pool: asyncpg.Pool | None) -> float:
-    return 0 if pool is None else pool.get_size()
-
-
-def _busy(pool: asyncpg.Pool | None) -> float:
-    return 0 if pool is None else pool.get_size() - pool.get_idle_size()
+        """The text exposition format (of all workers, when shared)."""
+        self._read_pool()
+        if self._shared_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self._shared_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +22,7 @@ from aiohttp import web
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from gateway.metrics import forget_process, share_between_processes
 from gateway.settings import Settings
 
 # aiohttp's own default; gunicorn's (2 s) would make load balancers and
@@ -65,8 +68,11 @@ def serve(
     """Serve until SIGTERM or SIGINT; `announce` runs once the port is bound.
     Returns the exit status (0 after a requested stop)."""
     shutdown_s = settings.shutdown_timeout_s
+    # the workers' metrics, summed by whichever of them answers a scrape
+    metrics_dir = tempfile.mkdtemp(prefix="envgraph-metrics-")
 
     async def runner() -> web.AppRunner:
+        share_between_processes(metrics_dir)
         return web.AppRunner(
             make_app(),
             # a client that goes away cancels its request, which gives its
@@ -81,7 +87,7 @@ def serve(
     options = {
         "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
         "workers": settings.workers,
-        "worker_class": "aiohttp.worker.GunicornWebWorker",
+        "worker_class": "aiohttp.worker.GunicornUVLoopWebWorker",
         "graceful_timeout": shutdown_s,
         "keepalive": KEEPALIVE_S,
         "logger_class": _Logs,
@@ -89,6 +95,7 @@ def serve(
         "proc_name": "envgraph",
         "control_socket_disable": True,
         "when_ready": lambda _arbiter: announce(),
+        "child_exit": lambda _arbiter, worker: forget_process(worker.pid, metrics_dir),
     }
     master = os.getpid()
     try:
@@ -101,4 +108,7 @@ def serve(
             sys.stdout.flush()
             os._exit(code)
         return code
+    finally:
+        if os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0

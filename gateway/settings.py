@@ -43,6 +43,8 @@ class Settings:
     log_level: str = "info"
     workers: int = 1
     shutdown_timeout_s: int = 30
+    auth_cache_s: int = 5
+    compiled_reads: bool = True
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -109,6 +111,8 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "log_level": ("GATEWAY_LOG_LEVEL", _choice("debug", "info", "warning", "error")),
     "workers": ("GATEWAY_WORKERS", _integer(1, 256)),
     "shutdown_timeout_s": ("GATEWAY_SHUTDOWN_TIMEOUT_S", _integer(1, 3_600)),
+    "auth_cache_s": ("GATEWAY_AUTH_CACHE_S", _integer(0, 3_600)),
+    "compiled_reads": ("GATEWAY_COMPILED_READS", _boolean),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -22,12 +23,24 @@ from db.entities import Entity
 from db.filters import All, Compare, Filter
 from db.lists import ListRequest
 from db.pages import Page, fetch_page
-from db.paging import window
-from db.viewer import require_read
+from db.paging import Window, window
+from db.viewer import Viewer, require_read
 from schema.context import Context
 from schema.inputs import given_value, to_filter, to_order
 
 T = TypeVar("T")
+# the key of a list field's strawberry metadata: what the planner compiles it from
+LIST_FIELD = "envgraph.list"
+
+
+@dataclass(frozen=True, slots=True)
+class ListField:
+    """What a list field lists: its entity, the parent column it hangs from (None:
+    a root list) and its shorthand equality arguments."""
+
+    entity: Entity
+    parent_column: str | None
+    equal_arguments: tuple[str, ...]
 
 
 @strawberry.type(description="Where a page stands in its list.")
@@ -96,6 +109,50 @@ _STANDARD_ARGUMENTS = (
 )
 
 
+def list_arguments(
+    entity: Entity,
+    given: dict[str, Any],
+    viewer: Viewer,
+    *,
+    equal_arguments: Iterable[str] = (),
+    default_size: int,
+    max_size: int,
+) -> tuple[ListRequest, Window]:
+    """A list field's arguments (python names, as strawberry converts them) as the plain
+    request and window `db/` pages by; the one conversion both executors use, raising
+    the same domain errors (scope, bad input) before any SQL runs."""
+    require_read(viewer, entity.name)
+    args = {name: value for name, value in given.items() if given_value(value)}
+    conditions: list[Filter] = [
+        Compare(column, "eq", getattr(args[column], "value", args[column]))
+        for column in equal_arguments
+        if args.get(column) is not None
+    ]
+    if args.get("filter") is not None:
+        conditions.append(to_filter(entity, args["filter"]))
+    request = ListRequest(
+        entity,
+        filter=None
+        if not conditions
+        else conditions[0]
+        if len(conditions) == 1
+        else All(tuple(conditions)),
+        search=args.get("search"),
+        order=to_order(entity, args.get("order_by")),
+    )
+    win = window(
+        request,
+        first=args.get("first"),
+        after=args.get("after"),
+        last=args.get("last"),
+        before=args.get("before"),
+        offset=args.get("offset"),
+        default_size=default_size,
+        max_size=max_size,
+    )
+    return request, win
+
+
 def connection_field(
     entity: Entity,
     make: Callable[[Any], Any],
@@ -112,36 +169,17 @@ def connection_field(
 
     async def resolve(root: Any, info: strawberry.Info[Context, None], **given: Any) -> Any:
         context = info.context
-        require_read(context.authenticated, entity.name)
-        args = {name: value for name, value in given.items() if given_value(value)}
-        conditions: list[Filter] = [
-            Compare(column, "eq", getattr(args[column], "value", args[column]))
-            for column in extra
-            if args.get(column) is not None
-        ]
-        if args.get("filter") is not None:
-            conditions.append(to_filter(entity, args["filter"]))
-        request = ListRequest(
+        request, win = list_arguments(
             entity,
-            filter=None
-            if not conditions
-            else conditions[0]
-            if len(conditions) == 1
-            else All(tuple(conditions)),
-            search=args.get("search"),
-            order=to_order(entity, args.get("order_by")),
-        )
-        win = window(
-            request,
-            first=args.get("first"),
-            after=args.get("after"),
-            last=args.get("last"),
-            before=args.get("before"),
-            offset=args.get("offset"),
+            given,
+            context.authenticated,
+            equal_arguments=extra,
             default_size=context.default_page_size,
             max_size=context.max_page_size,
         )
-        with_total = _selects(info.selected_fields[0].selections, "totalCount")
+        # the same list may be selected by several merged field nodes (repeated key,
+        # fragments): the total is wanted if any of them asks for it
+        with_total = any(_selects(f.selections, "totalCount") for f in info.selected_fields)
         if parent_column is None:
             page = await fetch_page(
                 context.session, request, context.authenticated, win, with_total=with_total
@@ -172,4 +210,5 @@ def connection_field(
     }
     # the annotations above are names, resolved in the module holding the types
     resolve.__module__ = "schema.types"
-    return strawberry.field(resolver=resolve, description=description)
+    metadata = {LIST_FIELD: ListField(entity, parent_column, tuple(extra))}
+    return strawberry.field(resolver=resolve, description=description, metadata=metadata)

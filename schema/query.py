@@ -26,6 +26,8 @@ from schema.types import (
 from schema.viewer import ViewerType, resolve_viewer
 
 MAX_NODES = 100
+# the key of a single lookup's strawberry metadata: the entity it looks up
+LOOKUP_FIELD = "envgraph.lookup"
 Info = strawberry.Info[Context, None]
 
 
@@ -47,7 +49,9 @@ def lookup_field(entity: Entity, cls: type[Any]) -> Any:
         "return": f"{cls.__name__} | None",
     }
     return strawberry.field(
-        resolver=resolve, description=f"{cls.__name__[0]}{cls.__name__[1:]} by id."
+        resolver=resolve,
+        description=f"{cls.__name__[0]}{cls.__name__[1:]} by id.",
+        metadata={LOOKUP_FIELD: entity},
     )
 
 

@@ -18,7 +18,7 @@ import strawberry
 import schema.inputs
 from db.entities import ENVIRONMENT, MODEL, ORGANIZATION, PROJECT, SEGMENT, Entity
 from db.errors import BadInput, NotFound
-from db.viewer import require_read
+from db.viewer import Viewer, require_read
 from schema.connections import Connection, connection_field
 from schema.context import Context
 from schema.ids import global_id, parse_global_id
@@ -246,18 +246,28 @@ async def _user(info: strawberry.Info[Context, None], uuid: UUID) -> User:
     return user_from_row(row)
 
 
-async def node_by_id(info: strawberry.Info[Context, None], global_id: str, argument: str) -> Any:
-    """The visible object behind a global id, or None."""
+def node_target(global_id: str, argument: str, viewer: Viewer) -> tuple[str, Entity | None, UUID]:
+    """(type name, entity or None for a user, uuid) of a `node` id, checked as `node`
+    checks it (both executors): a malformed id or unknown type is BadInput, a type
+    the token may not read FORBIDDEN."""
     type_name, uuid = parse_global_id(global_id, argument)
     if type_name == "User":
-        row = await info.context.loaders.users.load(uuid)
-        return user_from_row(row) if row is not None and row["shares_organization"] else None
+        return type_name, None, uuid
     if type_name not in NODE_TYPES:
         raise BadInput(f"`{argument}` is not a valid id: unknown type {type_name}", field=argument)
-    entity, cls = NODE_TYPES[type_name]
-    require_read(info.context.authenticated, entity.name)
+    entity, _ = NODE_TYPES[type_name]
+    require_read(viewer, entity.name)
+    return type_name, entity, uuid
+
+
+async def node_by_id(info: strawberry.Info[Context, None], global_id: str, argument: str) -> Any:
+    """The visible object behind a global id, or None."""
+    type_name, entity, uuid = node_target(global_id, argument, info.context.authenticated)
+    if entity is None:
+        row = await info.context.loaders.users.load(uuid)
+        return user_from_row(row) if row is not None and row["shares_organization"] else None
     row = await info.context.loaders.by_id(entity).load(uuid)
-    return None if row is None else from_row(cls, row)
+    return None if row is None else from_row(NODE_TYPES[type_name][1], row)
 
 
 NODE_TYPES: dict[str, tuple[Entity, type]] = {

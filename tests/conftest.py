@@ -130,8 +130,11 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Default settings pointed at this test's database."""
-    return Settings(database_url=database_url)
+    """Default settings pointed at this test's database, but for the token cache:
+    with it off, every request's token check is a statement that the statement
+    budgets count, and a token changed in the database counts at once
+    (tests/gateway/test_token_cache.py tests the cache)."""
+    return Settings(database_url=database_url, auth_cache_s=0)
 
 
 @pytest.fixture

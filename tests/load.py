@@ -57,21 +57,23 @@ class Load:
     model_ids: list[str]
     clients: int = 100
     answers: list[Answer] = field(default_factory=list)
+    stop_at: float = 0.0  # monotonic
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
     async def run(self, seconds: float) -> list[Answer]:
-        """Load the service for `seconds`; the answers of this run."""
+        """Load the service for `seconds` (or until `stop_at` is moved); the
+        answers of this run."""
         start = len(self.answers)
-        stop_at = time.monotonic() + seconds
+        self.stop_at = time.monotonic() + seconds
         connector = aiohttp.TCPConnector(limit=self.clients)
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-            await asyncio.gather(*(self._client(http, n, stop_at) for n in range(self.clients)))
+            await asyncio.gather(*(self._client(http, n) for n in range(self.clients)))
         return self.answers[start:]
 
-    async def _client(self, http: aiohttp.ClientSession, number: int, stop_at: float) -> None:
+    async def _client(self, http: aiohttp.ClientSession, number: int) -> None:
         for turn in itertools.count(number):
-            if time.monotonic() >= stop_at:
+            if time.monotonic() >= self.stop_at:
                 return
             kind = _PLAN[turn % len(_PLAN)]
             self.answers.append(await self._send(http, kind, turn))

@@ -104,13 +104,20 @@ class Service:
         raise AssertionError(f"not ready in {timeout} s: {self.lines}")
 
     def post(
-        self, query: str, token: str, variables: dict[str, Any] | None = None
+        self,
+        query: str,
+        token: str,
+        variables: dict[str, Any] | None = None,
+        request_id: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """POST one GraphQL request (a new connection); status and JSON body."""
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if request_id is not None:
+            headers["X-Request-Id"] = request_id
         request = urllib.request.Request(
             f"{self.url}/graphql",
             data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            headers=headers,
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:

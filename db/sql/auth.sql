@@ -25,7 +25,7 @@ SELECT revoked_at FROM api_tokens WHERE prefix = $1
 -- authentication does not turn every read into a write.
 -- name: authenticate
 WITH live AS (
-    SELECT t.id, t.user_id, t.scopes, t.superuser, t.last_used_at
+    SELECT t.id, t.user_id, t.scopes, t.superuser, t.last_used_at, t.expires_at
     FROM api_tokens t
     WHERE t.token_hash = $1
       AND t.revoked_at IS NULL
@@ -36,5 +36,6 @@ WITH live AS (
     WHERE t.id = live.id
       AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')
 )
-SELECT live.id AS token_id, live.scopes, live.superuser, u.id AS user_id, u.email, u.name
+SELECT live.id AS token_id, live.scopes, live.superuser, live.expires_at,
+       u.id AS user_id, u.email, u.name
 FROM live JOIN users u ON u.id = live.user_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -11,8 +12,8 @@ import pytest
 from db.entities import ENVIRONMENT
 from db.errors import BadInput
 from db.lists import ListRequest, Order
-from db.pages import Page, fetch_child_pages, fetch_page
-from db.paging import window
+from db.pages import Page, _page_sql, fetch_child_pages, fetch_page
+from db.paging import Window, window
 from db.viewer import Viewer
 
 SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", uuid.uuid4(), frozenset("*"), True)
@@ -164,3 +165,19 @@ async def test_child_pages_for_many_parents_in_one_statement(
     )  # fmt: skip
     assert [r["name"] for r in rest[models[1]].rows] == ["small-00"]
     assert rest[models[1]].total is None
+
+
+async def test_a_page_stops_numbering_the_list_where_it_ends(
+    conn: asyncpg.Connection, models: list[uuid.UUID]
+) -> None:
+    # the plan itself, not a timing: PostgreSQL numbers rows only up to the
+    # page's last one (a first page of a million rows reads 51 of them)
+    sql, values = _page_sql(
+        ListRequest(ENVIRONMENT), SUPERUSER, Window(0, 5, 5, None), parent_column=None,
+        parent_ids=None, with_total=False,
+    )  # fmt: skip
+    plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE) " + sql, *values))
+    # (PostgreSQL 18 names the window: `OVER w1`)
+    assert re.search(r"Run Condition: \(row_number\(\) OVER \S+ <= '6'::bigint\)", plan), plan
+    numbered = next(line for line in plan.splitlines() if "WindowAgg" in line)
+    assert re.search(r"actual .*rows=6(\.00)? ", numbered), plan  # of 62

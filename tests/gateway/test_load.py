@@ -23,7 +23,14 @@ async def test_load_rounds(
     database_url: str, conn: asyncpg.Connection, artifact: Callable[[Path], None]
 ) -> None:
     token = await demo_writer(conn)
-    env = {"DATABASE_URL": database_url, "GATEWAY_LOG_LEVEL": "warning"}
+    env = {
+        "DATABASE_URL": database_url,
+        "GATEWAY_LOG_LEVEL": "warning",
+        # 100 clients share 2 x 10 connections: on a slow, shared machine the
+        # wait for one may pass the default 2 s, and that shedding (503, tested
+        # in test_outage.py) is not what this test is about
+        "GATEWAY_POOL_TIMEOUT_MS": "15000",
+    }
     with Service("--workers", "2", env=env) as service:
         await asyncio.to_thread(service.ready)
         load = Load(service, token, writable_models(service, token), clients=100)
@@ -40,8 +47,10 @@ async def test_load_rounds(
 
         assert figures["by status"] == {200: figures["requests"]}, figures
         assert figures["errors by code"] == {}, figures
-        assert figures["requests"] > 1000, figures
-        assert figures["writes acknowledged"] > 400, figures
+        # enough happened to mean something, however slow the machine (speed
+        # itself is the benchmarks' business)
+        assert figures["requests"] > 300, figures
+        assert figures["writes acknowledged"] > 100, figures
         # every acknowledged create is readable, and nothing else was created
         assert await unseen_writes(service, token, load.answers) == []
         created = await conn.fetchval("SELECT count(*) FROM segments WHERE name LIKE 'load-%'")

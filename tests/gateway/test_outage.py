@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import asyncpg
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.app import create_app
+from gateway.keys import METRICS
 from gateway.settings import Settings
 from tests.support import Client, graphql
 
@@ -29,19 +31,22 @@ async def environments_locked(database_url: str) -> AsyncIterator[None]:
         await conn.close()
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolver"])
 async def test_a_slow_statement_is_a_timeout(
-    settings: Settings, database_url: str, token: str
+    settings: Settings, database_url: str, token: str, compiled: bool
 ) -> None:
-    app = create_app(replace(settings, statement_timeout_ms=200))
+    app = create_app(replace(settings, statement_timeout_ms=200, compiled_reads=compiled))
     async with TestClient(TestServer(app)) as client:
         async with environments_locked(database_url):
             status, body = await graphql(client, COUNT, token)
         assert status == 200
+        assert body["data"] is None
         [error] = body["errors"]
         assert (error["extensions"]["code"], error["message"]) == (
             "TIMEOUT",
             "The database took too long to answer (statement timeout).",
         )
+        assert app[METRICS].errors.labels("TIMEOUT")._value.get() == 1
         # and the service answers normally afterwards
         assert await graphql(client, COUNT, token) == (
             200,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import signal
 import time
+import urllib.request
 
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.service import Service
 from tests.support import VIEWER_QUERY
@@ -20,7 +22,10 @@ def test_two_workers_share_the_port_and_a_dead_one_is_replaced(
         assert f"envgraph serving {service.url}/graphql (database: DATABASE_URL; 2 workers)" in (
             banner
         )
-        first = service.workers()
+        deadline = time.monotonic() + 30
+        while len(first := service.workers()) < 2:  # forked one after the other
+            assert time.monotonic() < deadline, "no second worker"
+            time.sleep(0.1)
         assert len(first) == 2
         # every request on a fresh connection is answered, by either process
         answers = [service.post(VIEWER_QUERY, token) for _ in range(40)]
@@ -28,9 +33,14 @@ def test_two_workers_share_the_port_and_a_dead_one_is_replaced(
         assert all(
             body["data"]["viewer"]["user"]["email"] == "ada@example.com" for _, body in answers
         )
-        # both processes hold their own pool: each has connections to PostgreSQL
-        busy = [w for w in first if any(c.raddr for c in w.net_connections("tcp") if c.raddr)]
-        assert len(busy) == 2
+        # both processes accept on the very port
+        for worker in first:
+            listening = {
+                c.laddr.port
+                for c in worker.net_connections("tcp")
+                if c.status == psutil.CONN_LISTEN
+            }
+            assert listening == {service.port}
 
         first[0].kill()
         deadline = time.monotonic() + 30
@@ -59,3 +69,34 @@ def test_workers_variable_is_checked(database_url: str, value: str) -> None:
     with Service(env={"DATABASE_URL": database_url, "GATEWAY_WORKERS": value}) as service:
         assert service.process.wait(timeout=30) == 2
         service.read_until(f"envgraph: GATEWAY_WORKERS={value!r}: takes a whole number from 1")
+
+
+def _samples(service: Service) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    with urllib.request.urlopen(f"{service.url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_add_up_across_workers(database_url: str, token: str) -> None:
+    with Service("--workers", "2", env={"DATABASE_URL": database_url}) as service:
+        service.ready()
+        for _ in range(30):  # on fresh connections: both workers take some
+            assert service.post("query Counted { viewer { scopes } }", token)[0] == 200
+        counted = ("envgraph_requests_total", (("operation", "Counted"), ("outcome", "ok")))
+        # whichever worker answers the scrape tells the sum of both
+        scrapes = [_samples(service) for _ in range(6)]
+        assert {s[counted] for s in scrapes} == {30}
+        assert {s[("envgraph_requests_in_flight", ())] for s in scrapes} == {0}
+        assert all(s[("envgraph_pool_connections", ())] >= 1 for s in scrapes)
+        # a worker's death loses none of what it counted
+        service.workers()[0].kill()
+        deadline = time.monotonic() + 30
+        while len(service.workers()) < 2:
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.1)
+        assert _samples(service)[counted] == 30
+        assert service.stop() == 0

@@ -8,8 +8,11 @@ import asyncpg
 from db.demo import seed_demo
 from gateway.keys import STATEMENTS
 from schema.ids import global_id
+from tests.schema.compiled_support import resolver_client
 from tests.schema.conftest import Tokens, issue_tokens
 from tests.support import Client, data
+
+__all__ = ["NESTED", "resolver_client"]
 
 NESTED = """
 {
@@ -89,26 +92,30 @@ async def _statements(client: Client, token: str) -> int:
 
 
 async def test_statements_grow_with_depth_not_rows(
-    client: Client, conn: asyncpg.Connection
+    client: Client, resolver_client: Client, conn: asyncpg.Connection
 ) -> None:
     await seed_demo(conn, 1)
     tokens = await issue_tokens(conn)
     # Alan's organization: 3 projects, 6 models, 18 environments, 18 segments
-    small = await _statements(client, tokens.alan)
+    small = await _statements(resolver_client, tokens.alan)
+    compiled_small = await _statements(client, tokens.alan)
     await seed_demo(conn, 10)
     # now 30 projects, 600 models (5 shown per project), thousands of rows below
     result = await data(client, NESTED, tokens.alan)
+    assert result == await data(resolver_client, NESTED, tokens.alan)
     projects = result["organizations"]["nodes"][0]["projects"]
     assert (projects["totalCount"], len(projects["nodes"])) == (30, 30)
     assert projects["nodes"][0]["models"]["totalCount"] == 20
-    large = await _statements(client, tokens.alan)
-    # token check, then one statement per level: organizations, projects,
-    # models, environments, segments
+    large = await _statements(resolver_client, tokens.alan)
+    # resolver path: the token check, then one statement per level:
+    # organizations, projects, models, environments, segments
     assert small == large == 6
+    # compiled: the token check, then one statement for the whole query
+    assert compiled_small == await _statements(client, tokens.alan) == 2
 
 
 async def test_nodes_are_batched_per_type(
-    client: Client, conn: asyncpg.Connection, tokens: Tokens
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
     rows = await conn.fetch(
         "(SELECT 'Environment' AS t, id FROM environments ORDER BY id LIMIT 10) UNION ALL "
@@ -117,10 +124,12 @@ async def test_nodes_are_batched_per_type(
     )
     ids = [global_id(row["t"], row["id"]) for row in rows]
     query = "query ($ids: [ID!]!) { nodes(ids: $ids) { id } }"
-    counter = client.app[STATEMENTS]
-    for wanted, statements in ((ids[:1], 2), (ids, 4)):
-        before = counter.total
-        result = await data(client, query, tokens.root, ids=wanted)
-        assert [n["id"] for n in result["nodes"]] == wanted
-        # the token check, then one statement per type asked for
-        assert counter.total - before == statements
+    # the token check, then one statement per type asked for (resolver path)
+    # or one for all (compiled)
+    for app, budgets in ((resolver_client, (2, 4)), (client, (2, 2))):
+        counter = app.app[STATEMENTS]
+        for wanted, statements in zip((ids[:1], ids), budgets, strict=True):
+            before = counter.total
+            result = await data(app, query, tokens.root, ids=wanted)
+            assert [n["id"] for n in result["nodes"]] == wanted
+            assert counter.total - before == statements

@@ -1,0 +1,131 @@
+"""Read plans: a whole read query as plain values, for `db/json_reads.py` to turn
+into ONE statement that builds the response's `data` JSON in PostgreSQL.
+
+A plan is what the resolvers would fetch, nested: the same `ListRequest` and
+`Window` a list resolver builds, lookups by uuid, parents through foreign keys,
+and for every object the response keys in the order the query selects them.
+`schema/` builds plans (it knows GraphQL); `db/` only reads them (it knows SQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from db.entities import Entity, Kind
+from db.lists import ListRequest
+from db.paging import Window
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """A fixed string, e.g. `__typename`."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnValue:
+    """A column of the row, rendered as the resolver path serialises its kind."""
+
+    column: str
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    """The row's Relay id, `base64("<type_name>:<uuid>")`."""
+
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """A user's e-mail: null unless the viewer shares an organization with them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """An object reached through foreign keys, one hop per (entity, column of the row
+    before it); every hop must be visible (the resolver path fails the field otherwise)."""
+
+    path: tuple[tuple[Entity, str], ...]
+    selection: Selection
+
+
+@dataclass(frozen=True, slots=True)
+class UserOf:
+    """The user a column of the row names (createdBy, updatedBy)."""
+
+    column: str
+    selection: Selection
+
+
+# connection members
+@dataclass(frozen=True, slots=True)
+class Total:
+    """`totalCount`."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """`pageInfo`: items are "hasNextPage", "hasPreviousPage", "startCursor",
+    "endCursor" or a Constant."""
+
+    items: tuple[tuple[str, str | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Edges:
+    """`edges`: items are "cursor", a `Nodes` (the edge's node) or a Constant."""
+
+    items: tuple[tuple[str, str | Constant | Nodes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Nodes:
+    """`nodes` (or an edge's `node`): the selection of each row of the page."""
+
+    selection: Selection
+
+
+@dataclass(frozen=True, slots=True)
+class ListPlan:
+    """A connection: under the row it hangs from (`parent_column`) or at the root."""
+
+    request: ListRequest
+    window: Window
+    parent_column: str | None
+    # as the resolver decides it: whether the page is fetched with its total
+    with_total: bool
+    items: tuple[tuple[str, Total | PageInfo | Edges | Nodes | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A root lookup by uuid (entity None: a user, shown only when shared); with
+    `required`, a row not found is the resolver path's NOT_FOUND."""
+
+    entity: Entity | None
+    uuid: UUID
+    selection: Selection
+    required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LookupList:
+    """`nodes(ids)`: the lookups in order."""
+
+    lookups: tuple[Lookup, ...]
+
+
+Field = Constant | ColumnValue | GlobalId | Email | Parent | UserOf | ListPlan
+Selection = tuple[tuple[str, Field], ...]
+RootField = Constant | ListPlan | Lookup | LookupList
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPlan:
+    """A whole read query: the root fields by response key, in order."""
+
+    items: tuple[tuple[str, RootField], ...]

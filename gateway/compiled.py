@@ -1,0 +1,183 @@
+"""The compiled executor: a read query answered by ONE statement that builds the
+response's `data` JSON in PostgreSQL, sent as it comes (no re-encoding).
+
+It runs after authentication and limits, for an authenticated viewer. It
+answers only successes: anything else (not a query, not valid, not
+compilable, an argument a resolver would refuse, a lookup that finds nothing,
+a field the resolver path would fail) falls back to the resolver path, which
+then gives its own answer, errors included. `GATEWAY_COMPILED_READS` switches
+it off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Hashable
+from functools import lru_cache
+from typing import Any, cast
+
+import orjson
+import strawberry
+from aiohttp import web
+from graphql import DocumentNode, GraphQLError, specified_rules
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionResult
+
+from db.errors import DomainError, Timeout, Unavailable
+from db.json_reads import FALLBACK_MARK, MAX_PARAMETERS, read_statement
+from db.plans import ReadPlan
+from gateway.documents import parsed
+from gateway.keys import EXECUTOR, METRICS, SETTINGS
+from schema.context import Context
+from schema.planner import plan_read
+
+logger = logging.getLogger("envgraph.compiled")
+
+MAX_PLANS = 512
+_NO_PLAN = object()
+
+
+class RawData:
+    """`data` already encoded as JSON text, spliced into the body as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class Plans:
+    """Plans by document, operation, variables and token scopes (what a plan depends
+    on; visibility is injected per viewer when the SQL is built), least recently
+    used first out."""
+
+    def __init__(self, schema: strawberry.Schema) -> None:
+        self.schema = schema
+        self._plans: OrderedDict[Hashable, Any] = OrderedDict()
+        self.valid = lru_cache(maxsize=MAX_PLANS)(self._valid)
+
+    def _valid(self, query: str) -> DocumentNode | None:
+        document = parsed(query)
+        if document is None:
+            return None
+        # the rules strawberry validates with, so that what is valid here is valid there
+        errors = validate_document(self.schema._schema, document, tuple(specified_rules))
+        if errors:
+            logger.debug("not valid: %s", errors[0].message)
+        return None if errors else document
+
+    def plan(self, request_data: GraphQLRequestData, context: Context) -> ReadPlan | None:
+        """The request's plan, or None: the resolver path answers."""
+        query, viewer = request_data.query, context.authenticated
+        document = self.valid(query) if query else None
+        if document is None:
+            return None
+        variables = request_data.variables or {}
+        key = (
+            query,
+            request_data.operation_name,
+            json.dumps(variables, sort_keys=True, default=str),
+            viewer.scopes,
+            context.default_page_size,
+            context.max_page_size,
+        )
+        found = self._plans.get(key, _NO_PLAN)
+        if found is _NO_PLAN:
+            try:
+                found = plan_read(
+                    self.schema,
+                    document,
+                    request_data.operation_name,
+                    variables,
+                    viewer,
+                    page_sizes=(context.default_page_size, context.max_page_size),
+                )
+            except DomainError as error:  # a resolver raises the same one: let it
+                logger.debug("not compiled: %s %s", error.code, error.message)
+                found = None
+            self._plans[key] = found
+            if len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return cast(ReadPlan | None, found)
+
+
+_PLANS: dict[int, Plans] = {}
+
+
+def _plans_of(schema: strawberry.Schema) -> Plans:
+    plans = _PLANS.get(id(schema))
+    if plans is None or plans.schema is not schema:
+        plans = _PLANS[id(schema)] = Plans(schema)
+    return plans
+
+
+async def compiled_result(
+    schema: BaseSchema,
+    request: web.Request,
+    context: Context,
+    request_data: GraphQLRequestData,
+) -> ExecutionResult | None:
+    """The compiled answer to a request, or None when the resolver path answers it."""
+    executor = "resolver"
+    try:
+        if request.app[SETTINGS].compiled_reads and context.viewer is not None:
+            try:
+                text = await _run(_plans_of(cast(strawberry.Schema, schema)), request_data, context)
+            except Timeout as error:  # answered as the resolver path does: data null
+                executor = "compiled"
+                extensions = {"code": error.code, "requestId": context.request_id}
+                return ExecutionResult(
+                    data=None, errors=[GraphQLError(error.message, extensions=extensions)]
+                )
+            if text is not None:
+                executor = "compiled"
+                return ExecutionResult(data=cast(Any, RawData(text)), errors=None)
+        return None
+    finally:
+        request[EXECUTOR] = executor
+        request.app[METRICS].executors.labels(executor).inc()
+
+
+async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context) -> str | None:
+    plan = plans.plan(request_data, context)
+    if plan is None:
+        logger.debug("request %s: no plan", context.request_id)
+        return None
+    try:
+        sql, values = read_statement(plan, context.authenticated)
+    except DomainError as error:  # checked as the SQL is built (search terms, NUL): as above
+        logger.debug("not compiled: %s %s", error.code, error.message)
+        return None
+    if len(values) > MAX_PARAMETERS:
+        return None
+    try:
+        row = await context.session.fetchrow(sql, *values)
+    except (Unavailable, Timeout):
+        raise  # the resolver path would only wait as long again (503 or TIMEOUT)
+    except Exception as error:  # the resolver path answers, errors included
+        marked = FALLBACK_MARK in str(error) or "out of range" in str(error)
+        log = logger.debug if marked else logger.warning
+        log("request %s: compiled read failed (%r): %s", context.request_id, error, sql)
+        return None
+    assert row is not None, "an aggregate-only statement returns one row"
+    if row[1]:  # a single lookup found nothing: the resolver path says NOT_FOUND
+        logger.debug("request %s: a lookup found nothing", context.request_id)
+        return None
+    return str(row[0])
+
+
+def encode_response(data: object) -> bytes:
+    """The JSON body, compact (orjson: several times faster than json.dumps on
+    wide answers), with compiled `data` spliced in as it is."""
+    if isinstance(data, list):
+        return b"[" + b",".join(encode_response(item) for item in data) + b"]"
+    raw = data.get("data") if isinstance(data, dict) and len(data) == 1 else None
+    if isinstance(raw, RawData):
+        return b'{"data":' + raw.text.encode() + b"}"
+    return orjson.dumps(data)

@@ -1,0 +1,79 @@
+"""The token cache: one token check per token and `GATEWAY_AUTH_CACHE_S`,
+a revoked token refused once that has passed, a token's expiry to the second."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from db.viewer import Viewer
+from gateway.app import create_app
+from gateway.auth import TokenCache
+from gateway.keys import STATEMENTS
+from gateway.settings import Settings
+from tests.support import VIEWER_QUERY, Client, graphql
+
+
+@pytest.fixture
+async def cached(settings: Settings) -> AsyncIterator[Client]:
+    async with TestClient(TestServer(create_app(replace(settings, auth_cache_s=1)))) as client:
+        yield client
+
+
+async def _statements(client: Client, token: str) -> tuple[int, int]:
+    before = client.app[STATEMENTS].total
+    status, _ = await graphql(client, VIEWER_QUERY, token)
+    return status, client.app[STATEMENTS].total - before
+
+
+async def test_a_token_is_checked_once_per_ttl(cached: Client, token: str) -> None:
+    # the viewer query itself costs one statement (its user); the check, one more
+    assert await _statements(cached, token) == (200, 2)
+    assert await _statements(cached, token) == (200, 1)
+    assert await _statements(cached, token) == (200, 1)
+    await asyncio.sleep(1.1)
+    assert await _statements(cached, token) == (200, 2)
+
+
+async def test_a_revoked_token_is_refused_once_the_ttl_passed(
+    cached: Client, conn: asyncpg.Connection, token: str
+) -> None:
+    assert (await graphql(cached, VIEWER_QUERY, token))[0] == 200
+    await conn.execute("UPDATE api_tokens SET revoked_at = now()")
+    assert (await graphql(cached, VIEWER_QUERY, token))[0] == 200  # the price of the cache
+    await asyncio.sleep(1.1)
+    assert (await graphql(cached, VIEWER_QUERY, token))[0] == 401
+
+
+async def test_a_token_expiring_before_the_ttl_is_refused_at_its_expiry(
+    settings: Settings, conn: asyncpg.Connection, token: str
+) -> None:
+    await conn.execute("UPDATE api_tokens SET expires_at = now() + interval '1 second'")
+    app = create_app(replace(settings, auth_cache_s=3600))
+    async with TestClient(TestServer(app)) as client:
+        assert (await graphql(client, VIEWER_QUERY, token))[0] == 200
+        await asyncio.sleep(1.2)
+        assert (await graphql(client, VIEWER_QUERY, token))[0] == 401
+
+
+async def test_refusals_are_not_cached(cached: Client, conn: asyncpg.Connection) -> None:
+    # an unknown token costs its check every time: nothing of it is kept
+    assert await _statements(cached, "egt_" + "x" * 40) == (401, 1)
+    assert await _statements(cached, "egt_" + "x" * 40) == (401, 1)
+
+
+def test_the_cache_is_bounded() -> None:
+    cache = TokenCache(60, max_entries=2)
+    viewers = [
+        Viewer(uuid.uuid4(), f"{n}@example.com", "n", uuid.uuid4(), frozenset("*"), False)
+        for n in range(3)
+    ]
+    for n, viewer in enumerate(viewers):
+        cache.put(bytes([n]), viewer)
+    assert [cache.get(bytes([n])) for n in range(3)] == [None, viewers[1], viewers[2]]
