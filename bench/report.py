@@ -50,7 +50,9 @@ def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
             if (cell["system"], cell["scenario"]) not in have:
                 results["cells"].append(cell)
                 have.add((cell["system"], cell["scenario"]))
+        added = sorted(set(run["systems"]) - set(results["systems"]))
         results["systems"] = run["systems"] | results["systems"]
+        results.setdefault("added", []).append({"started": run["started"], "systems": added})
     return results
 
 
@@ -74,7 +76,11 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"Run {results['started']} to {results.get('finished', '(interrupted)')} (UTC), "
         f"{results.get('minutes', '?')} minutes, by `bench/run.sh`"
         + (" --quick" if results["quick"] else "")
-        + ". Regenerate the report from the saved JSON with `python -m bench report FILE`.",
+        + ". Regenerate the report from the saved JSON with `python -m bench report FILE`."
+        + "".join(
+            f" Cells of {', '.join(run['systems'])} added from the run of {run['started']}."
+            for run in results.get("added", [])
+        ),
         "",
         "## Machine",
         "",
