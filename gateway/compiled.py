@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult
 from db.errors import DomainError, Timeout, Unavailable
 from db.json_reads import FALLBACK_MARK, MAX_PARAMETERS, read_statement
 from db.plans import ReadPlan
+from db.viewer import Viewer
 from gateway.documents import parsed
 from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
@@ -150,7 +151,7 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
         logger.debug("request %s: no plan", context.request_id)
         return None
     try:
-        sql, values = read_statement(plan, context.authenticated)
+        sql, values = _statement(plan, context.authenticated)
     except DomainError as error:  # checked as the SQL is built (search terms, NUL): as above
         logger.debug("not compiled: %s %s", error.code, error.message)
         return None
@@ -170,6 +171,19 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
         logger.debug("request %s: a lookup found nothing", context.request_id)
         return None
     return str(row[0])
+
+
+_statements = lru_cache(maxsize=MAX_PLANS)(read_statement)
+
+
+def _statement(plan: ReadPlan, viewer: Viewer) -> tuple[str, list[Any]]:
+    """The plan's statement for this viewer, built once while it is asked for:
+    building it costs more than running a small one (plans and viewers are
+    frozen values, so they key a cache)."""
+    try:
+        return _statements(plan, viewer)
+    except TypeError:  # a plan holding an unhashable value: built each time
+        return read_statement(plan, viewer)
 
 
 def encode_response(data: object) -> bytes:
