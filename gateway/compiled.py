@@ -21,9 +21,8 @@ from typing import Any, cast
 import orjson
 import strawberry
 from aiohttp import web
-from graphql import DocumentNode, GraphQLError, specified_rules
+from graphql import DocumentNode, specified_rules
 from strawberry.http import GraphQLRequestData
-from strawberry.schema.base import BaseSchema
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult
 
@@ -34,6 +33,7 @@ from db.viewer import Viewer
 from gateway.documents import parsed
 from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
+from schema.errors import refusal
 from schema.planner import plan_read
 
 logger = logging.getLogger("envgraph.compiled")
@@ -108,18 +108,8 @@ class Plans:
         return cast(ReadPlan | None, found)
 
 
-_PLANS: dict[int, Plans] = {}
-
-
-def _plans_of(schema: strawberry.Schema) -> Plans:
-    plans = _PLANS.get(id(schema))
-    if plans is None or plans.schema is not schema:
-        plans = _PLANS[id(schema)] = Plans(schema)
-    return plans
-
-
 async def compiled_result(
-    schema: BaseSchema,
+    plans: Plans,
     request: web.Request,
     context: Context,
     request_data: GraphQLRequestData,
@@ -129,13 +119,10 @@ async def compiled_result(
     try:
         if request.app[SETTINGS].compiled_reads and context.viewer is not None:
             try:
-                text = await _run(_plans_of(cast(strawberry.Schema, schema)), request_data, context)
+                text = await _run(plans, request_data, context)
             except Timeout as error:  # answered as the resolver path does: data null
                 executor = "compiled"
-                extensions = {"code": error.code, "requestId": context.request_id}
-                return ExecutionResult(
-                    data=None, errors=[GraphQLError(error.message, extensions=extensions)]
-                )
+                return refusal(error.message, error.code, context.request_id)
             if text is not None:
                 executor = "compiled"
                 return ExecutionResult(data=cast(Any, RawData(text)), errors=None)

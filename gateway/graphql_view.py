@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
+import strawberry
 from aiohttp import web
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSchema
@@ -17,7 +18,7 @@ from strawberry.types import ExecutionResult
 from db.errors import QueryTooComplex, Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
-from gateway.compiled import compiled_result, encode_response
+from gateway.compiled import Plans, compiled_result, encode_response
 from gateway.documents import operation, parsed
 from gateway.graphiql import page_response
 from gateway.keys import (
@@ -39,7 +40,7 @@ from gateway.outage import RETRY_AFTER_S
 from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
 from gateway.unicode import has_lone_surrogate
 from schema.context import Context
-from schema.errors import INTERNAL_MESSAGE
+from schema.errors import INTERNAL_MESSAGE, refusal
 
 logger = logging.getLogger("envgraph.http")
 
@@ -65,6 +66,7 @@ class GatewayView(GraphQLView[Context, None]):
         self.introspection = introspection
         self.limits = limits
         self.graphql_schema = graphql_schema
+        self.plans = Plans(cast(strawberry.Schema, self.schema))  # what build_schema makes
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         metrics = request.app[METRICS]
@@ -176,12 +178,14 @@ class GatewayView(GraphQLView[Context, None]):
             challenge = "Bearer" if credentials.refusal is None else 'Bearer error="invalid_token"'
             sub_response.headers["WWW-Authenticate"] = challenge
             request[ERROR_CODES].append("UNAUTHENTICATED")
-            return _refusal(credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context)
+            return refusal(
+                credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context.request_id
+            )
         if has_lone_surrogate(
             (request_data.query, request_data.operation_name, request_data.variables)
         ):
             request[ERROR_CODES].append("BAD_USER_INPUT")
-            return _refusal(SURROGATE_MESSAGE, "BAD_USER_INPUT", context)
+            return refusal(SURROGATE_MESSAGE, "BAD_USER_INPUT", context.request_id)
         try:
             check_limits(
                 request_data.query,
@@ -192,8 +196,8 @@ class GatewayView(GraphQLView[Context, None]):
             )
         except QueryTooComplex as error:
             request[ERROR_CODES].append(error.code)
-            return _refusal(error.message, error.code, context)
-        result = await compiled_result(self.schema, request, context, request_data)
+            return refusal(error.message, error.code, context.request_id)
+        result = await compiled_result(self.plans, request, context, request_data)
         if result is None:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -217,11 +221,6 @@ def _operation_name(request_data: GraphQLRequestData) -> str:
 
 def _code(error: GraphQLError) -> object:
     return (error.extensions or {}).get("code")
-
-
-def _refusal(message: str, code: str, context: Context) -> ExecutionResult:
-    extensions = {"code": code, "requestId": context.request_id}
-    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])
 
 
 def _error_response(status: int, message: str, code: str, request: web.Request) -> web.Response:

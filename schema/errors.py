@@ -12,13 +12,19 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from db.errors import DomainError
 
 logger = logging.getLogger("envgraph.errors")
 
 INTERNAL_MESSAGE = "Internal server error"
+
+
+def refusal(message: str, code: str, request_id: str) -> ExecutionResult:
+    """No data and one coded error: a request refused (or failed) outside execution."""
+    extensions = {"code": code, "requestId": request_id}
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])
 
 
 def _code(error: GraphQLError, execution_context: ExecutionContext | None) -> str:
