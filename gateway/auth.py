@@ -68,9 +68,7 @@ class TokenCache:
         self._entries[digest] = (viewer, time.monotonic() + fresh_for)
 
 
-async def read_credentials(
-    conn: Queryable, header: str | None, cache: TokenCache | None = None
-) -> Credentials:
+async def read_credentials(conn: Queryable, header: str | None, cache: TokenCache) -> Credentials:
     """Check the `Authorization` header against the stored tokens (or the cache)."""
     if not header:
         return Credentials(None)
@@ -79,13 +77,12 @@ async def read_credentials(
     if scheme.lower() != "bearer" or not token:
         return Credentials(None, "The Authorization header must be `Bearer <token>`.")
     digest = hash_token(token)
-    viewer = cache.get(digest) if cache is not None else None
+    viewer = cache.get(digest)
     if viewer is None:
         viewer = await authenticate(conn, token)
         if viewer is None:
             return Credentials(None, "The token is invalid, expired or revoked.")
-        if cache is not None:
-            cache.put(digest, viewer)
+        cache.put(digest, viewer)
     return Credentials(viewer)
 
 

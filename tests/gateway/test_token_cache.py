@@ -62,7 +62,7 @@ async def test_a_token_expiring_before_the_ttl_is_refused_at_its_expiry(
         assert (await graphql(client, VIEWER_QUERY, token))[0] == 401
 
 
-async def test_refusals_are_not_cached(cached: Client, conn: asyncpg.Connection) -> None:
+async def test_refusals_are_not_cached(cached: Client) -> None:
     # an unknown token costs its check every time: nothing of it is kept
     assert await _statements(cached, "egt_" + "x" * 40) == (401, 1)
     assert await _statements(cached, "egt_" + "x" * 40) == (401, 1)
