@@ -33,6 +33,8 @@ class Column:
     kind: Kind
     searchable: bool = False
     orderable: bool = True
+    # whether the column may hold NULL (a cursor's seek must then be NULL-aware)
+    nullable: bool = False
 
     @property
     def public(self) -> str:
