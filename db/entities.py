@@ -1,10 +1,24 @@
-"""One description per entity: its table, its columns and what may be done with
-them, its parents. Filters, search, ordering and visibility are all derived
-from these; column names in SQL come only from here, never from input."""
+"""The registry: each entity described once, as data.
+
+Everything about a kind of entity that more than one place needs is here: its
+table and GraphQL name, its columns (kind, enum, nullability, search, order),
+its parents and child lists, the users it names, the column its visibility
+follows, its scope and its soft-delete rule. From these descriptions come the
+GraphQL types, filter and order inputs, root and nested lists, lookups, Node
+and federation resolution and scopes (schema/), the SQL of both executors and
+visibility (db/), and the generators of the property tests (tests/). Column
+and table names in SQL come only from here, never from input.
+
+A new kind of entity is its migration, its description below (added to
+`ENTITIES`), its write module and its tests; a new column is one `Column`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -12,6 +26,16 @@ def camel(name: str) -> str:
     """`row_count` as clients write it: `rowCount`."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+def pascal(name: str) -> str:
+    """`alert_rule` as a GraphQL type name: `AlertRule`."""
+    return "".join(part.title() for part in name.split("_"))
+
+
+def snake(name: str) -> str:
+    """`EnvironmentType` (or `createdAt`) as PostgreSQL names it: `environment_type`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class Kind(Enum):
@@ -25,9 +49,34 @@ class Kind(Enum):
     ENUM = "enum"
 
 
+# PostgreSQL's type of a column of each kind (an enum column: its enum type),
+# for the test that compares the descriptions with the migrated database
+SQL_TYPES = {
+    Kind.ID: "uuid",
+    Kind.STRING: "text",
+    Kind.INT: "integer",
+    Kind.DATETIME: "timestamp with time zone",
+    Kind.BOOLEAN: "boolean",
+}
+
+
+class EnvironmentType(enum.Enum):
+    """The stage of a model's data an environment holds."""
+
+    PRE_PRODUCTION = "PRE_PRODUCTION"
+    PRODUCTION = "PRODUCTION"
+
+
+class AssetType(enum.Enum):
+    """What a project monitors."""
+
+    ML_MODEL = "ML_MODEL"
+    GEN_AI_APP = "GEN_AI_APP"
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column exposed to lists."""
+    """A column exposed to clients: a field of the type, filterable, maybe orderable."""
 
     name: str
     kind: Kind
@@ -35,16 +84,30 @@ class Column:
     orderable: bool = True
     # whether the column may hold NULL (a cursor's seek must then be NULL-aware)
     nullable: bool = False
+    # the values of an ENUM column (a Python enum whose values are the database's)
+    enum: type[Enum] | None = None
+    description: str | None = None
+    # PostgreSQL's type when it is not the kind's usual one (e.g. bigint)
+    sql_type: str | None = None
 
     @property
     def public(self) -> str:
-        """The name clients use, for messages."""
+        """The name clients use: the GraphQL field, in messages too."""
         return camel(self.name)
+
+    @property
+    def database_type(self) -> str:
+        """The type information_schema reports for the column."""
+        if self.sql_type is not None:
+            return self.sql_type
+        if self.enum is not None:
+            return snake(self.enum.__name__)
+        return SQL_TYPES[self.kind]
 
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """A parent reached through a foreign key of this table."""
+    """A parent reached through a foreign key of this table (a field and a filter)."""
 
     name: str
     column: str
@@ -52,25 +115,86 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class Through:
+    """A parent reached through another parent (`organization` through `project`):
+    a field, not a filter."""
+
+    name: str
+    path: tuple[str, ...]  # relation names, hop by hop, starting on this entity
+
+
+@dataclass(frozen=True, slots=True)
+class Children:
+    """A nested list: the rows of `entity` whose `column` holds this row's id."""
+
+    name: str
+    entity: str
+    column: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A user named by a column (createdBy, updatedBy)."""
+
+    name: str
+    column: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class RootList:
+    """The root list of an entity; `equal_arguments` are shorthand arguments that
+    filter a column by equality (`environments(type: PRODUCTION)`)."""
+
+    name: str
+    description: str
+    equal_arguments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Entity:
-    """A table of the graph."""
+    """A table of the graph, as described once."""
 
     name: str
     table: str
+    description: str
     columns: tuple[Column, ...]
-    relations: tuple[Relation, ...]
+    relations: tuple[Relation, ...] = ()
+    through: tuple[Through, ...] = ()
+    children: tuple[Children, ...] = ()
+    user_refs: tuple[UserRef, ...] = ()
+    root_list: RootList | None = None
     # the column holding the project whose visibility the row follows
     # (None: the entity's visibility is decided otherwise, see db/visibility.py)
-    project_column: str | None
+    project_column: str | None = None
     # rows hidden from every read (soft delete)
     hidden_when: str | None = None
+    # the GraphQL type name (default: the name in PascalCase)
+    graphql_name: str | None = None
+    _columns: dict[str, Column] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_columns", {c.name: c for c in self.columns})
+
+    @property
+    def type_name(self) -> str:
+        """The GraphQL object type, and the prefix of its inputs (`AlertRuleFilter`)."""
+        return self.graphql_name or pascal(self.name)
+
+    @property
+    def scope(self) -> str:
+        """What its scopes are named after: `<scope>:read`, `<scope>:write`."""
+        return self.name
+
+    @property
+    def lookup(self) -> str:
+        """The root field that finds one by id."""
+        return camel(self.name)
 
     def column(self, name: str) -> Column:
         """The column called `name` (KeyError: not exposed)."""
-        for column in self.columns:
-            if column.name == name:
-                return column
-        raise KeyError(name)
+        return self._columns[name]
 
     def relation(self, name: str) -> Relation:
         """The parent relation called `name`."""
@@ -84,6 +208,28 @@ class Entity:
         """The text columns free-text search looks in."""
         return tuple(c for c in self.columns if c.searchable)
 
+    @property
+    def orderable(self) -> tuple[Column, ...]:
+        """The columns a list can be ordered by."""
+        return tuple(c for c in self.columns if c.orderable)
+
+    def path(self, parent: str) -> tuple[tuple[Entity, str], ...]:
+        """The hops (parent entity, column of the row before it) that reach the parent
+        field `parent`, a direct relation or one reached through others."""
+        names = next((t.path for t in self.through if t.name == parent), (parent,))
+        hops, entity = [], self
+        for name in names:
+            relation = entity.relation(name)
+            entity = ENTITIES[relation.target]
+            hops.append((entity, relation.column))
+        return tuple(hops)
+
+    @property
+    def parents(self) -> Iterator[str]:
+        """Every parent field: the relations, then those reached through them."""
+        yield from (r.name for r in self.relations)
+        yield from (t.name for t in self.through)
+
 
 def _common(*columns: Column) -> tuple[Column, ...]:
     return (
@@ -95,46 +241,103 @@ def _common(*columns: Column) -> tuple[Column, ...]:
 
 
 _NAME = Column("name", Kind.STRING, searchable=True)
+_UNDER_MODEL = (
+    Relation("model", "model_id", "model"),
+    Relation("project", "project_id", "project"),
+)
+_ORGANIZATION_OF_PROJECT = (Through("organization", ("project", "organization")),)
 
-ORGANIZATION = Entity("organization", "organizations", _common(_NAME), (), project_column=None)
+ORGANIZATION = Entity(
+    "organization",
+    "organizations",
+    "A tenant: it owns projects.",
+    _common(_NAME),
+    children=(Children("projects", "project", "organization_id", "The organization's projects."),),
+    root_list=RootList("organizations", "The organizations the caller belongs to."),
+)
 PROJECT = Entity(
     "project",
     "projects",
-    _common(_NAME, Column("asset_type", Kind.ENUM)),
-    (Relation("organization", "organization_id", "organization"),),
+    "A project of an organization: it holds models.",
+    _common(_NAME, Column("asset_type", Kind.ENUM, enum=AssetType)),
+    relations=(Relation("organization", "organization_id", "organization"),),
+    children=(
+        Children("models", "model", "project_id", "The project's models."),
+        Children(
+            "environments",
+            "environment",
+            "project_id",
+            "The environments of all the project's models.",
+        ),
+        Children("segments", "segment", "project_id", "The segments of all the project's models."),
+    ),
+    root_list=RootList("projects", "The projects the caller sees."),
     project_column="id",
 )
 MODEL = Entity(
     "model",
     "models",
+    "A model (name and version) monitored in a project.",
     _common(_NAME, Column("version", Kind.STRING, searchable=True)),
-    (Relation("project", "project_id", "project"),),
+    relations=(Relation("project", "project_id", "project"),),
+    through=_ORGANIZATION_OF_PROJECT,
+    children=(
+        Children("environments", "environment", "model_id", "The model's environments."),
+        Children("segments", "segment", "model_id", "The model's segments."),
+    ),
+    root_list=RootList("models", "The models the caller sees."),
     project_column="project_id",
 )
 ENVIRONMENT = Entity(
     "environment",
     "environments",
+    "A stage of a model's data.",
     _common(
         _NAME,
-        Column("type", Kind.ENUM),
-        Column("row_count", Kind.INT),
+        Column("type", Kind.ENUM, enum=EnvironmentType),
+        Column(
+            "row_count",
+            Kind.INT,
+            description="Rows published into the environment.",
+            sql_type="bigint",
+        ),
         Column("sort_order", Kind.INT),
-        Column("protected", Kind.BOOLEAN),
+        Column("protected", Kind.BOOLEAN, description="A protected environment cannot be deleted."),
     ),
-    (Relation("model", "model_id", "model"), Relation("project", "project_id", "project")),
+    relations=_UNDER_MODEL,
+    through=_ORGANIZATION_OF_PROJECT,
+    root_list=RootList(
+        "environments",
+        "The environments the caller sees (optionally of one type).",
+        equal_arguments=("type",),
+    ),
     project_column="project_id",
 )
 SEGMENT = Entity(
     "segment",
     "segments",
+    "A named slice of a model's data.",
     _common(
         _NAME,
         Column("description", Kind.STRING, searchable=True),
-        Column("definition", Kind.STRING, searchable=True),
+        Column(
+            "definition",
+            Kind.STRING,
+            searchable=True,
+            description="A filter expression over the model's columns, e.g. `age >= 18`.",
+        ),
     ),
-    (Relation("model", "model_id", "model"), Relation("project", "project_id", "project")),
+    relations=_UNDER_MODEL,
+    through=_ORGANIZATION_OF_PROJECT,
+    user_refs=(
+        UserRef("createdBy", "created_by", "Who created the segment."),
+        UserRef("updatedBy", "updated_by", "Who changed the segment last."),
+    ),
+    root_list=RootList("segments", "The segments the caller sees."),
     project_column="project_id",
     hidden_when="deleted_at IS NOT NULL",
 )
 
-ENTITIES = {e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT)}
+ENTITIES: dict[str, Entity] = {
+    e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT)
+}

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from db.entities import ENTITIES
 from db.errors import Forbidden
 
-ENTITIES = ("organization", "project", "model", "environment", "segment")
 ALL_SCOPES = "*"
+# every entity's scopes, as the registry names them
 KNOWN_SCOPES = frozenset(
-    [ALL_SCOPES] + [f"{entity}:{access}" for entity in ENTITIES for access in ("read", "write")]
+    [ALL_SCOPES]
+    + [f"{e.scope}:{access}" for e in ENTITIES.values() for access in ("read", "write")]
 )
 
 
@@ -39,7 +41,8 @@ def require_scope(viewer: Viewer, scope: str) -> None:
         raise Forbidden(f"this token lacks the scope {scope}")
 
 
-def require_read(viewer: Viewer, entity: str) -> None:
-    """FORBIDDEN unless the token may read `entity` (its write scope includes reading)."""
-    if not viewer.has_scope(f"{entity}:write"):
-        require_scope(viewer, f"{entity}:read")
+def require_read(viewer: Viewer, scope: str) -> None:
+    """FORBIDDEN unless the token may read what `scope` names (its write scope includes
+    reading)."""
+    if not viewer.has_scope(f"{scope}:write"):
+        require_scope(viewer, f"{scope}:read")

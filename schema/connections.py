@@ -1,8 +1,8 @@
 """Connections: the one list shape of the API, and the one resolver behind
 every list field, at the root and nested.
 
-`connection_field()` makes a field with the standard arguments (filter,
-search, orderBy, first/after/last/before/offset) for an entity; its resolver
+`list_field()` makes a field with the standard arguments (filter, search,
+orderBy, first/after/last/before/offset) for an entity; its resolver
 turns them into a plain `ListRequest` + `Window` and asks `db/` for the page:
 directly at the root, through a per-request loader when nested (so a list
 under N parents is one statement).
@@ -10,13 +10,11 @@ under N parents is one statement).
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable
+from typing import Any, Generic, Optional, TypeVar
 
 import strawberry
-from strawberry import UNSET
+from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from db.entities import Entity
@@ -26,21 +24,12 @@ from db.pages import Page, fetch_page
 from db.paging import Window, window
 from db.viewer import Viewer, require_read
 from schema.context import Context
-from schema.inputs import given_value, to_filter, to_order
+from schema.fields import argument, generated_field
+from schema.inputs import FILTERS, KIND_TYPES, ORDERS, given_value, to_filter, to_order
+from schema.metadata import ListField
+from schema.rows import from_row
 
 T = TypeVar("T")
-# the key of a list field's strawberry metadata: what the planner compiles it from
-LIST_FIELD = "envgraph.list"
-
-
-@dataclass(frozen=True, slots=True)
-class ListField:
-    """What a list field lists: its entity, the parent column it hangs from (None:
-    a root list) and its shorthand equality arguments."""
-
-    entity: Entity
-    parent_column: str | None
-    equal_arguments: tuple[str, ...]
 
 
 @strawberry.type(description="Where a page stands in its list.")
@@ -82,8 +71,8 @@ def _selects(selections: Iterable[Any], name: str) -> bool:
     return False
 
 
-def _connection(page: Page, make: Callable[[Any], Any]) -> Connection[Any]:
-    nodes = [make(row) for row in page.rows]
+def _connection(page: Page, node_type: type[Any]) -> Connection[Any]:
+    nodes = [from_row(node_type, row) for row in page.rows]
     return Connection(
         edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
         nodes=nodes,
@@ -95,18 +84,6 @@ def _connection(page: Page, make: Callable[[Any], Any]) -> Connection[Any]:
         ),
         total=page.total,
     )
-
-
-_STANDARD_ARGUMENTS = (
-    ("filter", "{name}Filter | None"),
-    ("search", "str | None"),
-    ("order_by", "list[{name}Order] | None"),
-    ("first", "int | None"),
-    ("after", "str | None"),
-    ("last", "int | None"),
-    ("before", "str | None"),
-    ("offset", "int | None"),
-)
 
 
 def list_arguments(
@@ -121,7 +98,7 @@ def list_arguments(
     """A list field's arguments (python names, as strawberry converts them) as the plain
     request and window `db/` pages by; the one conversion both executors use, raising
     the same domain errors (scope, bad input) before any SQL runs."""
-    require_read(viewer, entity.name)
+    require_read(viewer, entity.scope)
     args = {name: value for name, value in given.items() if given_value(value)}
     conditions: list[Filter] = [
         Compare(column, "eq", getattr(args[column], "value", args[column]))
@@ -153,19 +130,24 @@ def list_arguments(
     return request, win
 
 
-def connection_field(
+def _equal_argument(entity: Entity, name: str) -> StrawberryArgument:
+    column = entity.column(name)
+    python_type = column.enum if column.enum is not None else KIND_TYPES[column.kind]
+    return argument(name, Optional[python_type])  # noqa: UP045 (a runtime value)
+
+
+def list_field(
     entity: Entity,
-    make: Callable[[Any], Any],
+    node_type: type[Any],
     *,
     parent_column: str | None = None,
-    equal_arguments: dict[str, str] | None = None,
+    equal_arguments: tuple[str, ...] = (),
     description: str,
 ) -> Any:
-    """A list field of `entity` nodes built by `make(row)`; nested under the parent's
-    `uuid` through `parent_column` when given; `equal_arguments` adds shorthand
-    arguments (name -> annotation) that filter a column by equality."""
-    name = entity.name.title()
-    extra = equal_arguments or {}
+    """A list field of `entity` nodes of `node_type`, with the standard arguments
+    (and `equal_arguments`, shorthand equality filters on columns); nested under the
+    parent's `uuid` through `parent_column` when given."""
+    filter_type, order_type = FILTERS[entity.name], ORDERS[entity.name]
 
     async def resolve(root: Any, info: strawberry.Info[Context, None], **given: Any) -> Any:
         context = info.context
@@ -173,7 +155,7 @@ def connection_field(
             entity,
             given,
             context.authenticated,
-            equal_arguments=extra,
+            equal_arguments=equal_arguments,
             default_size=context.default_page_size,
             max_size=context.max_page_size,
         )
@@ -187,28 +169,23 @@ def connection_field(
         else:
             loader = context.loaders.child_pages(request, win, parent_column, with_total)
             page = await loader.load(root.uuid)
-        return _connection(page, make)
+        return _connection(page, node_type)
 
-    parameters = [
-        inspect.Parameter("root", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        inspect.Parameter(
-            "info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="strawberry.Info"
-        ),
+    arguments = [
+        *(_equal_argument(entity, name) for name in equal_arguments),
+        argument("filter", Optional[filter_type]),  # noqa: UP045
+        argument("search", Optional[str]),  # noqa: UP045
+        argument("order_by", Optional[list[order_type]]),  # type: ignore[valid-type]  # noqa: UP045
+        argument("first", Optional[int]),  # noqa: UP045
+        argument("after", Optional[str]),  # noqa: UP045
+        argument("last", Optional[int]),  # noqa: UP045
+        argument("before", Optional[str]),  # noqa: UP045
+        argument("offset", Optional[int]),  # noqa: UP045
     ]
-    arguments = [*extra.items(), *((n, a.format(name=name)) for n, a in _STANDARD_ARGUMENTS)]
-    for argument, annotation in arguments:
-        parameters.append(
-            inspect.Parameter(
-                argument, inspect.Parameter.KEYWORD_ONLY, default=UNSET, annotation=annotation
-            )
-        )
-    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        parameters, return_annotation=f"Connection[{name}]"
+    return generated_field(
+        Connection[node_type],  # type: ignore[valid-type]
+        plan=ListField(entity, parent_column, equal_arguments),
+        description=description,
+        resolver=resolve,
+        arguments=arguments,
     )
-    resolve.__annotations__ = {p.name: p.annotation for p in parameters[1:]} | {
-        "return": f"Connection[{name}]"
-    }
-    # the annotations above are names, resolved in the module holding the types
-    resolve.__module__ = "schema.types"
-    metadata = {LIST_FIELD: ListField(entity, parent_column, tuple(extra))}
-    return strawberry.field(resolver=resolve, description=description, metadata=metadata)

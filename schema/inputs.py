@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any, Optional, cast
+from typing import Any, Optional, cast
 
 import strawberry
 from strawberry import UNSET
 
-from db.entities import ENTITIES, Column, Entity, Kind
+from db.entities import ENTITIES, Column, Entity, Kind, snake
 from db.errors import BadInput
 from db.filters import All, AnyOf, Compare, Filter, Not, Related
 from db.lists import Order
 from schema.ids import parse_global_id
-from schema.scalars import AssetType, EnvironmentType
+from schema.scalars import ENUMS
 
 
 @strawberry.input(description="Conditions on a text field (ANDed).")
@@ -85,22 +85,6 @@ class BooleanFilter:
     eq: bool | None = UNSET
 
 
-@strawberry.input(description="Conditions on an environment type (ANDed).")
-class EnvironmentTypeFilter:
-    eq: EnvironmentType | None = UNSET
-    neq: EnvironmentType | None = UNSET
-    in_: list[EnvironmentType] | None = strawberry.field(name="in", default=UNSET)
-    not_in: list[EnvironmentType] | None = UNSET
-
-
-@strawberry.input(description="Conditions on an asset type (ANDed).")
-class AssetTypeFilter:
-    eq: AssetType | None = UNSET
-    neq: AssetType | None = UNSET
-    in_: list[AssetType] | None = strawberry.field(name="in", default=UNSET)
-    not_in: list[AssetType] | None = UNSET
-
-
 @strawberry.enum
 class OrderDirection(enum.Enum):
     """Ascending or descending."""
@@ -116,10 +100,16 @@ _KIND_FILTERS: dict[Kind, type] = {
     Kind.ID: IDFilter,
     Kind.BOOLEAN: BooleanFilter,
 }
-_ENUM_FILTERS: dict[str, type] = {"type": EnvironmentTypeFilter, "asset_type": AssetTypeFilter}
+# the Python type of a value of each kind, as arguments take it
+KIND_TYPES: dict[Kind, Any] = {
+    Kind.STRING: str,
+    Kind.INT: int,
+    Kind.DATETIME: datetime,
+    Kind.ID: strawberry.ID,
+    Kind.BOOLEAN: bool,
+}
 # GraphQL operator field (python name) -> db operator
 _OPERATORS = {"in_": "in"}
-_PASCAL = {e.name: e.name.title() for e in ENTITIES.values()}
 
 
 def given_value(value: Any) -> bool:
@@ -127,58 +117,78 @@ def given_value(value: Any) -> bool:
     return value is not None and value is not UNSET
 
 
-def _filter_type(column: Column) -> type:
-    return _ENUM_FILTERS[column.name] if column.kind is Kind.ENUM else _KIND_FILTERS[column.kind]
-
-
-def _lazy(name: str) -> Any:
-    # generated inputs refer to each other (and to themselves) by name,
-    # resolved in this module once all exist
-    return Annotated[name, strawberry.lazy("schema.inputs")]
-
-
-def _make_filter(entity: Entity) -> type:
-    name = f"{_PASCAL[entity.name]}Filter"
-    annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__module__": __name__}
-    for column in entity.columns:
-        annotations[column.name] = Optional[_filter_type(column)]  # noqa: UP045 (a runtime value)
-        namespace[column.name] = UNSET
-    for relation in entity.relations:
-        annotations[relation.name] = Optional[_lazy(f"{_PASCAL[relation.target]}Filter")]  # noqa: UP045
-        namespace[relation.name] = UNSET
-    for python_name, graphql_name in (("and_", "and"), ("or_", "or")):
-        annotations[python_name] = Optional[list[_lazy(name)]]  # type: ignore[misc]  # noqa: UP045
-        namespace[python_name] = strawberry.field(name=graphql_name, default=UNSET)
-    annotations["not_"] = Optional[_lazy(name)]  # noqa: UP045
-    namespace["not_"] = strawberry.field(name="not", default=UNSET)
-    namespace["__annotations__"] = annotations
-    description = f"Which {entity.name}s to keep: every condition given must hold."
+def _input(name: str, annotations: dict[str, Any], description: str | None, **fields: Any) -> type:
+    namespace = {"__module__": __name__, "__annotations__": annotations, **fields}
     return strawberry.input(type(name, (), namespace), name=name, description=description)
 
 
-def _make_order(entity: Entity) -> tuple[type, type]:
-    name = _PASCAL[entity.name]
-    members = {c.name.upper(): c.name for c in entity.columns if c.orderable}
+def _enum_filter(values: type[enum.Enum]) -> type:
+    """`<Enum>Filter`: equality conditions on an enum column."""
+    name = values.__name__
+    words = snake(name).replace("_", " ")
+    article = "an" if words[0] in "aeiou" else "a"
+    one, many = Optional[values], Optional[list[values]]  # type: ignore[valid-type]  # noqa: UP045
+    return _input(
+        f"{name}Filter",
+        {"eq": one, "neq": one, "in_": many, "not_in": many},
+        f"Conditions on {article} {words} (ANDed).",
+        eq=UNSET,
+        neq=UNSET,
+        in_=strawberry.field(name="in", default=UNSET),
+        not_in=UNSET,
+    )
+
+
+ENUM_FILTERS: dict[type[enum.Enum], type] = {values: _enum_filter(values) for values in ENUMS}
+
+
+def _filter_type(column: Column) -> type:
+    return ENUM_FILTERS[column.enum] if column.enum is not None else _KIND_FILTERS[column.kind]
+
+
+def _fill_filter(cls: type, entity: Entity, filters: dict[str, type]) -> type:
+    """Give the (not yet decorated) `<Entity>Filter` its fields, then decorate it: the
+    filters refer to each other and to themselves, so all exist before any is filled."""
+    annotations: dict[str, Any] = {}
+    for column in entity.columns:
+        annotations[column.name] = Optional[_filter_type(column)]  # noqa: UP045 (a runtime value)
+        setattr(cls, column.name, UNSET)
+    for relation in entity.relations:
+        annotations[relation.name] = Optional[filters[relation.target]]  # noqa: UP045
+        setattr(cls, relation.name, UNSET)
+    for python_name, graphql_name in (("and_", "and"), ("or_", "or")):
+        annotations[python_name] = Optional[list[cls]]  # type: ignore[valid-type]  # noqa: UP045
+        setattr(cls, python_name, strawberry.field(name=graphql_name, default=UNSET))
+    annotations["not_"] = Optional[cls]  # noqa: UP045
+    cls.not_ = strawberry.field(name="not", default=UNSET)  # type: ignore[attr-defined]
+    cls.__annotations__ = annotations
+    description = (
+        f"Which {entity.name.replace('_', ' ')}s to keep: every condition given must hold."
+    )
+    return strawberry.input(cls, name=cls.__name__, description=description)
+
+
+def _make_order(entity: Entity) -> type:
+    name = entity.type_name
+    members = {c.name.upper(): c.name for c in entity.orderable}
     fields = strawberry.enum(
         cast(type[enum.Enum], enum.Enum(f"{name}OrderField", members)),
-        description=f"What {entity.name}s can be ordered by.",
+        description=f"What {entity.name.replace('_', ' ')}s can be ordered by.",
     )
-    namespace = {
-        "__module__": __name__,
-        "__annotations__": {"field": fields, "direction": OrderDirection},
-        "direction": OrderDirection.ASC,
-    }
-    order = strawberry.input(type(f"{name}Order", (), namespace), name=f"{name}Order")
-    return order, fields
+    return _input(
+        f"{name}Order",
+        {"field": fields, "direction": OrderDirection},
+        None,
+        direction=OrderDirection.ASC,
+    )
 
 
-FILTERS: dict[str, type] = {}
-ORDERS: dict[str, type] = {}
+FILTERS: dict[str, type] = {
+    e.name: type(f"{e.type_name}Filter", (), {"__module__": __name__}) for e in ENTITIES.values()
+}
 for _entity in ENTITIES.values():
-    FILTERS[_entity.name] = globals()[f"{_PASCAL[_entity.name]}Filter"] = _make_filter(_entity)
-    ORDERS[_entity.name], globals()[f"{_PASCAL[_entity.name]}OrderField"] = _make_order(_entity)
-    globals()[f"{_PASCAL[_entity.name]}Order"] = ORDERS[_entity.name]
+    _fill_filter(FILTERS[_entity.name], _entity, FILTERS)
+ORDERS: dict[str, type] = {e.name: _make_order(e) for e in ENTITIES.values()}
 
 
 def to_filter(entity: Entity, given: Any) -> Filter:

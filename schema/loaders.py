@@ -8,7 +8,6 @@ the whole list request, so two differently filtered lists do not mix.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from uuid import UUID
 
 import asyncpg
@@ -31,9 +30,7 @@ class Loaders:
         self.viewer = viewer
         self._by_id: dict[str, DataLoader[UUID, asyncpg.Record | None]] = {}
         self._pages: dict[str, DataLoader[UUID, Page]] = {}
-        self.users: DataLoader[UUID, asyncpg.Record | None] = DataLoader(
-            load_fn=partial(self._users)
-        )
+        self.users: DataLoader[UUID, asyncpg.Record | None] = DataLoader(load_fn=self._users)
 
     def forget(self) -> None:
         """Drop everything loaded so far: after a write, nothing cached may be served."""

@@ -39,7 +39,6 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.utilities import get_operation_ast
 from strawberry.types.arguments import convert_arguments
 
-from db.entities import ENTITIES, Kind, camel
 from db.errors import BadInput
 from db.plans import (
     ColumnValue,
@@ -61,17 +60,24 @@ from db.plans import (
     UserOf,
 )
 from db.viewer import Viewer, require_read
-from schema.connections import LIST_FIELD, ListField, list_arguments
+from schema.connections import list_arguments
 from schema.ids import expect_global_id
-from schema.query import LOOKUP_FIELD, MAX_NODES
-from schema.types import NODE_TYPES, node_target
+from schema.metadata import (
+    GlobalIdField,
+    ListField,
+    LookupField,
+    NodeField,
+    ParentField,
+    UserField,
+    plan_of,
+)
+from schema.query import MAX_NODES
+from schema.types import node_target
 
 logger = logging.getLogger("envgraph.compiled")
 
 _BACKREF = "strawberry-definition"
 _PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
-_USER_COLUMNS = {"name": Kind.STRING, "createdAt": Kind.DATETIME, "updatedAt": Kind.DATETIME}
-_USER_OF = {"createdBy": "created_by", "updatedBy": "updated_by"}
 
 
 class NotCompilable(Exception):
@@ -131,27 +137,25 @@ class _Planner:
                 items.append((key, Constant(query.name)))
                 continue
             definition = query.fields.get(name)
-            if definition is None:  # __schema, __type
+            plan = None if definition is None else plan_of(_metadata(definition))
+            if definition is None or plan is None:  # viewer, _entities, introspection
                 raise NotCompilable(name)
-            metadata = definition.extensions[_BACKREF].metadata
-            if LIST_FIELD in metadata:
-                items.append((key, self.list(metadata[LIST_FIELD], definition, nodes)))
-            elif LOOKUP_FIELD in metadata:
-                entity = metadata[LOOKUP_FIELD]
+            if isinstance(plan, ListField):
+                items.append((key, self.list(plan, definition, nodes)))
+            elif isinstance(plan, LookupField):
                 args = self.arguments(definition, nodes)
-                require_read(self.viewer, entity.name)
-                type_name = get_named_type(definition.type).name
-                uuid = expect_global_id(args["id"], type_name)
-                selection = self.object(type_name, nodes)
-                items.append((key, Lookup(entity, uuid, selection, required=True)))
-            elif name == "node":
+                require_read(self.viewer, plan.entity.scope)
+                uuid = expect_global_id(args["id"], plan.entity.type_name)
+                selection = self.object(plan.entity.type_name, nodes)
+                items.append((key, Lookup(plan.entity, uuid, selection, required=True)))
+            elif isinstance(plan, NodeField) and not plan.many:
                 items.append((key, self.node(self.arguments(definition, nodes)["id"], "id", nodes)))
-            elif name == "nodes":
+            elif isinstance(plan, NodeField):
                 ids = self.arguments(definition, nodes)["ids"]
                 if len(ids) > MAX_NODES:
                     raise BadInput(f"`ids` takes at most {MAX_NODES} ids", field="ids")
                 items.append((key, LookupList(tuple(self.node(i, "ids", nodes) for i in ids))))
-            else:  # viewer, _entities, _service, introspection
+            else:
                 raise NotCompilable(name)
         return ReadPlan(tuple(items))
 
@@ -160,59 +164,35 @@ class _Planner:
         return Lookup(entity, uuid, self.object(type_name, nodes), required=False)
 
     def object(self, type_name: str, nodes: FieldDetailsList) -> Selection:
-        """The selection on an object of a node type (or User)."""
+        """The selection on an object of a node type (or User): each field as its
+        metadata says."""
         parent = cast(GraphQLObjectType, self.graphql.get_type(type_name))
-        entity = NODE_TYPES[type_name][0] if type_name in NODE_TYPES else None
         items: list[tuple[str, Field]] = []
         for key, sub in self.subfields(parent, nodes):
             name = sub[0].node.name.value
-            field: Field
             if name == "__typename":
-                field = Constant(type_name)
-            elif name == "id":
+                items.append((key, Constant(type_name)))
+                continue
+            definition = parent.fields[name]
+            plan = plan_of(_metadata(definition))
+            field: Field
+            if isinstance(plan, (ColumnValue, Email)):
+                field = plan
+            elif isinstance(plan, GlobalIdField):
                 field = GlobalId(type_name)
-            elif name == "uuid":
-                field = ColumnValue("id", Kind.ID)
-            elif entity is None:  # a user
-                if name == "email":
-                    field = Email()
-                elif name in _USER_COLUMNS:
-                    field = ColumnValue(camel_to_snake(name), _USER_COLUMNS[name])
-                else:
-                    raise NotCompilable(f"User.{name}")
+            elif isinstance(plan, UserField):
+                field = UserOf(plan.column, self.object("User", sub))
+            elif isinstance(plan, ListField):
+                field = self.list(plan, definition, sub)
+            elif isinstance(plan, ParentField):
+                for target, _ in plan.path:  # every hop is a loader read, scope-checked
+                    require_read(self.viewer, target.scope)
+                target_type = get_named_type(definition.type).name
+                field = Parent(plan.path, self.object(target_type, sub))
             else:
-                field = self.entity_field(entity.name, parent, name, sub)
+                raise NotCompilable(f"{parent.name}.{name}")
             items.append((key, field))
         return tuple(items)
-
-    def entity_field(
-        self, entity_name: str, parent: GraphQLObjectType, name: str, nodes: FieldDetailsList
-    ) -> Field:
-        entity = ENTITIES[entity_name]
-        for column in entity.columns:
-            if camel(column.name) == name:
-                return ColumnValue(column.name, column.kind)
-        if name in _USER_OF:
-            return UserOf(_USER_OF[name], self.object("User", nodes))
-        definition = parent.fields[name]
-        metadata = definition.extensions[_BACKREF].metadata
-        if LIST_FIELD in metadata:
-            return self.list(metadata[LIST_FIELD], definition, nodes)
-        path = [entity.relation(r.name) for r in entity.relations if r.name == name]
-        if (
-            not path
-            and name == "organization"
-            and any(r.name == "project" for r in entity.relations)
-        ):
-            # what belongs to a project reaches its organization through it
-            path = [entity.relation("project"), ENTITIES["project"].relation("organization")]
-        if not path:
-            raise NotCompilable(f"{parent.name}.{name}")
-        hops = tuple((ENTITIES[r.target], r.column) for r in path)
-        for target, _ in hops:  # every hop is a loader read, scope-checked
-            require_read(self.viewer, target.name)
-        type_name = get_named_type(definition.type).name
-        return Parent(hops, self.object(type_name, nodes))
 
     def list(self, field: ListField, definition: GraphQLField, nodes: FieldDetailsList) -> ListPlan:
         request, win = list_arguments(
@@ -274,9 +254,9 @@ class _Planner:
         return Edges(tuple(items))
 
 
-def camel_to_snake(name: str) -> str:
-    """`createdAt` as its column: `created_at`."""
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+def _metadata(definition: GraphQLField) -> Any:
+    field = definition.extensions.get(_BACKREF)
+    return None if field is None else field.metadata
 
 
 def _mentions(

@@ -1,75 +1,71 @@
-"""The root `Query`: node lookups, single lookups, root lists, viewer."""
+"""The root `Query`: `viewer`, `node`/`nodes`, and for every entity of the registry
+a single lookup and its root list."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Optional
 
 import strawberry
 
-from db.entities import ENVIRONMENT, MODEL, ORGANIZATION, PROJECT, SEGMENT, Entity
+from db.entities import ENTITIES, Entity
 from db.errors import BadInput, NotFound
 from db.viewer import require_read
-from schema.connections import Connection, connection_field
+from schema.connections import list_field
 from schema.context import Context
+from schema.fields import generated_field, required_argument
 from schema.ids import expect_global_id
-from schema.types import (
-    Environment,
-    Model,
-    Node,
-    Organization,
-    Project,
-    Segment,
-    from_row,
-    node_by_id,
-)
+from schema.metadata import PLAN, LookupField, NodeField
+from schema.rows import from_row
+from schema.types import Node, node_by_id, node_type
 from schema.viewer import ViewerType, resolve_viewer
 
 MAX_NODES = 100
-# the key of a single lookup's strawberry metadata: the entity it looks up
-LOOKUP_FIELD = "envgraph.lookup"
 Info = strawberry.Info[Context, None]
 
 
-def lookup_field(entity: Entity, cls: type[Any]) -> Any:
+def lookup_field(entity: Entity) -> Any:
     """`<entity>(id)`: the object, or null with NOT_FOUND (absent and invisible alike)."""
+    cls = node_type(entity)
 
-    async def resolve(info: Info, id: strawberry.ID) -> Any:
-        require_read(info.context.authenticated, entity.name)
-        uuid = expect_global_id(id, cls.__name__)
+    async def resolve(root: Any, info: Info, id: strawberry.ID) -> Any:
+        require_read(info.context.authenticated, entity.scope)
+        uuid = expect_global_id(id, entity.type_name)
         row = await info.context.loaders.by_id(entity).load(uuid)
         if row is None:
-            raise NotFound(f"{cls.__name__} {id} not found")
+            raise NotFound(f"{entity.type_name} {id} not found")
         return from_row(cls, row)
 
-    # names, resolved in this module, which holds the types
-    resolve.__annotations__ = {
-        "info": "Info",
-        "id": "strawberry.ID",
-        "return": f"{cls.__name__} | None",
-    }
-    return strawberry.field(
+    return generated_field(
+        Optional[cls],  # noqa: UP045 (a runtime value)
+        plan=LookupField(entity),
+        description=f"{entity.type_name} by id.",
         resolver=resolve,
-        description=f"{cls.__name__[0]}{cls.__name__[1:]} by id.",
-        metadata={LOOKUP_FIELD: entity},
+        arguments=[required_argument("id", strawberry.ID)],
     )
 
 
 @strawberry.type
-class Query:
-    """Entry points of the graph."""
+class Entry:
+    """The root fields that are not generated from the registry."""
 
     viewer: ViewerType = strawberry.field(
         resolver=resolve_viewer, description="The caller: user, scopes."
     )
 
-    @strawberry.field(description="Any object by its global id (null when not visible).")
+    @strawberry.field(
+        description="Any object by its global id (null when not visible).",
+        metadata={PLAN: NodeField()},
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         """The object with this id, or null."""
         node: Node | None = await node_by_id(info, id, "id")
         return node
 
-    @strawberry.field(description="Objects by global id, in order (null where not visible).")
+    @strawberry.field(
+        description="Objects by global id, in order (null where not visible).",
+        metadata={PLAN: NodeField(many=True)},
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         """The objects with these ids."""
         if len(ids) > MAX_NODES:
@@ -77,27 +73,19 @@ class Query:
         # gathered, so that the loaders batch them: one statement per type
         return list(await asyncio.gather(*(node_by_id(info, i, "ids") for i in ids)))
 
-    organization = lookup_field(ORGANIZATION, Organization)
-    project = lookup_field(PROJECT, Project)
-    model = lookup_field(MODEL, Model)
-    environment = lookup_field(ENVIRONMENT, Environment)
-    segment = lookup_field(SEGMENT, Segment)
 
-    organizations: Connection[Organization] = connection_field(
-        ORGANIZATION, lambda row: from_row(Organization, row),
-        description="The organizations the caller belongs to.",
-    )  # fmt: skip
-    projects: Connection[Project] = connection_field(
-        PROJECT, lambda row: from_row(Project, row), description="The projects the caller sees."
-    )
-    models: Connection[Model] = connection_field(
-        MODEL, lambda row: from_row(Model, row), description="The models the caller sees."
-    )
-    environments: Connection[Environment] = connection_field(
-        ENVIRONMENT, lambda row: from_row(Environment, row),
-        equal_arguments={"type": "EnvironmentType | None"},
-        description="The environments the caller sees (optionally of one type).",
-    )  # fmt: skip
-    segments: Connection[Segment] = connection_field(
-        SEGMENT, lambda row: from_row(Segment, row), description="The segments the caller sees."
-    )
+def _query() -> type:
+    fields: dict[str, Any] = {e.lookup: lookup_field(e) for e in ENTITIES.values()}
+    for entity in ENTITIES.values():
+        if entity.root_list is not None:
+            fields[entity.root_list.name] = list_field(
+                entity,
+                node_type(entity),
+                equal_arguments=entity.root_list.equal_arguments,
+                description=entity.root_list.description,
+            )
+    namespace = {"__module__": __name__, "__doc__": "Entry points of the graph.", **fields}
+    return strawberry.type(type("Query", (Entry,), namespace))
+
+
+Query = _query()

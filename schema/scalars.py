@@ -1,4 +1,6 @@
-"""Enums of the graph (their values are the database's)."""
+"""Enums of the graph: the registry's Python enums (their values are the
+database's), made GraphQL enums once, here, so every module that names one
+names the same type."""
 
 from __future__ import annotations
 
@@ -6,14 +8,19 @@ import enum
 
 import strawberry
 
-
-@strawberry.enum(description="The stage of a model's data an environment holds.")
-class EnvironmentType(enum.Enum):
-    PRE_PRODUCTION = "PRE_PRODUCTION"
-    PRODUCTION = "PRODUCTION"
+from db.entities import ENTITIES, AssetType, EnvironmentType
 
 
-@strawberry.enum(description="What a project monitors.")
-class AssetType(enum.Enum):
-    ML_MODEL = "ML_MODEL"
-    GEN_AI_APP = "GEN_AI_APP"
+def _graphql_enum(values: type[enum.Enum]) -> type[enum.Enum]:
+    # the docstring is the description, as for every hand-written type
+    return strawberry.enum(values, description=(values.__doc__ or "").strip() or None)
+
+
+ENUMS: tuple[type[enum.Enum], ...] = tuple(
+    _graphql_enum(values)
+    for values in dict.fromkeys(
+        column.enum for entity in ENTITIES.values() for column in entity.columns if column.enum
+    )
+)
+
+__all__ = ["ENUMS", "AssetType", "EnvironmentType"]

@@ -18,7 +18,7 @@ from strawberry.types import ExecutionContext
 from schema.errors import classify_errors
 from schema.mutations import Mutation
 from schema.query import Query
-from schema.types import Environment, Model, Organization, Project, Segment, User
+from schema.types import TYPES, User
 
 # Federation 2 at a version that Apollo's composition and The Guild's both accept
 FEDERATION_VERSION: Final = "2.5"
@@ -45,7 +45,7 @@ def build_schema(*, introspection: bool = True) -> GatewaySchema:
     if not introspection:
         extensions.append(DisableIntrospection)
     # every node type, also those reached only through `node`
-    types = [Organization, Project, Model, Environment, Segment, User]
+    types = [*TYPES.values(), User]
     return GatewaySchema(
         query=Query,
         mutation=Mutation,

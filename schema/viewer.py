@@ -7,10 +7,9 @@ from uuid import UUID
 import strawberry
 
 from db.entities import ORGANIZATION
-from db.errors import NotFound
-from schema.connections import Connection, connection_field
+from schema.connections import list_field
 from schema.context import Context
-from schema.types import Organization, User, from_row, user_from_row
+from schema.types import User, load_user, node_type
 
 
 @strawberry.type(name="Viewer")
@@ -24,14 +23,11 @@ class ViewerType:
     @strawberry.field
     async def user(self, info: strawberry.Info[Context, None]) -> User:
         """The user the token belongs to."""
-        row = await info.context.loaders.users.load(self.user_id)
-        if row is None:
-            raise NotFound("user not found")
-        return user_from_row(row)
+        return await load_user(info, self.user_id)
 
-    organizations: Connection[Organization] = connection_field(
+    organizations = list_field(
         ORGANIZATION,
-        lambda row: from_row(Organization, row),
+        node_type(ORGANIZATION),
         description="The organizations the caller belongs to.",
     )
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import strawberry
 
+from db.entities import Entity
 from schema.context import Context
 from schema.inputs import given_value
+from schema.types import node_type
 
 Info = strawberry.Info[Context, None]
 STALE = "The updatedAt last read; CONFLICT if it has changed since."
@@ -18,3 +20,8 @@ def given(value: Any) -> Any:
     if not given_value(value):
         return None
     return getattr(value, "value", value)
+
+
+def object_field(entity: Entity) -> Any:
+    """A payload field holding an object of `entity`'s generated type."""
+    return strawberry.field(graphql_type=node_type(entity))

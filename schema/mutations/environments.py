@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import UNSET
 
+from db.entities import ENVIRONMENT
 from db.environments import (
     EnvironmentChanges,
     create_environment,
@@ -14,9 +16,9 @@ from db.environments import (
     update_environment,
 )
 from schema.ids import expect_global_id, global_id
-from schema.mutations.common import STALE, Info, given
+from schema.mutations.common import STALE, Info, given, object_field
 from schema.scalars import EnvironmentType
-from schema.types import Environment, from_row
+from schema.types import object_of
 
 
 @strawberry.input(description="A new environment of a model.")
@@ -50,12 +52,12 @@ class DeleteEnvironmentInput:
 
 @strawberry.type
 class CreateEnvironmentPayload:
-    environment: Environment
+    environment: Any = object_field(ENVIRONMENT)
 
 
 @strawberry.type
 class UpdateEnvironmentPayload:
-    environment: Environment
+    environment: Any = object_field(ENVIRONMENT)
 
 
 @strawberry.type
@@ -88,7 +90,7 @@ class EnvironmentMutations:
             context.session, context.authenticated, model_id, _changes(input)
         )
         context.loaders.forget()
-        return CreateEnvironmentPayload(environment=from_row(Environment, row))
+        return CreateEnvironmentPayload(environment=object_of(ENVIRONMENT, row))
 
     @strawberry.mutation(description="Change an environment.")
     async def update_environment(
@@ -105,7 +107,7 @@ class EnvironmentMutations:
             given(input.expected_updated_at),
         )
         context.loaders.forget()
-        return UpdateEnvironmentPayload(environment=from_row(Environment, row))
+        return UpdateEnvironmentPayload(environment=object_of(ENVIRONMENT, row))
 
     @strawberry.mutation(description="Delete an environment (a protected one stays: CONFLICT).")
     async def delete_environment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import strawberry
 
@@ -14,8 +15,8 @@ from db.organizations import (
     remove_project_member,
 )
 from schema.ids import expect_global_id
-from schema.mutations.common import Info
-from schema.types import Organization, Project, from_row, load_parent
+from schema.mutations.common import Info, object_field
+from schema.types import load_parent, object_of
 
 
 @strawberry.enum(description="A role in an organization.")
@@ -57,12 +58,12 @@ class RemoveProjectMemberInput:
 
 @strawberry.type
 class OrganizationPayload:
-    organization: Organization
+    organization: Any = object_field(ORGANIZATION)
 
 
 @strawberry.type
 class ProjectMembershipPayload:
-    project: Project
+    project: Any = object_field(PROJECT)
 
 
 @strawberry.type
@@ -77,7 +78,7 @@ class OrganizationMutations:
         context = info.context
         row = await create_organization(context.session, context.authenticated, input.name)
         context.loaders.forget()
-        return OrganizationPayload(organization=from_row(Organization, row))
+        return OrganizationPayload(organization=object_of(ORGANIZATION, row))
 
     @strawberry.mutation(description="Add a member to an organization (its ADMINs).")
     async def add_organization_member(
@@ -90,7 +91,7 @@ class OrganizationMutations:
             context.session, context.authenticated, organization_id, input.email, input.role.value
         )
         context.loaders.forget()
-        organization = await load_parent(info, ORGANIZATION, Organization, organization_id)
+        organization = await load_parent(info, ORGANIZATION, organization_id)
         return OrganizationPayload(organization=organization)
 
     @strawberry.mutation(description="Give a role in a project (organization ADMINs).")
@@ -104,9 +105,7 @@ class OrganizationMutations:
             context.session, context.authenticated, project_id, input.email, input.role.value
         )
         context.loaders.forget()
-        return ProjectMembershipPayload(
-            project=await load_parent(info, PROJECT, Project, project_id)
-        )
+        return ProjectMembershipPayload(project=await load_parent(info, PROJECT, project_id))
 
     @strawberry.mutation(description="Take a user's role in a project away (organization ADMINs).")
     async def remove_project_member(
@@ -117,6 +116,4 @@ class OrganizationMutations:
         project_id = expect_global_id(input.project_id, "Project", "projectId")
         await remove_project_member(context.session, context.authenticated, project_id, input.email)
         context.loaders.forget()
-        return ProjectMembershipPayload(
-            project=await load_parent(info, PROJECT, Project, project_id)
-        )
+        return ProjectMembershipPayload(project=await load_parent(info, PROJECT, project_id))

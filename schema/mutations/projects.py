@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import UNSET
 
+from db.entities import MODEL, PROJECT
 from db.projects import (
     ModelChanges,
     ProjectChanges,
@@ -18,9 +20,9 @@ from db.projects import (
     update_project,
 )
 from schema.ids import expect_global_id, global_id
-from schema.mutations.common import STALE, Info, given
+from schema.mutations.common import STALE, Info, given, object_field
 from schema.scalars import AssetType
-from schema.types import Model, Project, from_row
+from schema.types import object_of
 
 
 @strawberry.input(description="A new project of an organization.")
@@ -65,12 +67,12 @@ class DeleteModelInput:
 
 @strawberry.type
 class ProjectPayload:
-    project: Project
+    project: Any = object_field(PROJECT)
 
 
 @strawberry.type
 class ModelPayload:
-    model: Model
+    model: Any = object_field(MODEL)
 
 
 @strawberry.type
@@ -95,7 +97,7 @@ class ProjectMutations:
         changes = ProjectChanges(name=input.name, asset_type=given(input.asset_type))
         row = await create_project(context.session, context.authenticated, organization_id, changes)
         context.loaders.forget()
-        return ProjectPayload(project=from_row(Project, row))
+        return ProjectPayload(project=object_of(PROJECT, row))
 
     @strawberry.mutation(description="Change a project.")
     async def update_project(self, info: Info, input: UpdateProjectInput) -> ProjectPayload:
@@ -111,7 +113,7 @@ class ProjectMutations:
             given(input.expected_updated_at),
         )
         context.loaders.forget()
-        return ProjectPayload(project=from_row(Project, row))
+        return ProjectPayload(project=object_of(PROJECT, row))
 
     @strawberry.mutation(description="Delete a project with no models (CONFLICT otherwise).")
     async def delete_project(self, info: Info, input: DeleteProjectInput) -> DeleteProjectPayload:
@@ -130,7 +132,7 @@ class ProjectMutations:
         changes = ModelChanges(name=input.name, version=given(input.version))
         row = await create_model(context.session, context.authenticated, project_id, changes)
         context.loaders.forget()
-        return ModelPayload(model=from_row(Model, row))
+        return ModelPayload(model=object_of(MODEL, row))
 
     @strawberry.mutation(description="Change a model.")
     async def update_model(self, info: Info, input: UpdateModelInput) -> ModelPayload:
@@ -146,7 +148,7 @@ class ProjectMutations:
             given(input.expected_updated_at),
         )
         context.loaders.forget()
-        return ModelPayload(model=from_row(Model, row))
+        return ModelPayload(model=object_of(MODEL, row))
 
     @strawberry.mutation(description="Delete a model with no environments or segments.")
     async def delete_model(self, info: Info, input: DeleteModelInput) -> DeleteModelPayload:

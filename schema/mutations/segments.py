@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import UNSET
 
+from db.entities import SEGMENT
 from db.segments import (
     SegmentChanges,
     create_segment,
@@ -15,8 +17,8 @@ from db.segments import (
     update_segment,
 )
 from schema.ids import expect_global_id, global_id
-from schema.mutations.common import STALE, Info, given
-from schema.types import Segment, from_row
+from schema.mutations.common import STALE, Info, given, object_field
+from schema.types import object_of
 
 
 @strawberry.input(description="A new segment of a model.")
@@ -43,12 +45,12 @@ class SegmentIdInput:
 
 @strawberry.type
 class CreateSegmentPayload:
-    segment: Segment
+    segment: Any = object_field(SEGMENT)
 
 
 @strawberry.type
 class UpdateSegmentPayload:
-    segment: Segment
+    segment: Any = object_field(SEGMENT)
 
 
 @strawberry.type
@@ -58,7 +60,7 @@ class DeleteSegmentPayload:
 
 @strawberry.type
 class RestoreSegmentPayload:
-    segment: Segment
+    segment: Any = object_field(SEGMENT)
 
 
 def _changes(input: CreateSegmentInput | UpdateSegmentInput) -> SegmentChanges:
@@ -82,7 +84,7 @@ class SegmentMutations:
             context.session, context.authenticated, model_id, _changes(input)
         )
         context.loaders.forget()
-        return CreateSegmentPayload(segment=from_row(Segment, row))
+        return CreateSegmentPayload(segment=object_of(SEGMENT, row))
 
     @strawberry.mutation(description="Change a segment (the caller becomes its updatedBy).")
     async def update_segment(self, info: Info, input: UpdateSegmentInput) -> UpdateSegmentPayload:
@@ -97,7 +99,7 @@ class SegmentMutations:
             given(input.expected_updated_at),
         )
         context.loaders.forget()
-        return UpdateSegmentPayload(segment=from_row(Segment, row))
+        return UpdateSegmentPayload(segment=object_of(SEGMENT, row))
 
     @strawberry.mutation(description="Delete a segment: hidden everywhere, restorable.")
     async def delete_segment(self, info: Info, input: SegmentIdInput) -> DeleteSegmentPayload:
@@ -117,4 +119,4 @@ class SegmentMutations:
         segment_id = expect_global_id(input.id, "Segment")
         row = await restore_segment(context.session, context.authenticated, segment_id)
         context.loaders.forget()
-        return RestoreSegmentPayload(segment=from_row(Segment, row))
+        return RestoreSegmentPayload(segment=object_of(SEGMENT, row))

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from db.entities import ENTITIES
+from db.entities import ENTITIES, Kind
 from db.lists import ListRequest
 from db.paging import encode_cursor, fingerprint
 from db.tokens import create_token
@@ -34,50 +34,34 @@ __all__ = ["resolver_client"]
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "1000"))
 SEEN: Counter[str] = Counter()
 
-_COMMON = ["id", "uuid", "name", "createdAt", "updatedAt", "__typename"]
+# what the generated queries can select, all read off the registry
+BY_TYPE = {e.type_name: e for e in ENTITIES.values()}
 SCALARS = {
-    "Organization": _COMMON,
-    "Project": [*_COMMON, "assetType"],
-    "Model": [*_COMMON, "version"],
-    "Environment": [*_COMMON, "type", "rowCount", "sortOrder", "protected"],
-    "Segment": [*_COMMON, "description", "definition"],
-    "User": [*_COMMON, "email"],
+    **{
+        e.type_name: ["id", "uuid", *(c.public for c in e.columns if c.name != "id"), "__typename"]
+        for e in ENTITIES.values()
+    },
+    "User": ["id", "uuid", "name", "createdAt", "updatedAt", "__typename", "email"],
 }
-_UNDER_MODEL = {"model": "Model", "project": "Project", "organization": "Organization"}
 PARENTS: dict[str, dict[str, str]] = {
-    "Organization": {},
-    "Project": {"organization": "Organization"},
-    "Model": {"project": "Project", "organization": "Organization"},
-    "Environment": _UNDER_MODEL,
-    "Segment": {**_UNDER_MODEL, "createdBy": "User", "updatedBy": "User"},
+    **{
+        e.type_name: {
+            **{name: e.path(name)[-1][0].type_name for name in e.parents},
+            **{ref.name: "User" for ref in e.user_refs},
+        }
+        for e in ENTITIES.values()
+    },
     "User": {},
 }
 LISTS: dict[str, dict[str, str]] = {
-    "Organization": {"projects": "Project"},
-    "Project": {"models": "Model", "environments": "Environment", "segments": "Segment"},
-    "Model": {"environments": "Environment", "segments": "Segment"},
+    e.type_name: {c.name: ENTITIES[c.entity].type_name for c in e.children}
+    for e in ENTITIES.values()
+    if e.children
 }
 # the parents a filter can reach
-RELATIONS = {
-    "Project": ["organization"],
-    "Model": ["project"],
-    "Environment": ["model", "project"],
-    "Segment": ["model", "project"],
-}
-ROOT_LISTS = {
-    "organizations": "Organization",
-    "projects": "Project",
-    "models": "Model",
-    "environments": "Environment",
-    "segments": "Segment",
-}
-ORDERABLE = {
-    "Organization": ["NAME", "CREATED_AT", "UPDATED_AT"],
-    "Project": ["NAME", "ASSET_TYPE", "CREATED_AT"],
-    "Model": ["NAME", "VERSION", "UPDATED_AT"],
-    "Environment": ["NAME", "TYPE", "ROW_COUNT", "SORT_ORDER", "PROTECTED", "CREATED_AT"],
-    "Segment": ["NAME", "DESCRIPTION", "DEFINITION", "UPDATED_AT"],
-}
+RELATIONS = {e.type_name: [r.name for r in e.relations] for e in ENTITIES.values() if e.relations}
+ROOT_LISTS = {e.root_list.name: e.type_name for e in ENTITIES.values() if e.root_list}
+ORDERABLE = {e.type_name: [c.name.upper() for c in e.orderable] for e in ENTITIES.values()}
 # with what lists refuse: NUL (and, in `search`, more than ten terms)
 WORDS = ["prod", "a", "xgb", "fraud", "EU", "v1", "zzz", "_", "nul\x00", "%", "Acme", "detection"]
 
@@ -149,7 +133,7 @@ class _Query:
     def connection(
         self, name: str, type_name: str, depth: int, *, root: bool, key: str | None = None
     ) -> str:
-        arguments = self.list_arguments(type_name, root and name == "environments")
+        arguments = self.list_arguments(type_name, root)
         members = []
         for _ in range(self.draw(st.integers(1, 3))):
             member = self.draw(st.sampled_from(["totalCount", "pageInfo", "edges", "nodes"]))
@@ -173,12 +157,16 @@ class _Query:
                 members.append(self.key("totalCount") + self.directive())
         return f"{key or self.key(name)}{arguments} {{ {' '.join(members)} }}"
 
-    def list_arguments(self, type_name: str, typed: bool) -> str:
+    def list_arguments(self, type_name: str, root: bool) -> str:
         draw, given = self.draw, []
         plain = True
-        if typed and draw(st.integers(0, 3)) == 0:
-            given.append(f"type: {draw(st.sampled_from(['PRODUCTION', 'PRE_PRODUCTION']))}")
-            plain = False
+        entity = BY_TYPE[type_name]
+        shorthands = entity.root_list.equal_arguments if root and entity.root_list else ()
+        for name in shorthands:
+            values = entity.column(name).enum
+            if values is not None and draw(st.integers(0, 3)) == 0:
+                given.append(f"{name}: {draw(st.sampled_from([v.name for v in values]))}")
+                plain = False
         if draw(st.integers(0, 2)) == 0:
             given.append(f"filter: {self.filter(type_name, 2)}")
             plain = False
@@ -202,7 +190,6 @@ class _Query:
         for argument in ("after", "before"):
             # cursors are made for the plain list: elsewhere they are refused
             if draw(st.integers(0, 4)) == 2 if plain else draw(st.integers(0, 20)) == 10:
-                entity = ENTITIES[type_name.lower()]
                 position = draw(st.integers(0, 8))
                 cursor = encode_cursor(position, fingerprint(ListRequest(entity)))
                 if draw(st.integers(0, 9)) == 5:
@@ -223,11 +210,15 @@ class _Query:
             ids = draw(st.lists(st.sampled_from(self.ids), max_size=3))
             op = draw(st.sampled_from(["in", "notIn"]))
             return f"{{id: {{{op}: {self.variable('[ID!]', ids)}}}}}"
-        if choice == 3 and type_name == "Environment":
+        numbers = [c for c in BY_TYPE[type_name].columns if c.kind is Kind.INT]
+        flags = [c for c in BY_TYPE[type_name].columns if c.kind is Kind.BOOLEAN]
+        if choice == 3 and numbers:
             bounds = sorted(draw(st.lists(st.integers(0, 10_000_000), min_size=1, max_size=3)))
             op = draw(st.sampled_from(["between", "notBetween"]))
             values = self.variable("[Int!]", bounds)  # two are right
-            return f"{{rowCount: {{{op}: {values}}}, protected: {{eq: {self.boolean()}}}}}"
+            number = draw(st.sampled_from(numbers)).public
+            flag = "".join(f", {c.public}: {{eq: {self.boolean()}}}" for c in flags)
+            return f"{{{number}: {{{op}: {values}}}{flag}}}"
         if choice == 4:
             stamp = draw(st.sampled_from(["2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"]))
             return f'{{createdAt: {{{draw(st.sampled_from(["lt", "gte"]))}: "{stamp}"}}}}'
@@ -258,13 +249,14 @@ class _Query:
                     self.connection(name, ROOT_LISTS[name], 2, root=True, key=self.root_key(name))
                 )
             elif kind == "lookup":
-                type_name = self.draw(st.sampled_from([*sorted(LISTS), "Environment", "Segment"]))
+                type_name = self.draw(st.sampled_from(sorted(BY_TYPE)))
                 # mostly an id of the right type (any tenant's), else any id
                 own = [i for i in self.ids if i in self.typed.get(type_name, ())]
                 pool = own if own and self.draw(st.integers(0, 4)) != 2 else self.ids
                 id_ = self.variable("ID!", self.draw(st.sampled_from(pool)))
                 inner = self.object(type_name, 2)
-                fields.append(f"{self.root_key(type_name.lower())}(id: {id_}) {{ {inner} }}")
+                lookup = BY_TYPE[type_name].lookup
+                fields.append(f"{self.root_key(lookup)}(id: {id_}) {{ {inner} }}")
             elif kind in ("node", "nodes"):
                 types = self.draw(st.lists(st.sampled_from(sorted(SCALARS)), max_size=2))
                 spreads = " ".join(f"... on {t} {{ {self.object(t, 1)} }}" for t in types)
@@ -296,7 +288,8 @@ async def _ids(conn: asyncpg.Connection) -> dict[str, list[str]]:
     """Global ids by type: a few of every tenant, one that exists nowhere, one malformed."""
     ids: dict[str, list[str]] = {}
     for type_name in SCALARS:
-        rows = await conn.fetch(f"SELECT id FROM {type_name.lower()}s ORDER BY id LIMIT 4")
+        table = BY_TYPE[type_name].table if type_name in BY_TYPE else "users"
+        rows = await conn.fetch(f"SELECT id FROM {table} ORDER BY id LIMIT 4")
         ids[type_name] = [global_id(type_name, row["id"]) for row in rows]
     ids["Model"].append(global_id("Model", UUID(int=0)))
     ids["nothing"] = ["bm9wZQ"]
