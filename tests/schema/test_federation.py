@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 from aiohttp.test_utils import TestClient, TestServer
 
+from db.entities import ENTITIES
 from gateway.app import create_app
 from gateway.keys import STATEMENTS
 from gateway.settings import Settings
@@ -76,7 +77,8 @@ async def test_service_sdl_declares_every_key(settings: Settings, tokens: Tokens
     async with TestClient(TestServer(app)) as client:
         sdl = (await data(client, "{ _service { sdl } }", tokens.ada))["_service"]["sdl"]
     keyed = set(re.findall(r"type (\w+) implements Node @key\(fields: \"id\"\)", sdl))
-    assert keyed == {"Organization", "Project", "Model", "Environment", "Segment", "User"}
+    # every kind of the registry, and User
+    assert keyed == {e.type_name for e in ENTITIES.values()} | {"User"}
     assert "federation/v2.5" in sdl
 
 
