@@ -19,7 +19,7 @@ from schema.schema import build_schema
 from tests.schema.conftest import Tokens
 from tests.support import Client, data
 
-ENTITIES = """
+ENTITIES_QUERY = """
 query ($representations: [_Any!]!) {
   _entities(representations: $representations) {
     ... on Environment { id name project { name } }
@@ -45,7 +45,7 @@ async def test_entities_are_batched_and_scoped(
     for wanted in (mine[:1], [*mine[:35], theirs, *mine[35:]]):
         representations = [{"__typename": "Environment", "id": i} for i in wanted]
         before = counter.total
-        result = await data(client, ENTITIES, tokens.ada, representations=representations)
+        result = await data(client, ENTITIES_QUERY, tokens.ada, representations=representations)
         # the token check, one statement for all environments, one for their projects
         assert counter.total - before == 3
         found = result["_entities"]
