@@ -23,7 +23,6 @@ from db.writes import (
 )
 
 SCOPE = "segment:write"
-_PAIRS = {")": "("}
 
 
 @dataclass(frozen=True, slots=True)
