@@ -19,7 +19,9 @@ import asyncpg
 from db.binder import Binder
 from db.entities import PROJECT, Entity
 from db.errors import BadInput, Conflict, Forbidden, NotFound
+from db.identifiers import ident, qualified
 from db.pool import Queryable
+from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.visibility import visible
@@ -54,7 +56,7 @@ async def locked_row(
     bind = Binder()
     wanted = bind(row_id)
     row = await tx.fetchrow(
-        f"SELECT t.* FROM {entity.table} t WHERE t.id = {wanted} "
+        f"SELECT t.* FROM {ident(entity.table)} t WHERE {qualified('t', 'id')} = {wanted} "
         f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
         f"FOR {'SHARE' if share else 'UPDATE'}",
         *bind.values,
@@ -81,13 +83,15 @@ async def updated_row(
     Column names come from `changes` keys, which callers take from fixed field lists."""
     bind = Binder()
     wanted = bind(row_id)
+    key = ident("id")
     assignments = [
-        f"{_writable(entity, name)} = {bind(value)}"
+        f"{ident(_writable(entity, name))} = {bind(value)}"
         for name, value in changes.items()
         if value is not None
-    ] or ["id = id"]
+    ] or [f"{key} = {key}"]  # nothing to set: the update still returns the row
     row = await tx.fetchrow(
-        f"UPDATE {entity.table} SET {', '.join(assignments)} WHERE id = {wanted} RETURNING *",
+        f"UPDATE {ident(entity.table)} SET {', '.join(assignments)} "
+        f"WHERE {key} = {wanted} RETURNING *",
         *bind.values,
     )
     assert row is not None, "the caller holds the row's lock"
@@ -121,27 +125,17 @@ def _writable(entity: Entity, name: str) -> str:
     return name if name in _BOOKKEEPING else entity.column(name).name
 
 
-_WRITABLE = """
-SELECT EXISTS (
-           SELECT 1 FROM projects p
-           JOIN organization_members om ON om.organization_id = p.organization_id
-           WHERE p.id = $1 AND om.user_id = $2 AND om.role = 'ADMIN')
-    OR EXISTS (
-           SELECT 1 FROM project_members pm
-           WHERE pm.project_id = $1 AND pm.user_id = $2 AND pm.role = 'EDITOR')
-"""
-
-
 async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what: str) -> None:
     """Writes need an organization ADMIN or a project EDITOR (or a superuser); a
     project the viewer cannot see is not found, one they only read is forbidden."""
     if viewer.superuser:
         return
-    if not await conn.fetchval(_WRITABLE, project_id, viewer.user_id):
+    if not await conn.fetchval(QUERIES["project_writer"], project_id, viewer.user_id):
         bind = Binder()
         project = bind(project_id)
         seen = await conn.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM projects p WHERE p.id = {project} "
+            f"SELECT EXISTS (SELECT 1 FROM {ident(PROJECT.table)} p "
+            f"WHERE {qualified('p', 'id')} = {project} "
             f"AND {visible(PROJECT, 'p', viewer, bind)})",
             *bind.values,
         )
