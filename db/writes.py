@@ -2,8 +2,8 @@
 
 A write runs in one transaction (`Session.transaction()`); any error leaves
 nothing written. Driver errors become domain errors here, so the layers above
-never see asyncpg: a unique violation is a conflict, a check violation bad
-input, a missing parent not found.
+never see asyncpg: a unique violation is a conflict naming the input field
+of its constraint, a check violation bad input, a missing parent not found.
 """
 
 from __future__ import annotations
@@ -26,14 +26,36 @@ from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.visibility import visible
 
+# A unique violation names its constraint (db/migrations/0001_initial.sql): the
+# input field whose value clashed, and what to tell the client.
+UNIQUE_CONSTRAINTS: dict[str, tuple[str, str]] = {
+    "organizations_name_key": ("name", "the name is taken by another organization"),
+    "projects_organization_id_name_key": ("name", "the name is taken by another project here"),
+    # A model is one name in several versions, so a name already in the project is
+    # normal; what clashes is a version that name already has. `version` is the
+    # field to change (and the one to name even when it was left to its default).
+    "models_project_id_name_version_key": (
+        "version",
+        "the project already has a model with this name and version",
+    ),
+    "environments_model_id_name_key": ("name", "the name is taken by another environment here"),
+    "segments_model_id_name_key": ("name", "the name is taken by another segment here"),
+    "users_email_key": ("email", "a user with this e-mail already exists"),
+}
+
 
 @contextmanager
-def translated(what: str, name_field: str = "name") -> Iterator[None]:
-    """Turn constraint violations of a write on `what` into domain errors."""
+def translated(what: str, name_field: str | None = None) -> Iterator[None]:
+    """Turn constraint violations of a write on `what` into domain errors; a unique
+    violation names the input field of its constraint, or `name_field` when given
+    (a write whose input has no such field: restoring a segment has only `id`)."""
     try:
         yield
-    except asyncpg.UniqueViolationError:
-        raise Conflict(f"the name is taken by another {what} here", field=name_field) from None
+    except asyncpg.UniqueViolationError as error:
+        field, message = UNIQUE_CONSTRAINTS.get(
+            error.constraint_name or "", (None, f"this {what} conflicts with another one")
+        )
+        raise Conflict(message, field=name_field or field) from None
     except asyncpg.CheckViolationError as error:
         raise BadInput(f"invalid {what}: {error.constraint_name}") from None
     except asyncpg.ForeignKeyViolationError:
