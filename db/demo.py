@@ -6,11 +6,11 @@ from importlib.resources import files
 
 from db.errors import BadInput
 from db.pool import Connection
+from db.queries import QUERIES
 
 DEMO_USER_EMAIL = "ada@example.com"
 MAX_SCALE = 100
 _SCRIPT = files("db").joinpath("demo.sql").read_text(encoding="utf-8")
-_COUNTED = ("organizations", "projects", "models", "environments", "segments", "users")
 
 
 async def seed_demo(conn: Connection, scale: int = 1) -> dict[str, int]:
@@ -19,9 +19,8 @@ async def seed_demo(conn: Connection, scale: int = 1) -> dict[str, int]:
     if not 1 <= scale <= MAX_SCALE:
         raise BadInput(f"scale must be between 1 and {MAX_SCALE}, not {scale}", field="scale")
     async with conn.transaction():
-        await conn.execute("SELECT set_config('envgraph.demo_scale', $1, true)", str(scale))
+        await conn.execute(QUERIES["set_demo_scale"], str(scale))
         await conn.execute(_SCRIPT)
-    counts = {}
-    for table in _COUNTED:  # names from the fixed tuple above, never from input
-        counts[table] = await conn.fetchval(f"SELECT count(*) FROM {table}")
-    return counts
+    counts = await conn.fetchrow(QUERIES["demo_counts"])
+    assert counts is not None
+    return dict(counts.items())

@@ -11,6 +11,7 @@ import asyncpg
 
 from db.entities import ENVIRONMENT, MODEL
 from db.errors import BadInput, Conflict
+from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
@@ -60,15 +61,7 @@ async def create_environment(
         model = await writable_row(tx, MODEL, model_id, viewer, "modelId", share=True)
         with translated("environment"):
             row = await tx.fetchrow(
-                """
-                INSERT INTO environments (model_id, project_id, name, type, row_count,
-                                          sort_order, protected)
-                VALUES ($1, $2, $3, $4, $5,
-                        COALESCE($6, (SELECT coalesce(max(sort_order), 0) + 1
-                                      FROM environments WHERE model_id = $1)),
-                        $7)
-                RETURNING *
-                """,
+                QUERIES["create_environment"],
                 model_id,
                 model["project_id"],
                 changes.name,
@@ -107,4 +100,4 @@ async def delete_environment(session: Session, viewer: Viewer, environment_id: U
         current = await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
         if current["protected"]:
             raise Conflict("a protected environment cannot be deleted", field="id")
-        await tx.fetchval("DELETE FROM environments WHERE id = $1", environment_id)
+        await tx.fetchval(QUERIES["delete_environment"], environment_id)

@@ -45,12 +45,6 @@ class Forbidden(DomainError):
     code = "FORBIDDEN"
 
 
-class Unauthenticated(DomainError):
-    """Authentication required: send `Authorization: Bearer <token>`."""
-
-    code = "UNAUTHENTICATED"
-
-
 class Unavailable(DomainError):
     """The database is unavailable; try again shortly."""
 
@@ -61,12 +55,6 @@ class Timeout(DomainError):
     """The database took too long to answer (statement timeout)."""
 
     code = "TIMEOUT"
-
-
-class QueryTooComplex(DomainError):
-    """The query is over a limit."""
-
-    code = "QUERY_TOO_COMPLEX"
 
 
 class MigrationError(DomainError):

@@ -1,7 +1,9 @@
 """Filters as a plain tree, turned into one SQL predicate.
 
-The tree is what `schema/` builds from a `XFilter` input (and what a future
-query planner will nest); `where()` is the only place that writes its SQL.
+The tree is what `schema/` builds from a `XFilter` input (the resolvers and the
+planner, schema/planner.py, build it the same way: a planned list carries it
+into the one statement of db/json_reads.py); `where()` is the only place that
+writes its SQL.
 Values are bound, columns come from the entity descriptions, and every value
 is checked against its operator before any SQL runs, so bad input is a
 `BadInput` naming the field, never a database error.

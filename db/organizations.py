@@ -9,6 +9,7 @@ import asyncpg
 from db.entities import ORGANIZATION, PROJECT
 from db.errors import BadInput, Forbidden, NotFound
 from db.projects import require_admin
+from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import locked_row, translated
@@ -26,23 +27,14 @@ async def create_organization(session: Session, viewer: Viewer, name: str) -> as
         raise BadInput("name has 1 to 200 characters", field="name")
     async with session.transaction() as tx:
         with translated("organization"):
-            row = await tx.fetchrow(
-                "INSERT INTO organizations (name) VALUES ($1) RETURNING *", name
-            )
+            row = await tx.fetchrow(QUERIES["create_organization"], name)
         assert row is not None
-        await tx.fetchval(
-            "INSERT INTO organization_members (organization_id, user_id, role) "
-            "VALUES ($1, $2, 'ADMIN')",
-            row["id"],
-            viewer.user_id,
-        )
+        await tx.fetchval(QUERIES["add_organization_creator"], row["id"], viewer.user_id)
     return row
 
 
 async def _user(tx: Session, email: str) -> UUID:
-    user_id: UUID | None = await tx.fetchval(
-        "SELECT id FROM users WHERE lower(email) = lower($1)", email.strip()
-    )
+    user_id: UUID | None = await tx.fetchval(QUERIES["user_id_by_email"], email.strip())
     if user_id is None:
         raise NotFound(f"no user with e-mail {email.strip()}", field="email")
     return user_id
@@ -64,8 +56,7 @@ async def add_organization_member(
         await require_admin(tx, viewer, organization_id)
         user_id = await _user(tx, email)
         await tx.fetchval(
-            "INSERT INTO organization_members (organization_id, user_id, role) "
-            "VALUES ($1, $2, $3) ON CONFLICT (organization_id, user_id) DO UPDATE SET role = $3",
+            QUERIES["put_organization_member"],
             organization_id,
             user_id,
             role,
@@ -83,8 +74,7 @@ async def add_project_member(
         await require_admin(tx, viewer, project["organization_id"])
         user_id = await _user(tx, email)
         member = await tx.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM organization_members "
-            "WHERE organization_id = $1 AND user_id = $2)",
+            QUERIES["is_organization_member"],
             project["organization_id"],
             user_id,
         )
@@ -93,8 +83,7 @@ async def add_project_member(
                 "the user must belong to the project's organization first", field="email"
             )
         await tx.fetchval(
-            "INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3) "
-            "ON CONFLICT (project_id, user_id) DO UPDATE SET role = $3",
+            QUERIES["put_project_member"],
             project_id,
             user_id,
             role,
@@ -110,10 +99,6 @@ async def remove_project_member(
         project = await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
         await require_admin(tx, viewer, project["organization_id"])
         user_id = await _user(tx, email)
-        removed = await tx.fetchval(
-            "DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 RETURNING user_id",
-            project_id,
-            user_id,
-        )
+        removed = await tx.fetchval(QUERIES["remove_project_member"], project_id, user_id)
         if removed is None:
             raise NotFound(f"{email.strip()} has no role in this project", field="email")

@@ -14,6 +14,7 @@ import asyncpg
 
 from db.entities import MODEL, ORGANIZATION, PROJECT
 from db.errors import BadInput, Conflict, Forbidden
+from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
@@ -24,11 +25,6 @@ from db.writes import (
 )
 
 ASSET_TYPES = ("ML_MODEL", "GEN_AI_APP")
-# `parent` is one of two fixed column names passed below, never input
-_HAS_CHILDREN = (
-    "SELECT EXISTS (SELECT 1 FROM environments WHERE {parent} = $1) "
-    "OR EXISTS (SELECT 1 FROM segments WHERE {parent} = $1 AND deleted_at IS NULL)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +54,11 @@ def _check_project(changes: ProjectChanges) -> None:
         raise BadInput(f"assetType is one of {', '.join(ASSET_TYPES)}", field="assetType")
 
 
-_ADMIN = """SELECT EXISTS (SELECT 1 FROM organization_members
-                          WHERE organization_id = $1 AND user_id = $2 AND role = 'ADMIN')"""
-
-
 async def require_admin(tx: Session, viewer: Viewer, organization_id: UUID) -> None:
     """Only an organization's ADMIN (or a superuser) may do this."""
-    if not viewer.superuser and not await tx.fetchval(_ADMIN, organization_id, viewer.user_id):
+    if not viewer.superuser and not await tx.fetchval(
+        QUERIES["organization_admin"], organization_id, viewer.user_id
+    ):
         raise Forbidden("this needs the ADMIN role in the organization")
 
 
@@ -81,8 +75,7 @@ async def create_project(
         await require_admin(tx, viewer, organization_id)
         with translated("project"):
             row = await tx.fetchrow(
-                "INSERT INTO projects (organization_id, name, asset_type) "
-                "VALUES ($1, $2, coalesce($3::asset_type, 'ML_MODEL')) RETURNING *",
+                QUERIES["create_project"],
                 organization_id,
                 changes.name,
                 changes.asset_type,
@@ -116,15 +109,18 @@ async def delete_project(session: Session, viewer: Viewer, project_id: UUID) -> 
     async with session.transaction() as tx:
         current = await locked_row(tx, PROJECT, project_id, viewer, "id")
         await require_admin(tx, viewer, current["organization_id"])
-        if await tx.fetchval(_HAS_CHILDREN.format(parent="project_id"), project_id):
+        if await tx.fetchval(QUERIES["project_has_children"], project_id):
             raise Conflict(
                 "the project still has environments or segments: delete them first", field="id"
             )
         # what is left below is empty models and deleted segments: they go with it
-        await tx.fetchval("DELETE FROM segments WHERE project_id = $1", project_id)
-        await tx.fetchval("DELETE FROM models WHERE project_id = $1", project_id)
-        await tx.fetchval("DELETE FROM project_members WHERE project_id = $1", project_id)
-        await tx.fetchval("DELETE FROM projects WHERE id = $1", project_id)
+        for statement in (
+            QUERIES["delete_project_segments"],
+            QUERIES["delete_project_models"],
+            QUERIES["delete_project_members"],
+            QUERIES["delete_project"],
+        ):
+            await tx.fetchval(statement, project_id)
 
 
 async def create_model(
@@ -140,8 +136,7 @@ async def create_model(
         await writable_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
         with translated("model"):
             row = await tx.fetchrow(
-                "INSERT INTO models (project_id, name, version) "
-                "VALUES ($1, $2, coalesce($3, 'v1')) RETURNING *",
+                QUERIES["create_model"],
                 project_id,
                 changes.name,
                 changes.version,
@@ -176,9 +171,9 @@ async def delete_model(session: Session, viewer: Viewer, model_id: UUID) -> None
     require_scope(viewer, "model:write")
     async with session.transaction() as tx:
         await writable_row(tx, MODEL, model_id, viewer, "id")
-        if await tx.fetchval(_HAS_CHILDREN.format(parent="model_id"), model_id):
+        if await tx.fetchval(QUERIES["model_has_children"], model_id):
             raise Conflict(
                 "the model still has environments or segments: delete them first", field="id"
             )
-        await tx.fetchval("DELETE FROM segments WHERE model_id = $1", model_id)
-        await tx.fetchval("DELETE FROM models WHERE id = $1", model_id)
+        await tx.fetchval(QUERIES["delete_model_segments"], model_id)
+        await tx.fetchval(QUERIES["delete_model"], model_id)

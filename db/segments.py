@@ -14,6 +14,7 @@ import asyncpg
 
 from db.entities import MODEL, SEGMENT
 from db.errors import BadInput
+from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
@@ -23,7 +24,6 @@ from db.writes import (
 )
 
 SCOPE = "segment:write"
-_PAIRS = {")": "("}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +80,7 @@ async def create_segment(
         model = await writable_row(tx, MODEL, model_id, viewer, "modelId", share=True)
         with translated("segment"):
             row = await tx.fetchrow(
-                """
-                INSERT INTO segments (model_id, project_id, name, description, definition,
-                                      created_by, updated_by)
-                VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *
-                """,
+                QUERIES["create_segment"],
                 model_id,
                 model["project_id"],
                 changes.name,
@@ -120,11 +116,7 @@ async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> 
     require_scope(viewer, SCOPE)
     async with session.transaction() as tx:
         await writable_row(tx, SEGMENT, segment_id, viewer, "id")
-        await tx.fetchval(
-            "UPDATE segments SET deleted_at = now(), updated_by = $2 WHERE id = $1",
-            segment_id,
-            viewer.user_id,
-        )
+        await tx.fetchval(QUERIES["delete_segment"], segment_id, viewer.user_id)
 
 
 async def restore_segment(session: Session, viewer: Viewer, segment_id: UUID) -> asyncpg.Record:
@@ -135,10 +127,6 @@ async def restore_segment(session: Session, viewer: Viewer, segment_id: UUID) ->
         if current["deleted_at"] is None:
             return current  # restoring a live segment changes nothing
         with translated("segment", name_field="id"):
-            row = await tx.fetchrow(
-                "UPDATE segments SET deleted_at = NULL, updated_by = $2 WHERE id = $1 RETURNING *",
-                segment_id,
-                viewer.user_id,
-            )
+            row = await tx.fetchrow(QUERIES["restore_segment"], segment_id, viewer.user_id)
     assert row is not None
     return row

@@ -2,26 +2,17 @@
 
 A user sees the organizations they belong to, and a project where they are
 an organization ADMIN or a project member; everything below a project
-follows it. A superuser token sees everything.
+follows it. A superuser token sees everything. The sets of visible ids are
+named blocks in db/sql/visibility.sql.
 """
 
 from __future__ import annotations
 
 from db.binder import Binder
 from db.entities import Entity
+from db.identifiers import qualified
+from db.queries import fragment
 from db.viewer import Viewer
-
-_VISIBLE_PROJECTS = """(
-    SELECT p.id FROM projects p
-    JOIN organization_members om ON om.organization_id = p.organization_id
-    WHERE om.user_id = {user} AND om.role = 'ADMIN'
-    UNION
-    SELECT pm.project_id FROM project_members pm WHERE pm.user_id = {user}
-)"""
-
-_VISIBLE_ORGANIZATIONS = (
-    "(SELECT om.organization_id FROM organization_members om WHERE om.user_id = {user})"
-)
 
 
 def visible(
@@ -29,13 +20,17 @@ def visible(
 ) -> str:
     """A predicate on `alias` (a row of `entity`) true only for rows the viewer may see
     (soft-deleted rows too when `with_hidden`: restoring needs them)."""
+    # `hidden_when` is a condition from the entity description, not a name: it is
+    # written against the row's alias as it stands
     hidden = (
         f" AND NOT ({alias}.{entity.hidden_when})" if entity.hidden_when and not with_hidden else ""
     )
     if viewer.superuser:
         return f"TRUE{hidden}"
+    # the user is bound once; the block names it as often as it needs
     user = bind(viewer.user_id)
     if entity.project_column is None:
-        return f"{alias}.id IN {_VISIBLE_ORGANIZATIONS.format(user=user)}{hidden}"
-    projects = _VISIBLE_PROJECTS.format(user=user)
-    return f"{alias}.{entity.project_column} IN {projects}{hidden}"
+        organizations = fragment("visible_organizations", user)
+        return f"{qualified(alias, 'id')} IN {organizations}{hidden}"
+    projects = fragment("visible_projects", user)
+    return f"{qualified(alias, entity.project_column)} IN {projects}{hidden}"

@@ -2,8 +2,8 @@
 
 A write runs in one transaction (`Session.transaction()`); any error leaves
 nothing written. Driver errors become domain errors here, so the layers above
-never see asyncpg: a unique violation is a conflict, a check violation bad
-input, a missing parent not found.
+never see asyncpg: a unique violation is a conflict naming the input field
+of its constraint, a check violation bad input, a missing parent not found.
 """
 
 from __future__ import annotations
@@ -19,19 +19,43 @@ import asyncpg
 from db.binder import Binder
 from db.entities import PROJECT, Entity
 from db.errors import BadInput, Conflict, Forbidden, NotFound
+from db.identifiers import ident, qualified
 from db.pool import Queryable
+from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.visibility import visible
 
+# A unique violation names its constraint (db/migrations/0001_initial.sql): the
+# input field whose value clashed, and what to tell the client.
+UNIQUE_CONSTRAINTS: dict[str, tuple[str, str]] = {
+    "organizations_name_key": ("name", "the name is taken by another organization"),
+    "projects_organization_id_name_key": ("name", "the name is taken by another project here"),
+    # A model is one name in several versions, so a name already in the project is
+    # normal; what clashes is a version that name already has. `version` is the
+    # field to change (and the one to name even when it was left to its default).
+    "models_project_id_name_version_key": (
+        "version",
+        "the project already has a model with this name and version",
+    ),
+    "environments_model_id_name_key": ("name", "the name is taken by another environment here"),
+    "segments_model_id_name_key": ("name", "the name is taken by another segment here"),
+    "users_email_key": ("email", "a user with this e-mail already exists"),
+}
+
 
 @contextmanager
-def translated(what: str, name_field: str = "name") -> Iterator[None]:
-    """Turn constraint violations of a write on `what` into domain errors."""
+def translated(what: str, name_field: str | None = None) -> Iterator[None]:
+    """Turn constraint violations of a write on `what` into domain errors; a unique
+    violation names the input field of its constraint, or `name_field` when given
+    (a write whose input has no such field: restoring a segment has only `id`)."""
     try:
         yield
-    except asyncpg.UniqueViolationError:
-        raise Conflict(f"the name is taken by another {what} here", field=name_field) from None
+    except asyncpg.UniqueViolationError as error:
+        field, message = UNIQUE_CONSTRAINTS.get(
+            error.constraint_name or "", (None, f"this {what} conflicts with another one")
+        )
+        raise Conflict(message, field=name_field or field) from None
     except asyncpg.CheckViolationError as error:
         raise BadInput(f"invalid {what}: {error.constraint_name}") from None
     except asyncpg.ForeignKeyViolationError:
@@ -54,7 +78,7 @@ async def locked_row(
     bind = Binder()
     wanted = bind(row_id)
     row = await tx.fetchrow(
-        f"SELECT t.* FROM {entity.table} t WHERE t.id = {wanted} "
+        f"SELECT t.* FROM {ident(entity.table)} t WHERE {qualified('t', 'id')} = {wanted} "
         f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
         f"FOR {'SHARE' if share else 'UPDATE'}",
         *bind.values,
@@ -81,13 +105,15 @@ async def updated_row(
     Column names come from `changes` keys, which callers take from fixed field lists."""
     bind = Binder()
     wanted = bind(row_id)
+    key = ident("id")
     assignments = [
-        f"{_writable(entity, name)} = {bind(value)}"
+        f"{ident(_writable(entity, name))} = {bind(value)}"
         for name, value in changes.items()
         if value is not None
-    ] or ["id = id"]
+    ] or [f"{key} = {key}"]  # nothing to set: the update still returns the row
     row = await tx.fetchrow(
-        f"UPDATE {entity.table} SET {', '.join(assignments)} WHERE id = {wanted} RETURNING *",
+        f"UPDATE {ident(entity.table)} SET {', '.join(assignments)} "
+        f"WHERE {key} = {wanted} RETURNING *",
         *bind.values,
     )
     assert row is not None, "the caller holds the row's lock"
@@ -121,27 +147,17 @@ def _writable(entity: Entity, name: str) -> str:
     return name if name in _BOOKKEEPING else entity.column(name).name
 
 
-_WRITABLE = """
-SELECT EXISTS (
-           SELECT 1 FROM projects p
-           JOIN organization_members om ON om.organization_id = p.organization_id
-           WHERE p.id = $1 AND om.user_id = $2 AND om.role = 'ADMIN')
-    OR EXISTS (
-           SELECT 1 FROM project_members pm
-           WHERE pm.project_id = $1 AND pm.user_id = $2 AND pm.role = 'EDITOR')
-"""
-
-
 async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what: str) -> None:
     """Writes need an organization ADMIN or a project EDITOR (or a superuser); a
     project the viewer cannot see is not found, one they only read is forbidden."""
     if viewer.superuser:
         return
-    if not await conn.fetchval(_WRITABLE, project_id, viewer.user_id):
+    if not await conn.fetchval(QUERIES["project_writer"], project_id, viewer.user_id):
         bind = Binder()
         project = bind(project_id)
         seen = await conn.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM projects p WHERE p.id = {project} "
+            f"SELECT EXISTS (SELECT 1 FROM {ident(PROJECT.table)} p "
+            f"WHERE {qualified('p', 'id')} = {project} "
             f"AND {visible(PROJECT, 'p', viewer, bind)})",
             *bind.values,
         )

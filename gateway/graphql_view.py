@@ -15,7 +15,7 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from db.errors import QueryTooComplex, Timeout, Unavailable
+from db.errors import Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
@@ -34,7 +34,7 @@ from gateway.keys import (
     STATEMENTS,
     TOKENS,
 )
-from gateway.limits import MAX_BODY_BYTES, Limits, check_limits
+from gateway.limits import MAX_BODY_BYTES, Limits, QueryTooComplex, check_limits
 from gateway.logs import log_request
 from gateway.outage import RETRY_AFTER_S
 from gateway.unicode import MESSAGE as SURROGATE_MESSAGE

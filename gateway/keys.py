@@ -14,7 +14,9 @@ SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REQUEST_ID = web.RequestKey("request_id", str)
 CREDENTIALS = web.RequestKey("credentials", Credentials)
-# statements run by every request of this process (exported as a metric later)
+# statements run by all requests of this process, a running total (the metric
+# is per request: envgraph_sql_statements_per_request, from each Session's count;
+# the total is what tests read to see what a request cost)
 STATEMENTS = web.AppKey("statements", StatementCounter)
 METRICS = web.AppKey("metrics", Metrics)
 TOKENS = web.AppKey("tokens", TokenCache)

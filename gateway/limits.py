@@ -32,7 +32,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 
-from db.errors import QueryTooComplex
+from db.errors import DomainError
 from gateway.documents import operation, parsed
 
 MAX_BODY_BYTES = 1024 * 1024  # larger request bodies: HTTP 413
@@ -40,6 +40,13 @@ MAX_BODY_BYTES = 1024 * 1024  # larger request bodies: HTTP 413
 _SIZED_BY = {"nodes": "ids", "_entities": "representations"}
 # a fragment spread inside a fragment spread... must not expand without end
 _MAX_EXPANDED_FIELDS = 200_000
+
+
+class QueryTooComplex(DomainError):
+    """The query is over a limit."""
+
+    # a DomainError still, so that wherever it surfaces it is classified by its code
+    code = "QUERY_TOO_COMPLEX"
 
 
 @dataclass(frozen=True, slots=True)

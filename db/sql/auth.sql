@@ -20,10 +20,10 @@ RETURNING id
 -- name: token_exists
 SELECT revoked_at FROM api_tokens WHERE prefix = $1
 
+-- name: authenticate
 -- One round trip per request: find the live token and its user, and record
 -- the use. last_used_at is written at most once a minute per token, so that
 -- authentication does not turn every read into a write.
--- name: authenticate
 WITH live AS (
     SELECT t.id, t.user_id, t.scopes, t.superuser, t.last_used_at, t.expires_at
     FROM api_tokens t

@@ -1,0 +1,59 @@
+-- Writes of organizations, memberships, projects and models.
+
+-- name: create_organization
+INSERT INTO organizations (name) VALUES ($1) RETURNING *
+
+-- name: add_organization_creator
+-- The creator of an organization becomes its ADMIN.
+INSERT INTO organization_members (organization_id, user_id, role) VALUES ($1, $2, 'ADMIN')
+
+-- name: put_organization_member
+-- Adding a member twice changes their role.
+INSERT INTO organization_members (organization_id, user_id, role) VALUES ($1, $2, $3)
+ON CONFLICT (organization_id, user_id) DO UPDATE SET role = $3
+
+-- name: is_organization_member
+SELECT EXISTS (SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id = $2)
+
+-- name: put_project_member
+INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3)
+ON CONFLICT (project_id, user_id) DO UPDATE SET role = $3
+
+-- name: remove_project_member
+DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 RETURNING user_id
+
+-- name: create_project
+INSERT INTO projects (organization_id, name, asset_type)
+VALUES ($1, $2, coalesce($3::asset_type, 'ML_MODEL')) RETURNING *
+
+-- name: project_has_children
+-- What stops a delete: environments, or segments not deleted (soft).
+SELECT EXISTS (SELECT 1 FROM environments WHERE project_id = $1)
+    OR EXISTS (SELECT 1 FROM segments WHERE project_id = $1 AND deleted_at IS NULL)
+
+-- name: delete_project_segments
+-- A project goes with what is left below it: empty models, deleted segments,
+-- memberships (children first: the foreign keys).
+DELETE FROM segments WHERE project_id = $1
+
+-- name: delete_project_models
+DELETE FROM models WHERE project_id = $1
+
+-- name: delete_project_members
+DELETE FROM project_members WHERE project_id = $1
+
+-- name: delete_project
+DELETE FROM projects WHERE id = $1
+
+-- name: create_model
+INSERT INTO models (project_id, name, version) VALUES ($1, $2, coalesce($3, 'v1')) RETURNING *
+
+-- name: model_has_children
+SELECT EXISTS (SELECT 1 FROM environments WHERE model_id = $1)
+    OR EXISTS (SELECT 1 FROM segments WHERE model_id = $1 AND deleted_at IS NULL)
+
+-- name: delete_model_segments
+DELETE FROM segments WHERE model_id = $1
+
+-- name: delete_model
+DELETE FROM models WHERE id = $1
