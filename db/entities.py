@@ -168,8 +168,8 @@ class Entity:
     # the column holding the project whose visibility the row follows
     # (None: the entity's visibility is decided otherwise, see db/visibility.py)
     project_column: str | None = None
-    # rows hidden from every read (soft delete)
-    hidden_when: str | None = None
+    # soft delete: a row whose column of this name is set is hidden from every read
+    deleted_column: str | None = None
     # the GraphQL type name (default: the name in PascalCase)
     graphql_name: str | None = None
     _columns: dict[str, Column] = field(init=False, repr=False, compare=False)
@@ -335,7 +335,7 @@ SEGMENT = Entity(
     ),
     root_list=RootList("segments", "The segments the caller sees."),
     project_column="project_id",
-    hidden_when="deleted_at IS NOT NULL",
+    deleted_column="deleted_at",
 )
 
 ENTITIES: dict[str, Entity] = {

@@ -20,11 +20,8 @@ def visible(
 ) -> str:
     """A predicate on `alias` (a row of `entity`) true only for rows the viewer may see
     (soft-deleted rows too when `with_hidden`: restoring needs them)."""
-    # `hidden_when` is a condition from the entity description, not a name: it is
-    # written against the row's alias as it stands
-    hidden = (
-        f" AND NOT ({alias}.{entity.hidden_when})" if entity.hidden_when and not with_hidden else ""
-    )
+    deleted = entity.deleted_column
+    hidden = f" AND {qualified(alias, deleted)} IS NULL" if deleted and not with_hidden else ""
     if viewer.superuser:
         return f"TRUE{hidden}"
     # the user is bound once; the block names it as often as it needs

@@ -33,7 +33,7 @@ _ORGANIZATIONS = """
 
 async def _visible(conn: asyncpg.Connection, entity: Entity, email: str | None) -> set[UUID]:
     """The ids of `entity` that the user with `email` sees (None: a superuser)."""
-    hidden = f"NOT ({entity.hidden_when})" if entity.hidden_when else "TRUE"
+    hidden = f"t.{entity.deleted_column} IS NULL" if entity.deleted_column else "TRUE"
     if email is None:
         sql, args = f"SELECT t.id FROM {entity.table} t WHERE {hidden}", []
     else:
