@@ -18,7 +18,7 @@ from graphql import (
 from db.pool import Queryable
 from db.tokens import authenticate, hash_token
 from db.viewer import Viewer
-from gateway.documents import operation, parsed
+from schema.documents import operation, parsed
 
 # What an anonymous caller may ask: the schema, and nothing of the data.
 _INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename", "_service"})

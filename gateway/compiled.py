@@ -30,9 +30,9 @@ from db.errors import DomainError, Timeout, Unavailable
 from db.json_reads import FALLBACK_MARK, MAX_PARAMETERS, read_statement
 from db.plans import ReadPlan
 from db.viewer import Viewer
-from gateway.documents import parsed
 from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
+from schema.documents import parsed
 from schema.errors import refusal
 from schema.planner import plan_read
 
@@ -60,6 +60,17 @@ class Plans:
         self.schema = schema
         self._plans: OrderedDict[Hashable, Any] = OrderedDict()
         self.valid = lru_cache(maxsize=MAX_PLANS)(self._valid)
+        # a plan's statement for a viewer, built once while it is asked for:
+        # building it costs more than running a small one (plans and viewers are
+        # frozen values, so they key a cache)
+        self._statements = lru_cache(maxsize=MAX_PLANS)(read_statement)
+
+    def statement(self, plan: ReadPlan, viewer: Viewer) -> tuple[str, list[Any]]:
+        """The plan's statement for this viewer."""
+        try:
+            return self._statements(plan, viewer)
+        except TypeError:  # a plan holding an unhashable value: built each time
+            return read_statement(plan, viewer)
 
     def _valid(self, query: str) -> DocumentNode | None:
         document = parsed(query)
@@ -138,7 +149,7 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
         logger.debug("request %s: no plan", context.request_id)
         return None
     try:
-        sql, values = _statement(plan, context.authenticated)
+        sql, values = plans.statement(plan, context.authenticated)
     except DomainError as error:  # checked as the SQL is built (search terms, NUL): as above
         logger.debug("not compiled: %s %s", error.code, error.message)
         return None
@@ -158,19 +169,6 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
         logger.debug("request %s: a lookup found nothing", context.request_id)
         return None
     return str(row[0])
-
-
-_statements = lru_cache(maxsize=MAX_PLANS)(read_statement)
-
-
-def _statement(plan: ReadPlan, viewer: Viewer) -> tuple[str, list[Any]]:
-    """The plan's statement for this viewer, built once while it is asked for:
-    building it costs more than running a small one (plans and viewers are
-    frozen values, so they key a cache)."""
-    try:
-        return _statements(plan, viewer)
-    except TypeError:  # a plan holding an unhashable value: built each time
-        return read_statement(plan, viewer)
 
 
 def encode_response(data: object) -> bytes:

@@ -19,7 +19,6 @@ from db.errors import Timeout, Unavailable
 from db.session import Session
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
-from gateway.documents import operation, parsed
 from gateway.graphiql import page_response
 from gateway.keys import (
     CREDENTIALS,
@@ -40,6 +39,7 @@ from gateway.outage import RETRY_AFTER_S
 from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
 from gateway.unicode import has_lone_surrogate
 from schema.context import Context
+from schema.documents import operation, parsed
 from schema.errors import INTERNAL_MESSAGE, refusal
 
 logger = logging.getLogger("envgraph.http")

@@ -33,7 +33,7 @@ from graphql import (
 )
 
 from db.errors import DomainError
-from gateway.documents import operation, parsed
+from schema.documents import operation, parsed
 
 MAX_BODY_BYTES = 1024 * 1024  # larger request bodies: HTTP 413
 # fields whose list argument sets how many objects they return

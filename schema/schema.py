@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
+from schema.documents import parsed
 from schema.errors import classify_errors
 from schema.mutations import Mutation
 from schema.query import Query
@@ -22,6 +22,20 @@ from schema.types import TYPES, User
 
 # Federation 2 at a version that Apollo's composition and The Guild's both accept
 FEDERATION_VERSION: Final = "2.5"
+
+
+class SharedParse(SchemaExtension):
+    """Strawberry's parse step served from the one cache of parsed documents; a text
+    that does not parse is left to strawberry, which reports the syntax error."""
+
+    def on_parse(self) -> Iterator[None]:
+        """Hand strawberry the cached document (it then skips its own parse)."""
+        context = self.execution_context
+        if context.query and not context.parse_options:
+            document = parsed(context.query)
+            if document is not None:
+                context.graphql_document = document
+        yield
 
 
 class GatewaySchema(strawberry.federation.Schema):
@@ -36,10 +50,10 @@ class GatewaySchema(strawberry.federation.Schema):
 
 def build_schema(*, introspection: bool = True) -> GatewaySchema:
     """The schema, with introspection on or off."""
-    # Factories, not instances: strawberry makes one extension per request, and
-    # these two keep their caches at module level, shared by all requests.
+    # Factories, not instances: strawberry makes one extension per request; the
+    # caches live at module level, shared by all requests.
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: ParserCache(maxsize=256),
+        SharedParse,
         lambda: ValidationCache(maxsize=256),
     ]
     if not introspection:

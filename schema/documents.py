@@ -1,5 +1,8 @@
-"""Parsed GraphQL documents, cached: the view reads them before execution (who
-may run an operation, and whether it is within limits)."""
+"""Parsed GraphQL documents, cached once per query text: the view reads them
+before execution (who may run an operation, whether it is within limits), the
+compiled path plans from them, and strawberry executes them (schema/schema.py
+hands them to its parse step), so a query text is parsed once, not three times
+into three caches."""
 
 from __future__ import annotations
 
