@@ -153,6 +153,27 @@ def bind_key(kind: Kind, value: Any) -> Any:
     return UUID(value) if kind is Kind.ID else value
 
 
+# how a value is bound: typed, so that an untyped parameter never takes a column's
+# type (an int4 column would refuse a 64-bit value before any SQL ran); a
+# timestamp as ISO text, since asyncpg sends Python's datetime.min and max as
+# -infinity and infinity (a row at 0001-01-01T00:00:00Z is a real value)
+_BIND_CASTS = {
+    Kind.INT: "::int8",
+    Kind.DATETIME: "::text::timestamptz",
+    Kind.ID: "::uuid",
+    Kind.STRING: "::text",
+    Kind.BOOLEAN: "::boolean",
+    Kind.ENUM: "",  # the column's own enum type (labels are checked first, see db/pages.py)
+}
+
+
+def bound(kind: Kind, value: Any) -> tuple[Any, str]:
+    """(what to bind, the cast to write after its placeholder) for a value of `kind`."""
+    if kind is Kind.DATETIME and value is not None:
+        return value.isoformat(), _BIND_CASTS[kind]
+    return value, _BIND_CASTS[kind]
+
+
 def _json(values: Sequence[Any]) -> str:
     # as PostgreSQL's json_build_array(...)::text writes it
     return json.dumps(list(values), ensure_ascii=False, separators=(", ", ": "))

@@ -14,21 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from db import codecs
 from db.binder import Binder
-from db.entities import Kind
 from db.identifiers import qualified
 from db.lists import SortKey
-
-# how a bound key is typed: an untyped parameter takes the column's type, and an
-# int4 column would then refuse a cursor's 64-bit value before any SQL ran
-_CASTS = {
-    Kind.INT: "::int8",
-    Kind.DATETIME: "::timestamptz",
-    Kind.ID: "::uuid",
-    Kind.STRING: "::text",
-    Kind.BOOLEAN: "::boolean",
-    Kind.ENUM: "",  # the column's own enum type (labels are checked before, see db/pages.py)
-}
 
 
 def _later(key: SortKey, column: str, value: str | None, *, after: bool) -> str:
@@ -63,10 +52,10 @@ def seek(
     assert len(keys) == len(values), "a cursor holds one value per sort key"
     columns = [qualified(alias, key.column) for key in keys]
     # each value bound once, whatever the number of places it is used in
-    bound = [
-        None if value is None else bind(value) + _CASTS[key.kind]
-        for key, value in zip(keys, values, strict=True)
-    ]
+    bound: list[str | None] = []
+    for key, value in zip(keys, values, strict=True):
+        sent, cast = codecs.bound(key.kind, value)
+        bound.append(None if value is None else bind(sent) + cast)
     if all(not key.descending and not key.nullable for key in keys):
         op = (">" if after else "<") + ("=" if inclusive else "")
         if len(keys) == 1:
