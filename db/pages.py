@@ -79,10 +79,18 @@ class PageQuery:
             where += " AND " + seek(self.keys, win.before, ALIAS, self.bind, after=False)
         over = "" if self.partition is None else f"PARTITION BY {self.partition} "
         size = f", count(*) OVER ({over}) AS _size" if win.needs_total else ""
+        order = order_by(self.request, reverse=win.backward)
+        # one list: a LIMIT too, so that the planner, which does not cost the Run
+        # Condition's early stop, knows few rows are read and walks the index from
+        # the cursor instead of sorting everything past it
+        limit = (
+            f" ORDER BY {order} LIMIT {self._int(win.stop)}"
+            if self.partition is None and win.stop is not None
+            else ""
+        )
         return (
-            f"SELECT {ALIAS}.*{extra}, row_number() OVER "
-            f"({over}ORDER BY {order_by(self.request, reverse=win.backward)}) AS _n{size} "
-            f"FROM {self.table} WHERE {where}"
+            f"SELECT {ALIAS}.*{extra}, row_number() OVER ({over}ORDER BY {order}) AS _n{size} "
+            f"FROM {self.table} WHERE {where}{limit}"
         )
 
     def _position(self, alias: str) -> str:
@@ -132,7 +140,13 @@ class PageQuery:
         if values is None:
             return "FALSE"
         beyond = seek(self.keys, values, ALIAS, self.bind, after=after, inclusive=True)
-        return f"EXISTS (SELECT FROM {self.table} WHERE {self.where} AND {within} AND {beyond})"
+        # not EXISTS, which drops an ORDER BY: ordered, the nearest row is one step
+        # along the index from the cursor, however few rows lie that way
+        order = order_by(self.request, reverse=not after)
+        return (
+            f"COALESCE((SELECT TRUE FROM {self.table} WHERE {self.where} AND {within} "
+            f"AND {beyond} ORDER BY {order} LIMIT 1), FALSE)"
+        )
 
     def outside_next(self, within: str) -> str:
         """Some row of the list at or past the `before` cursor's key (`within` its parent)."""
