@@ -73,6 +73,8 @@ class SortKey:
     kind: Kind
     descending: bool
     nullable: bool
+    # an ENUM column's labels, when its description lists them (None: unknown here)
+    labels: frozenset[str] | None = None
 
     def sql(self, alias: str, *, reverse: bool = False) -> str:
         """`alias."column" ASC|DESC`, or the other way round with `reverse`."""
@@ -94,7 +96,12 @@ def sort_keys(request: ListRequest) -> tuple[SortKey, ...]:
         if column is None or not column.orderable:
             raise BadInput(f"cannot order {request.entity.name} by {order.column}", field="orderBy")
         if column.name not in keys:
-            keys[column.name] = SortKey(column.name, column.kind, order.descending, column.nullable)
+            # (descriptions that name an enum's Python class list its labels)
+            enum = getattr(column, "enum", None)
+            labels = None if enum is None else frozenset(str(e.value) for e in enum)
+            keys[column.name] = SortKey(
+                column.name, column.kind, order.descending, column.nullable, labels
+            )
     keys.pop("id", None)  # the id always comes last, ascending
     return (*keys.values(), SortKey("id", Kind.ID, False, False))
 

@@ -246,7 +246,7 @@ async def _check_enum_keys(conn: Queryable, query: PageQuery) -> None:
     unknown one would be a database error, not the client's BadInput."""
     entity, win = query.request.entity, query.win
     for index, key in enumerate(query.keys):
-        if key.kind is not Kind.ENUM:
+        if key.kind is not Kind.ENUM or key.labels is not None:  # else checked already
             continue
         for argument, values in (("after", win.after), ("before", win.before)):
             if values is None or values[index] is None:

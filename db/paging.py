@@ -62,8 +62,11 @@ def decode_cursor(
         bound = tuple(codecs.bind_key(k.kind, v) for k, v in zip(keys, values, strict=True))
     except ValueError:
         raise invalid from None
-    if any(value is None and not key.nullable for key, value in zip(keys, bound, strict=True)):
-        raise invalid
+    for key, value in zip(keys, bound, strict=True):
+        if value is None and not key.nullable:
+            raise invalid
+        if key.labels is not None and value is not None and value not in key.labels:
+            raise invalid  # bound as the enum, an unknown label would fail the statement
     return bound
 
 

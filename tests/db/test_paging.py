@@ -17,7 +17,7 @@ from db.entities import ENVIRONMENT, Kind
 from db.errors import BadInput
 from db.keyset import seek
 from db.lists import ListRequest, Order, SortKey, order_by, sort_keys
-from db.paging import Window, encode_cursor, fingerprint, window
+from db.paging import Window, decode_cursor, encode_cursor, fingerprint, window
 
 BY_ROWS = ListRequest(ENVIRONMENT, order=(Order("row_count"),))
 
@@ -225,3 +225,10 @@ def test_timestamps_outside_python_are_refused() -> None:
     cursor = encode_cursor(fingerprint(stamped), [2**62, str(U)])
     with pytest.raises(BadInput, match="`after` is not a valid cursor"):
         _window(stamped, after=cursor)
+
+
+def test_an_enum_key_outside_its_labels_is_refused() -> None:
+    keys = (K("type", Kind.ENUM, False, False, frozenset({"A", "B"})), ID)
+    assert decode_cursor(encode_cursor("p", ["B", str(U)]), keys, "p", "after") == ("B", U)
+    with pytest.raises(BadInput, match="`after` is not a valid cursor"):
+        decode_cursor(encode_cursor("p", ["C", str(U)]), keys, "p", "after")
