@@ -111,8 +111,10 @@ class PageQuery:
         """Which numbered rows to read: the page, one past its end, and the first row.
 
         The bound on the bare row_number() column is what lets PostgreSQL (15 and
-        later) stop numbering there ("Run Condition"): a page of a list of a
-        million rows reads its own rows through an index, not all of them."""
+        later) stop numbering there ("Run Condition"): a page of each of many
+        parents reads its own rows, not all of them. (One list's rows carry a
+        LIMIT as well, see `rows`, which the planner costs and the Run Condition
+        it does not: a page by cursor then reads ~page-size rows of the index.)"""
         stop = self.win.stop
         bounded = "" if stop is None else f"{alias}._n <= {self._int(stop)} AND "
         if self.win.backward:  # numbered from the page's far end: all of them
