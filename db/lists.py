@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.binder import Binder
-from db.entities import Entity
+from db.entities import Entity, Kind
 from db.errors import BadInput
 from db.filters import Filter, like_pattern, where
+from db.identifiers import qualified
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -48,7 +49,7 @@ def _search(entity: Entity, text: str, bind: Binder) -> str:
     clauses = []
     for term in terms:
         pattern = bind(like_pattern("%{}%", term))
-        columns = [f"{ALIAS}.{c.name} ILIKE {pattern}" for c in entity.searchable]
+        columns = [f"{qualified(ALIAS, c.name)} ILIKE {pattern}" for c in entity.searchable]
         clauses.append("(" + " OR ".join(columns) + ")")
     return " AND ".join(clauses) or "TRUE"
 
@@ -63,9 +64,30 @@ def predicate(request: ListRequest, viewer: Viewer, bind: Binder) -> str:
     return " AND ".join(parts)
 
 
-def order_by(request: ListRequest) -> str:
-    """The requested order, made total by the id, so pages never repeat or skip."""
-    keys = []
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One key of a list's total order: a column, its kind, its direction, whether
+    it may hold NULL (PostgreSQL's defaults: ASC puts NULLs last, DESC first)."""
+
+    column: str
+    kind: Kind
+    descending: bool
+    nullable: bool
+    # an ENUM column's labels, when its description lists them (None: unknown here)
+    labels: frozenset[str] | None = None
+
+    def sql(self, alias: str, *, reverse: bool = False) -> str:
+        """`alias."column" ASC|DESC`, or the other way round with `reverse`."""
+        descending = self.descending != reverse
+        return f"{qualified(alias, self.column)} {'DESC' if descending else 'ASC'}"
+
+
+def sort_keys(request: ListRequest) -> tuple[SortKey, ...]:
+    """The requested order, made total by the id, so pages never repeat or skip.
+
+    A column ordered twice keeps its first place: the second could never
+    decide anything (and a cursor's seek then stays small whatever the input)."""
+    keys: dict[str, SortKey] = {}
     for order in request.order:
         try:
             column = request.entity.column(order.column)
@@ -73,6 +95,17 @@ def order_by(request: ListRequest) -> str:
             column = None
         if column is None or not column.orderable:
             raise BadInput(f"cannot order {request.entity.name} by {order.column}", field="orderBy")
-        keys.append(f"{ALIAS}.{column.name} {'DESC' if order.descending else 'ASC'}")
-    keys.append(f"{ALIAS}.id ASC")
-    return ", ".join(keys)
+        if column.name not in keys:
+            # (descriptions that name an enum's Python class list its labels)
+            enum = getattr(column, "enum", None)
+            labels = None if enum is None else frozenset(str(e.value) for e in enum)
+            keys[column.name] = SortKey(
+                column.name, column.kind, order.descending, column.nullable, labels
+            )
+    keys.pop("id", None)  # the id always comes last, ascending
+    return (*keys.values(), SortKey("id", Kind.ID, False, False))
+
+
+def order_by(request: ListRequest, alias: str = ALIAS, *, reverse: bool = False) -> str:
+    """The list's total order as an ORDER BY list (`reverse`: from its end)."""
+    return ", ".join(key.sql(alias, reverse=reverse) for key in sort_keys(request))

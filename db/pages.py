@@ -1,15 +1,26 @@
-"""Pages of a list, for one parent or many, in ONE statement.
+"""The one page builder: a page of a list as SQL, for whoever asks.
 
-Rows are numbered by `row_number()` over the list's order (partitioned by
-parent when listing children of many parents at once), and the page is a
-range of those positions. One row past the page tells `hasNextPage`; the row
-at position 0 is always fetched, which tells `hasPreviousPage` and, when the
-total is wanted (`count(*) OVER`), carries it even for an empty page.
+`PageQuery` writes, once, what every page needs: the rows left after the
+keyset seek of the cursors (db/keyset.py), numbered by `row_number()` over
+the list's order (from the far end for `last` alone), the numbers the window
+keeps (db/paging.py), and the page's flags as SQL expressions. Its callers
+only put those pieces together:
+
+- the resolver path (below): a root list, or the same page under many parents
+  in ONE statement (numbered `PARTITION BY` the parent column), selecting the
+  flags as columns;
+- the compiled path (db/json_reads.py): the page as a subquery correlated with
+  its parent row, aggregated into JSON, the flags as aggregates.
+
+The flags: `hasNextPage` is a row numbered past the page's end (the numbering
+goes one row further) or, with `before`, a row of the list at or after that
+cursor's key; `hasPreviousPage` is a row numbered before the page's start
+(the first row always comes along) or, with `after`, a row at or before its
+key. `totalCount` counts the list, cursors aside, and only when selected.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +28,166 @@ from uuid import UUID
 
 import asyncpg
 
+from db import codecs
 from db.binder import Binder
-from db.lists import ALIAS, ListRequest, order_by, predicate
-from db.paging import Window, encode_cursor, fingerprint
+from db.entities import Kind
+from db.errors import BadInput
+from db.identifiers import ident, qualified
+from db.keyset import seek
+from db.lists import ALIAS, ListRequest, order_by, predicate, sort_keys
+from db.paging import Window, fingerprint, row_cursor
 from db.pool import Queryable
 from db.viewer import Viewer
+
+
+class PageQuery:
+    """The SQL of one page of `request`, bound into `bind`. `within` restricts the list's
+    rows (alias `t`) to their parent(s) ("TRUE" for a root list); `partition` is the
+    column numbering restarts at, when one statement pages many parents."""
+
+    def __init__(
+        self,
+        request: ListRequest,
+        viewer: Viewer,
+        win: Window,
+        bind: Binder,
+        *,
+        within: str = "TRUE",
+        partition: str | None = None,
+    ) -> None:
+        self.request, self.win, self.bind = request, win, bind
+        self.keys = sort_keys(request)
+        self.print_ = fingerprint(request)
+        self.table = f"{ident(request.entity.table)} {ALIAS}"
+        # bound once, its text used wherever the list is read again (EXISTS, count)
+        self.where = predicate(request, viewer, bind)
+        self.within, self.partition = within, partition
+
+    def _int(self, value: int) -> str:
+        # typed, so that a bound number is never taken for a 32-bit int; bound where
+        # used, since a parameter the text does not use would have no type
+        return f"{self.bind(value)}::int8"
+
+    def rows(self, extra: str = "") -> str:
+        """The rows left after the seek, numbered `_n` (from 1) in the page's direction
+        (`_size`: how many, when the window counts back from the end)."""
+        win = self.win
+        where = f"{self.where} AND {self.within}"
+        if win.after is not None:
+            where += " AND " + seek(self.keys, win.after, ALIAS, self.bind, after=True)
+        if win.before is not None:
+            where += " AND " + seek(self.keys, win.before, ALIAS, self.bind, after=False)
+        over = "" if self.partition is None else f"PARTITION BY {self.partition} "
+        size = f", count(*) OVER ({over}) AS _size" if win.needs_total else ""
+        order = order_by(self.request, reverse=win.backward)
+        # one list: a LIMIT too, so that the planner, which does not cost the Run
+        # Condition's early stop, knows few rows are read and walks the index from
+        # the cursor instead of sorting everything past it
+        limit = (
+            f" ORDER BY {order} LIMIT {self._int(win.stop)}"
+            if self.partition is None and win.stop is not None
+            else ""
+        )
+        return (
+            f"SELECT {ALIAS}.*{extra}, row_number() OVER ({over}ORDER BY {order}) AS _n{size} "
+            f"FROM {self.table} WHERE {where}{limit}"
+        )
+
+    def _position(self, alias: str) -> str:
+        return f"({alias}._n - 1)"
+
+    def _start(self, alias: str) -> str:
+        if self.win.needs_total:
+            assert self.win.last is not None
+            offset, last = self._int(self.win.offset), self._int(self.win.last)
+            return f"GREATEST({offset}, {alias}._size - {last})"
+        return self._int(self.win.span()[0])
+
+    def _end(self) -> str | None:
+        end = None if self.win.needs_total else self.win.span()[1]
+        return None if end is None else self._int(end)
+
+    def fetched(self, alias: str) -> str:
+        """Which numbered rows to read: the page, one past its end, and the first row.
+
+        The bound on the bare row_number() column is what lets PostgreSQL (15 and
+        later) stop numbering there ("Run Condition"): a page of each of many
+        parents reads its own rows, not all of them. (One list's rows carry a
+        LIMIT as well, see `rows`, which the planner costs and the Run Condition
+        it does not: a page by cursor then reads ~page-size rows of the index.)"""
+        stop = self.win.stop
+        bounded = "" if stop is None else f"{alias}._n <= {self._int(stop)} AND "
+        if self.win.backward:  # numbered from the page's far end: all of them
+            return bounded + "TRUE"
+        position, end = self._position(alias), self._end()
+        in_window = f"{position} >= {self._start(alias)}" + (
+            "" if end is None else f" AND {position} <= {end}"
+        )
+        return f"{bounded}(({in_window}) OR {alias}._n = 1)"
+
+    def in_page(self, alias: str) -> str:
+        """Whether a fetched row is on the page."""
+        position, end = self._position(alias), self._end()
+        if self.win.backward:
+            return f"{position} < {end}"
+        return f"{position} >= {self._start(alias)}" + (
+            "" if end is None else f" AND {position} < {end}"
+        )
+
+    def order(self, alias: str, *, reverse: bool = False) -> str:
+        """The page's rows in the list's order (`reverse`: from its end)."""
+        return f"{alias}._n" + (" DESC" if self.win.backward != reverse else "")
+
+    def _outside(self, within: str, values: tuple[Any, ...] | None, *, after: bool) -> str:
+        if values is None:
+            return "FALSE"
+        beyond = seek(self.keys, values, ALIAS, self.bind, after=after, inclusive=True)
+        # not EXISTS, which drops an ORDER BY: ordered, the nearest row is one step
+        # along the index from the cursor, however few rows lie that way
+        order = order_by(self.request, reverse=not after)
+        return (
+            f"COALESCE((SELECT TRUE FROM {self.table} WHERE {self.where} AND {within} "
+            f"AND {beyond} ORDER BY {order} LIMIT 1), FALSE)"
+        )
+
+    def outside_next(self, within: str) -> str:
+        """Some row of the list at or past the `before` cursor's key (`within` its parent)."""
+        return self._outside(within, self.win.before, after=True)
+
+    def outside_previous(self, within: str) -> str:
+        """Some row of the list at or before the `after` cursor's key."""
+        return self._outside(within, self.win.after, after=False)
+
+    def has_next(self, alias: str, over: str, outside: str) -> str:
+        """`hasNextPage` over the fetched rows (`over`: "" as an aggregate, an OVER
+        clause as a window function), `outside` being `outside_next`."""
+        if self.win.backward or self.win.needs_total:  # nothing is numbered past the end
+            return f"({outside})"
+        end = self._end()
+        return f"(COALESCE(bool_or({self._position(alias)} >= {end}) {over}, FALSE) OR {outside})"
+
+    def has_previous(self, alias: str, over: str, outside: str) -> str:
+        """`hasPreviousPage`, as `has_next` (`outside` being `outside_previous`)."""
+        position = self._position(alias)
+        if self.win.backward:
+            before_start = f"{position} >= {self._end()}"
+        else:
+            before_start = f"{position} < {self._start(alias)}"
+        return f"(COALESCE(bool_or({before_start}) {over}, FALSE) OR {outside})"
+
+    def total(self, within: str) -> str:
+        """`totalCount`: the whole list's, whatever the cursors."""
+        return f"(SELECT count(*) FROM {self.table} WHERE {self.where} AND {within})"
+
+    def cursor_sql(self, alias: str) -> str:
+        """The cursor of a numbered row, as `cursor` makes it in Python."""
+        prefix = f"{self.bind(codecs.cursor_prefix(self.print_))}::text"
+        keys = [codecs.cursor_key_sql(k.kind, qualified(alias, k.column)) for k in self.keys]
+        return codecs.cursor_sql(prefix, keys)
+
+    def cursor(self, row: Any) -> str:
+        """The cursor of a fetched row."""
+        return row_cursor(self.keys, self.print_, row)
 
 
 @dataclass(slots=True)
@@ -43,74 +209,104 @@ def _page_sql(
     parent_column: str | None,
     parent_ids: Sequence[UUID] | None,
     with_total: bool,
-) -> tuple[str, list[Any]]:
+) -> tuple[str, list[Any], PageQuery]:
+    """The resolver path's statement: one row per fetched row of each parent (a parent
+    with none still has one, all NULL), with the page's flags as columns."""
     bind = Binder()
-    where = predicate(request, viewer, bind)
-    partition = ""
-    if parent_column is not None:
-        where += f" AND {ALIAS}.{parent_column} = ANY({bind(list(parent_ids or ()))})"
-        partition = f"PARTITION BY {ALIAS}.{parent_column} "
-    with_total = with_total or win.needs_total
-    total = f", count(*) OVER ({partition}) AS _total" if with_total else ""
-    parent = f", {ALIAS}.{parent_column} AS _parent" if parent_column else ""
-    position = "(s._n - 1)"
-    if win.needs_total:
-        assert win.last is not None
-        start = f"GREATEST({bind(win.low)}, s._total - {bind(win.last)})"
-        end = None
+    if parent_column is None:
+        query = PageQuery(request, viewer, win, bind)
+        parents, mine, join, over = "", "TRUE", "TRUE", "OVER ()"
     else:
-        low, high = win.bounds(None)
-        start, end = bind(low), None if high is None else bind(high)
-    # one row past the end tells whether a next page exists
-    in_page = f"{position} >= {start}" + ("" if end is None else f" AND {position} <= {end}")
-    # position 0 always comes along: it carries the total, and its existence
-    # tells whether anything precedes the page
-    keep = f"({in_page}) OR s._n = 1"
+        column = qualified(ALIAS, parent_column)
+        wanted = bind(list(dict.fromkeys(parent_ids or ())))
+        query = PageQuery(
+            request, viewer, win, bind, within=f"{column} = ANY({wanted}::uuid[])", partition=column
+        )
+        parents, mine = f" FROM unnest({wanted}::uuid[]) AS o", f"{column} = o"
+        join, over = "s._parent = g._of", "OVER (PARTITION BY g._of)"
+    total = f", {query.total(mine)} AS _total" if with_total else ""
+    of = "o" if parent_column else "NULL::uuid"
+    extra = "" if parent_column is None else f", {qualified(ALIAS, parent_column)} AS _parent"
     sql = (
-        f"SELECT s.*, {position} AS _position FROM (SELECT {ALIAS}.*{parent}, "
-        f"row_number() OVER ({partition}ORDER BY {order_by(request)}) AS _n{total} "
-        f"FROM {request.entity.table} {ALIAS} WHERE {where}) s "
-        f"WHERE {stop_after(win, 's._n', bind)}({keep}) "
-        f"ORDER BY {'s._parent, ' if parent_column else ''}s._n"
+        f"SELECT g._of, g._total, s.*, {query.in_page('s')} AS _in_page, "
+        f"{query.has_next('s', over, 'g._next')} AS _has_next, "
+        f"{query.has_previous('s', over, 'g._previous')} AS _has_previous "
+        f"FROM (SELECT {of} AS _of, {query.outside_next(mine)} AS _next, "
+        f"{query.outside_previous(mine)} AS _previous{total or ', NULL::int8 AS _total'}"
+        f"{parents}) g "
+        f"LEFT JOIN (SELECT * FROM ({query.rows(extra)}) n WHERE {query.fetched('n')}) s "
+        f"ON {join} ORDER BY g._of, {query.order('s')}"
     )
-    return sql, bind.values
+    return sql, bind.values, query
 
 
-def stop_after(win: Window, number: str, bind: Binder) -> str:
-    """`number <= n AND ` for the last row number a page can use, else nothing.
-
-    On the bare row_number() column this is what lets PostgreSQL (15 and
-    later) stop numbering there ("Run Condition"): the first page of a list
-    of a million rows reads 51 of them through an index, not all of them."""
-    high = None if win.needs_total else win.bounds(None)[1]
-    return "" if high is None else f"{number} <= {bind(high + 1)}::int8 AND "
+_labels: dict[tuple[str, str], frozenset[str]] = {}
 
 
-def _paginate(rows: list[asyncpg.Record], win: Window, print_: str, with_total: bool) -> Page:
-    total = rows[0]["_total"] if rows and (with_total or win.needs_total) else None
-    if total is None and (with_total or win.needs_total):
-        total = 0  # not even position 0: the list is empty
-    start, end = win.bounds(total)
-    page = Page(total=total if with_total else None, has_previous=start > 0 and bool(rows))
-    for row in rows:
-        position = row["_position"]
-        if end is not None and position >= end:
-            page.has_next = True
-        elif position >= start:
+async def _check_enum_keys(conn: Queryable, query: PageQuery) -> None:
+    """A cursor's enum value must be a label of the column's type: bound as that type, an
+    unknown one would be a database error, not the client's BadInput."""
+    entity, win = query.request.entity, query.win
+    for index, key in enumerate(query.keys):
+        if key.kind is not Kind.ENUM or key.labels is not None:  # else checked already
+            continue
+        for argument, values in (("after", win.after), ("before", win.before)):
+            if values is None or values[index] is None:
+                continue
+            labels = _labels.get((entity.table, key.column))
+            if labels is None:
+                found = await conn.fetch(
+                    "SELECT e.enumlabel FROM pg_attribute a JOIN pg_enum e "
+                    "ON e.enumtypid = a.atttypid WHERE a.attrelid = $1::regclass "
+                    "AND a.attname = $2",
+                    ident(entity.table),
+                    key.column,
+                )
+                labels = _labels[(entity.table, key.column)] = frozenset(r[0] for r in found)
+            if values[index] not in labels:
+                raise BadInput(f"`{argument}` is not a valid cursor", field=argument)
+
+
+async def _pages(
+    conn: Queryable,
+    request: ListRequest,
+    viewer: Viewer,
+    win: Window,
+    *,
+    parent_column: str | None,
+    parent_ids: Sequence[UUID] | None,
+    with_total: bool,
+) -> dict[UUID | None, Page]:
+    sql, values, query = _page_sql(
+        request,
+        viewer,
+        win,
+        parent_column=parent_column,
+        parent_ids=parent_ids,
+        with_total=with_total,
+    )
+    await _check_enum_keys(conn, query)
+    pages: dict[UUID | None, Page] = {}
+    for row in await conn.fetch(sql, *values):
+        page = pages.get(row["_of"])
+        if page is None:
+            page = pages[row["_of"]] = Page(
+                has_next=row["_has_next"], has_previous=row["_has_previous"], total=row["_total"]
+            )
+        if row["_in_page"]:
             page.rows.append(row)
-            page.cursors.append(encode_cursor(position, print_))
-    return page
+            page.cursors.append(query.cursor(row))
+    return pages
 
 
 async def fetch_page(
     conn: Queryable, request: ListRequest, viewer: Viewer, win: Window, *, with_total: bool
 ) -> Page:
     """One page of a root list."""
-    sql, values = _page_sql(
-        request, viewer, win, parent_column=None, parent_ids=None, with_total=with_total
+    pages = await _pages(
+        conn, request, viewer, win, parent_column=None, parent_ids=None, with_total=with_total
     )
-    rows = await conn.fetch(sql, *values)
-    return _paginate(rows, win, fingerprint(request), with_total)
+    return pages[None]
 
 
 async def fetch_child_pages(
@@ -124,7 +320,8 @@ async def fetch_child_pages(
     with_total: bool,
 ) -> dict[UUID, Page]:
     """The same page of a child list under each parent, in one statement."""
-    sql, values = _page_sql(
+    pages = await _pages(
+        conn,
         request,
         viewer,
         win,
@@ -132,8 +329,4 @@ async def fetch_child_pages(
         parent_ids=parent_ids,
         with_total=with_total,
     )
-    by_parent: dict[UUID, list[asyncpg.Record]] = defaultdict(list)
-    for row in await conn.fetch(sql, *values):
-        by_parent[row["_parent"]].append(row)
-    print_ = fingerprint(request)
-    return {pid: _paginate(by_parent.get(pid, []), win, print_, with_total) for pid in parent_ids}
+    return {pid: pages.get(pid) or Page(total=0 if with_total else None) for pid in parent_ids}

@@ -1,84 +1,123 @@
-"""Cursor Connections paging mapped onto row positions.
+"""Cursor Connections paging: the arguments checked, and the window arithmetic.
 
-A page is the rows at positions [start, end) of the ordered list. The
-`first/after/last/before/offset` arguments fix that window as the spec's
-algorithm does: `after`/`before` cut the list at a cursor's position, `offset`
-skips further rows, `first` keeps the head of what remains and `last` its tail.
-A cursor is opaque: a position plus a fingerprint of the list it was made for
-(entity, filter, search, order), so that a cursor reused under another
-ordering or filter is refused instead of silently pointing elsewhere.
+`after`/`before` are cursors: each holds its row's sort key (the `orderBy`
+values and the id) and a fingerprint of the list it was made for (entity,
+filter, search, order), so that a cursor reused under another ordering or
+filter is refused instead of silently pointing elsewhere. They SEEK: the
+list is cut to the rows strictly between the two keys (db/keyset.py), which
+costs the same at any depth. `offset` then skips that many rows of what
+remains, `first` keeps the head of the rest and `last` its tail.
+
+The rows that remain after the seek are numbered, from the near end or, for
+`last` alone, from the far end (then no total is needed); `Window.span` says
+which numbers the page holds. db/pages.py turns that into SQL.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from db import codecs
 from db.errors import BadInput
-from db.lists import ListRequest
-
-_PREFIX = "c1"
+from db.lists import ListRequest, SortKey, sort_keys
 
 
 def fingerprint(request: ListRequest) -> str:
-    """A short digest of what makes positions in this list mean something."""
+    """A short digest of what makes sort keys in this list mean something."""
     key = repr((request.entity.name, request.filter, request.search, request.order))
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def encode_cursor(position: int, print_: str) -> str:
-    """The opaque cursor of the row at `position`."""
-    return base64.urlsafe_b64encode(f"{_PREFIX}:{position}:{print_}".encode()).decode()
+def encode_cursor(print_: str, keys: Sequence[Any]) -> str:
+    """The opaque cursor of a row whose sort key (as `codecs.cursor_key` renders it) is
+    `keys`, in the list whose fingerprint is `print_`."""
+    return codecs.encode_cursor(print_, keys)
 
 
-def decode_cursor(cursor: str, print_: str, argument: str) -> int:
-    """The position a cursor names; BadInput when malformed or made for another list."""
+def row_cursor(keys: Sequence[SortKey], print_: str, row: Any) -> str:
+    """The cursor of a row (a record holding the sort key's columns)."""
+    return encode_cursor(print_, [codecs.cursor_key(k.kind, row[k.column]) for k in keys])
+
+
+def decode_cursor(
+    cursor: str, keys: Sequence[SortKey], print_: str, argument: str
+) -> tuple[Any, ...]:
+    """The sort key a cursor holds, ready to bind; BadInput when malformed, made for
+    another list or holding values that do not fit the columns."""
+    invalid = BadInput(f"`{argument}` is not a valid cursor", field=argument)
     try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
-        prefix, position, made_for = text.split(":")
-        value = int(position)
-    except (ValueError, UnicodeError, binascii.Error):
-        raise BadInput(f"`{argument}` is not a valid cursor", field=argument) from None
-    if prefix != _PREFIX or value < 0:
-        raise BadInput(f"`{argument}` is not a valid cursor", field=argument)
+        made_for, values = codecs.decode_cursor(cursor)
+    except ValueError:
+        raise invalid from None
     if made_for != print_:
         raise BadInput(
             f"`{argument}` was made for another ordering, filter or search", field=argument
         )
-    return value
+    if len(values) != len(keys):
+        raise invalid
+    try:
+        bound = tuple(codecs.bind_key(k.kind, v) for k, v in zip(keys, values, strict=True))
+    except ValueError:
+        raise invalid from None
+    for key, value in zip(keys, bound, strict=True):
+        if value is None and not key.nullable:
+            raise invalid
+        if key.labels is not None and value is not None and value not in key.labels:
+            raise invalid  # bound as the enum, an unknown label would fail the statement
+    return bound
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Which positions of a list a page covers, before the total is known.
+    """Which rows of a list a page covers.
 
-    `low` is the first position the arguments allow and `high` the first they
-    exclude (None: no bound); `first`/`last` then keep the head or the tail.
-    """
+    `after`/`before` are the sort keys of the cursors (None: no cursor); of the
+    rows strictly between them, `offset` are skipped, then `first` keeps the
+    head and `last` the tail."""
 
-    low: int
-    high: int | None
-    first: int | None
-    last: int | None
+    offset: int = 0
+    first: int | None = None
+    last: int | None = None
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
+
+    @property
+    def backward(self) -> bool:
+        """Numbered from the far end: `last` alone takes the rows nearest that end."""
+        return self.last is not None and self.first is None and not self.offset
 
     @property
     def needs_total(self) -> bool:
-        """`last` with no upper bound counts back from the end, which needs the total."""
-        return self.last is not None and self.high is None and self.first is None
+        """`last` after an offset counts back from the end, which needs the count."""
+        return self.last is not None and self.first is None and self.offset > 0
 
-    def bounds(self, total: int | None) -> tuple[int, int | None]:
-        """[start, end) of the page; end None means "to the end"."""
-        end = self.high
-        if total is not None:
-            end = total if end is None else min(end, total)
-        if self.first is not None:
-            end = self.low + self.first if end is None else min(end, self.low + self.first)
-        start = self.low
-        if self.last is not None and end is not None:
-            start = max(start, end - self.last)
+    def span(self, size: int | None = None) -> tuple[int, int | None]:
+        """[start, end) of the page in the rows' numbering (from 0; end None: no end).
+
+        `size` is how many rows remain after the seek, needed only by `needs_total`."""
+        if self.backward:
+            assert self.last is not None
+            return 0, self.last
+        if self.needs_total:
+            assert self.last is not None
+            assert size is not None
+            return max(self.offset, size - self.last), None
+        first = 0 if self.first is None else self.first
+        end = self.offset + first
+        start = self.offset if self.last is None else max(self.offset, end - self.last)
         return start, end
+
+    @property
+    def stop(self) -> int | None:
+        """The last row number (from 1) a page can use, one past its end telling whether
+        more follow; None: every row is numbered."""
+        if self.needs_total:
+            return None
+        end = self.span()[1]
+        return None if end is None else end + 1
 
 
 def window(
@@ -98,10 +137,14 @@ def window(
             raise BadInput(f"`{name}` must be between 0 and {max_size}, not {value}", field=name)
     if offset is not None and not 0 <= offset <= 2**31 - 1:
         raise BadInput(f"`offset` must be 0 or more, not {offset}", field="offset")
+    keys = sort_keys(request)
     print_ = fingerprint(request)
-    low = 0 if after is None else decode_cursor(after, print_, "after") + 1
-    low += offset or 0
-    high = None if before is None else decode_cursor(before, print_, "before")
     if first is None and last is None:
         first = default_size
-    return Window(low=low, high=high, first=first, last=last)
+    return Window(
+        offset=offset or 0,
+        first=first,
+        last=last,
+        after=None if after is None else decode_cursor(after, keys, print_, "after"),
+        before=None if before is None else decode_cursor(before, keys, print_, "before"),
+    )

@@ -1,27 +1,24 @@
-"""Relay global ids: opaque to clients, `base64("<Type>:<uuid>")` inside."""
+"""Relay global ids: opaque to clients, `base64("<Type>:<uuid>")` inside (db/codecs.py
+holds both renderings, Python's and the compiled path's SQL)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from uuid import UUID
 
+from db import codecs
 from db.errors import BadInput
 
 
 def global_id(type_name: str, uuid: UUID) -> str:
     """The global id of a row of `type_name`."""
-    return base64.b64encode(f"{type_name}:{uuid}".encode()).decode()
+    return codecs.global_id(type_name, uuid)
 
 
 def parse_global_id(value: str, argument: str = "id") -> tuple[str, UUID]:
     """(type name, uuid) of a global id; BadInput naming `argument` when malformed."""
     try:
-        type_name, _, raw = (
-            base64.b64decode(value.encode("ascii"), validate=True).decode().partition(":")
-        )
-        return type_name, UUID(raw)
-    except (ValueError, UnicodeError, binascii.Error):
+        return codecs.parse_global_id(value)
+    except ValueError:
         raise BadInput(f"`{argument}` is not a valid id: {value[:80]!r}", field=argument) from None
 
 

@@ -57,14 +57,14 @@ async def fetch_rows(
 ) -> list[asyncpg.Record]:
     """Rows [offset, offset + limit) of the list."""
     page = await fetch_page(
-        conn, request, viewer, Window(offset, None, limit, None), with_total=False
+        conn, request, viewer, Window(offset=offset, first=limit), with_total=False
     )
     return page.rows
 
 
 async def count(conn: asyncpg.Connection, request: ListRequest, viewer: Viewer) -> int:
     """The list's total."""
-    page = await fetch_page(conn, request, viewer, Window(0, None, 0, None), with_total=True)
+    page = await fetch_page(conn, request, viewer, Window(first=0), with_total=True)
     assert page.total is not None
     return page.total
 

@@ -1,123 +1,178 @@
-"""Cursor Connections paging on positions: walks, offsets, bounds, cursors."""
+"""Paging without a database: window arithmetic, the seek's SQL, cursors and refusals.
+
+(The same, run against PostgreSQL on both executors: tests/db/test_keyset.py.)"""
 
 from __future__ import annotations
 
-import re
+import base64
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import pytest
 
-from db.entities import ENVIRONMENT
+from db import codecs
+from db.binder import Binder
+from db.entities import ENVIRONMENT, Kind
 from db.errors import BadInput
-from db.lists import ListRequest, Order
-from db.pages import Page, _page_sql, fetch_child_pages, fetch_page
-from db.paging import Window, window
-from db.viewer import Viewer
+from db.keyset import seek
+from db.lists import ListRequest, Order, SortKey, order_by, sort_keys
+from db.paging import Window, decode_cursor, encode_cursor, fingerprint, window
 
-SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", uuid.uuid4(), frozenset("*"), True)
-# ordered by row_count, which only takes 6 values over 57 rows: ties everywhere
 BY_ROWS = ListRequest(ENVIRONMENT, order=(Order("row_count"),))
 
 
-@pytest.fixture
-async def models(conn: asyncpg.Connection) -> list[uuid.UUID]:
-    """Three models with 57, 5 and 0 environments."""
-    org = await conn.fetchval("INSERT INTO organizations (name) VALUES ('Acme') RETURNING id")
-    project = await conn.fetchval(
-        "INSERT INTO projects (organization_id, name) VALUES ($1, 'p') RETURNING id", org
-    )
-    ids = []
-    for name, environments in (("big", 57), ("small", 5), ("empty", 0)):
-        model = await conn.fetchval(
-            "INSERT INTO models (project_id, name) VALUES ($1, $2) RETURNING id", project, name
-        )
-        await conn.executemany(
-            "INSERT INTO environments (model_id, project_id, name, type, row_count) "
-            "VALUES ($1, $2, $3, 'PRODUCTION', $4)",
-            [(model, project, f"{name}-{i:02d}", i % 6) for i in range(environments)],
-        )
-        ids.append(model)
-    return ids
-
-
-async def _page(conn: asyncpg.Connection, request: ListRequest = BY_ROWS, **args: Any) -> Page:
+def _window(request: ListRequest = BY_ROWS, **args: Any) -> Window:
     arguments: dict[str, Any] = {
         "first": None, "after": None, "last": None, "before": None, "offset": None, **args
     }  # fmt: skip
-    win = window(request, default_size=20, max_size=100, **arguments)
-    return await fetch_page(conn, request, SUPERUSER, win, with_total=True)
+    return window(request, default_size=20, max_size=100, **arguments)
 
 
-def _ids(page: Page) -> list[uuid.UUID]:
-    return [row["id"] for row in page.rows]
-
-
-async def test_walk_forward_and_back_by_ten(conn: asyncpg.Connection, models: object) -> None:
-    everything = await _page(conn, first=100)
-    assert everything.total == 62
-    expected = _ids(everything)
-    assert len(set(expected)) == 62
-
-    seen: list[uuid.UUID] = []
-    after: str | None = None
-    pages = 0
-    while True:
-        page = await _page(conn, first=10, after=after)
-        pages += 1
-        assert page.has_previous == (after is not None)
-        seen += _ids(page)
-        if not page.has_next:
-            break
-        after = page.cursors[-1]
-    assert (seen, pages) == (expected, 7)
-    assert len(page.rows) == 2
-
-    back: list[uuid.UUID] = []
-    before: str | None = None
-    while True:
-        page = await _page(conn, last=10, before=before)
-        back = _ids(page) + back
-        assert page.has_next == (before is not None)
-        if not page.has_previous:
-            break
-        before = page.cursors[0]
-    assert back == expected
-
-
-async def test_offset_and_default_size(conn: asyncpg.Connection, models: object) -> None:
-    expected = _ids(await _page(conn, first=100))
-    assert _ids(await _page(conn)) == expected[:20]
-    page = await _page(conn, offset=55, first=5)
-    assert _ids(page) == expected[55:60]
-    assert (page.has_previous, page.has_next) == (True, True)
-    after_offset = await _page(conn, after=page.cursors[0], offset=2, first=3)
-    assert _ids(after_offset) == expected[58:61]
-    past_the_end = await _page(conn, offset=500)
-    assert (past_the_end.rows, past_the_end.total, past_the_end.has_next) == ([], 62, False)
-    assert past_the_end.has_previous is True
-
-
-async def test_last_without_before_counts_from_the_end(
-    conn: asyncpg.Connection, models: object
+@pytest.mark.parametrize(
+    ("args", "span", "stop", "backward", "needs_total"),
+    [
+        ({}, (0, 20), 21, False, False),
+        ({"first": 5}, (0, 5), 6, False, False),
+        ({"first": 5, "offset": 10}, (10, 15), 16, False, False),
+        ({"first": 0}, (0, 0), 1, False, False),
+        ({"first": 10, "last": 3}, (7, 10), 11, False, False),
+        ({"first": 2, "last": 5, "offset": 1}, (1, 3), 4, False, False),
+        # `last` alone: numbered from the end, no count needed
+        ({"last": 4}, (0, 4), 5, True, False),
+        ({"last": 0}, (0, 0), 1, True, False),
+        # `last` after an offset counts back from the end of what remains
+        ({"last": 4, "offset": 3}, (6, None), None, False, True),
+    ],
+)
+def test_window_arithmetic(
+    args: dict[str, Any],
+    span: tuple[int, int | None],
+    stop: int | None,
+    backward: bool,
+    needs_total: bool,
 ) -> None:
-    expected = _ids(await _page(conn, first=100))
-    page = await _page(conn, last=4)
-    assert _ids(page) == expected[-4:]
-    assert (page.has_previous, page.has_next) == (True, False)
-    first_and_last = await _page(conn, first=10, last=3)
-    assert _ids(first_and_last) == expected[7:10]
+    win = _window(**args)
+    assert (win.span(10), win.stop, win.backward, win.needs_total) == (
+        span,
+        stop,
+        backward,
+        needs_total,
+    )
 
 
-async def test_cursors_are_bound_to_their_list(conn: asyncpg.Connection, models: object) -> None:
-    cursor = (await _page(conn, first=1)).cursors[0]
-    other_order = ListRequest(ENVIRONMENT, order=(Order("name"),))
-    with pytest.raises(BadInput, match="`after` was made for another ordering, filter or search"):
-        await _page(conn, other_order, after=cursor)
-    searched = ListRequest(ENVIRONMENT, order=(Order("row_count"),), search="big")
-    with pytest.raises(BadInput, match="`before` was made for another"):
-        await _page(conn, searched, before=cursor)
+def test_last_after_an_offset_never_starts_before_it() -> None:
+    assert _window(last=4, offset=3).span(5) == (3, None)
+
+
+K = SortKey
+ASC_INT, DESC_INT = K("a", Kind.INT, False, False), K("a", Kind.INT, True, False)
+ASC_NULL, DESC_NULL = K("n", Kind.STRING, False, True), K("n", Kind.STRING, True, True)
+ID = K("id", Kind.ID, False, False)
+U = uuid.UUID(int=7)
+
+
+@pytest.mark.parametrize(
+    ("keys", "values", "after", "inclusive", "sql", "bound"),
+    [
+        # one direction, nothing nullable: a row comparison an index serves
+        ((ID,), (U,), True, False, 't."id" > $1::uuid', [U]),
+        ((ID,), (U,), False, True, 't."id" <= $1::uuid', [U]),
+        ((ASC_INT, ID), (3, U), True, False, '(t."a", t."id") > ($1::int8, $2::uuid)', [3, U]),
+        ((ASC_INT, ID), (3, U), False, False, '(t."a", t."id") < ($1::int8, $2::uuid)', [3, U]),
+        # DESC before the id's ASC: expanded
+        (
+            (DESC_INT, ID), (3, U), True, False,
+            '(t."a" < $1::int8 OR (t."a" = $1::int8 AND t."id" > $2::uuid))', [3, U],
+        ),
+        (
+            (DESC_INT, ID), (3, U), False, True,
+            '(t."a" > $1::int8 OR (t."a" = $1::int8 AND (t."id" < $2::uuid OR t."id" = $2::uuid)))',
+            [3, U],
+        ),
+        # ASC NULLS LAST: after a value come the NULLs; after NULL, only other NULLs
+        (
+            (ASC_NULL, ID), ("x", U), True, False,
+            '((t."n" > $1::text OR t."n" IS NULL) OR (t."n" = $1::text AND t."id" > $2::uuid))',
+            ["x", U],
+        ),
+        (
+            (ASC_NULL, ID), (None, U), True, False,
+            '(FALSE OR (t."n" IS NULL AND t."id" > $1::uuid))', [U],
+        ),
+        (
+            (ASC_NULL, ID), (None, U), False, False,
+            '(t."n" IS NOT NULL OR (t."n" IS NULL AND t."id" < $1::uuid))', [U],
+        ),
+        # DESC NULLS FIRST: NULLs come before every value
+        (
+            (DESC_NULL, ID), ("x", U), True, False,
+            '(t."n" < $1::text OR (t."n" = $1::text AND t."id" > $2::uuid))', ["x", U],
+        ),
+        (
+            (DESC_NULL, ID), ("x", U), False, False,
+            '((t."n" > $1::text OR t."n" IS NULL) OR (t."n" = $1::text AND t."id" < $2::uuid))',
+            ["x", U],
+        ),
+        (
+            (DESC_NULL, ID), (None, U), True, False,
+            '(t."n" IS NOT NULL OR (t."n" IS NULL AND t."id" > $1::uuid))', [U],
+        ),
+        # a mix: each key its own way
+        (
+            (ASC_INT, DESC_NULL, ID), (1, None, U), True, False,
+            '(t."a" > $1::int8 OR (t."a" = $1::int8 AND (t."n" IS NOT NULL '
+            'OR (t."n" IS NULL AND t."id" > $2::uuid))))',
+            [1, U],
+        ),
+    ],
+)  # fmt: skip
+def test_seek_sql(
+    keys: tuple[SortKey, ...],
+    values: tuple[Any, ...],
+    after: bool,
+    inclusive: bool,
+    sql: str,
+    bound: list[Any],
+) -> None:
+    bind = Binder()
+    assert seek(keys, values, "t", bind, after=after, inclusive=inclusive) == sql
+    assert bind.values == bound
+
+
+def test_sort_keys_are_total_and_unrepeated() -> None:
+    request = ListRequest(
+        ENVIRONMENT, order=(Order("name", True), Order("row_count"), Order("name"))
+    )
+    assert [(k.column, k.descending) for k in sort_keys(request)] == [
+        ("name", True),
+        ("row_count", False),
+        ("id", False),
+    ]
+    assert order_by(request, reverse=True) == 't."name" ASC, t."row_count" DESC, t."id" DESC'
+    with pytest.raises(BadInput, match="cannot order environment by id"):
+        sort_keys(ListRequest(ENVIRONMENT, order=(Order("id"),)))
+
+
+def test_a_cursor_holds_the_sort_key() -> None:
+    print_ = fingerprint(BY_ROWS)
+    cursor = encode_cursor(print_, [5, str(U)])
+    text = base64.urlsafe_b64decode(cursor).decode()
+    assert text == f'c2:{print_}:[5, "{U}"]'
+    assert _window(after=cursor, before=cursor).after == (5, U)
+    stamped = ListRequest(ENVIRONMENT, order=(Order("created_at", True),))
+    moment = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    key = codecs.cursor_key(Kind.DATETIME, moment)
+    assert key == -1
+    cursor = encode_cursor(fingerprint(stamped), [key, str(U)])
+    assert _window(stamped, after=cursor).after == (moment, U)
+
+
+def _raw(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+PRINT = fingerprint(BY_ROWS)
 
 
 @pytest.mark.parametrize(
@@ -129,55 +184,51 @@ async def test_cursors_are_bound_to_their_list(conn: asyncpg.Connection, models:
         ({"offset": -5}, "offset", "`offset` must be 0 or more, not -5"),
         ({"after": "bm9wZQ=="}, "after", "`after` is not a valid cursor"),
         ({"after": "!!!"}, "after", "`after` is not a valid cursor"),
+        ({"after": "ü"}, "after", "`after` is not a valid cursor"),
+        # the position cursors of before
         ({"before": "YzE6LTE6YWJj"}, "before", "`before` is not a valid cursor"),
+        ({"before": _raw(f"c1:3:{PRINT}")}, "before", "`before` is not a valid cursor"),
+        ({"after": _raw(f"c2:{PRINT}:[1")}, "after", "`after` is not a valid cursor"),
+        ({"after": _raw(f"c2:{PRINT}:" + "[" * 5000)}, "after", "not a valid cursor"),
+        ({"after": _raw(f"c2:{PRINT}:{{}}")}, "after", "`after` is not a valid cursor"),
+        # the wrong number of keys, or values that do not fit the columns
+        ({"after": _raw(f'c2:{PRINT}:["{U}"]')}, "after", "`after` is not a valid cursor"),
+        ({"after": _raw(f'c2:{PRINT}:["5", "{U}"]')}, "after", "not a valid cursor"),
+        ({"after": _raw(f'c2:{PRINT}:[1.5, "{U}"]')}, "after", "not a valid cursor"),
+        ({"after": _raw(f'c2:{PRINT}:[true, "{U}"]')}, "after", "not a valid cursor"),
+        ({"after": _raw(f'c2:{PRINT}:[{2**63}, "{U}"]')}, "after", "not a valid cursor"),
+        ({"after": _raw(f'c2:{PRINT}:[null, "{U}"]')}, "after", "not a valid cursor"),
+        ({"after": _raw(f'c2:{PRINT}:[1, "not-a-uuid"]')}, "after", "not a valid cursor"),
+        ({"after": _raw(f"c2:{PRINT}:[1, null]")}, "after", "not a valid cursor"),
+        # made for another list
+        ({"after": encode_cursor("0" * 12, [1, str(U)])}, "after", "made for another ordering"),
     ],
 )
-async def test_bad_arguments(
-    conn: asyncpg.Connection, args: dict[str, Any], field: str, message: str
-) -> None:
+def test_bad_arguments(args: dict[str, Any], field: str, message: str) -> None:
     with pytest.raises(BadInput, match=message) as raised:
-        await _page(conn, **args)
+        _window(**args)
     assert raised.value.field == field
 
 
-async def test_child_pages_for_many_parents_in_one_statement(
-    conn: asyncpg.Connection, models: list[uuid.UUID]
-) -> None:
-    request = ListRequest(ENVIRONMENT, order=(Order("name", descending=True),))
-    win = window(request, first=3, after=None, last=None, before=None, offset=1,
-                 default_size=20, max_size=100)  # fmt: skip
-    pages = await fetch_child_pages(
-        conn, request, SUPERUSER, win, parent_column="model_id", parent_ids=models,
-        with_total=True,
-    )  # fmt: skip
-    big, small, empty = (pages[m] for m in models)
-    assert [r["name"] for r in big.rows] == ["big-55", "big-54", "big-53"]
-    assert (big.total, big.has_previous, big.has_next) == (57, True, True)
-    assert [r["name"] for r in small.rows] == ["small-03", "small-02", "small-01"]
-    assert (small.total, small.has_next) == (5, True)
-    assert (empty.rows, empty.total, empty.has_next, empty.has_previous) == ([], 0, False, False)
-    # a cursor of a child list continues that child list
-    after = window(request, first=2, after=small.cursors[-1], last=None, before=None,
-                   offset=None, default_size=20, max_size=100)  # fmt: skip
-    rest = await fetch_child_pages(
-        conn, request, SUPERUSER, after, parent_column="model_id", parent_ids=[models[1]],
-        with_total=False,
-    )  # fmt: skip
-    assert [r["name"] for r in rest[models[1]].rows] == ["small-00"]
-    assert rest[models[1]].total is None
+def test_cursors_are_bound_to_their_list() -> None:
+    cursor = encode_cursor(PRINT, [1, str(U)])
+    other_order = ListRequest(ENVIRONMENT, order=(Order("name"),))
+    with pytest.raises(BadInput, match="`after` was made for another ordering, filter or search"):
+        _window(other_order, after=cursor)
+    searched = ListRequest(ENVIRONMENT, order=(Order("row_count"),), search="big")
+    with pytest.raises(BadInput, match="`before` was made for another"):
+        _window(searched, before=cursor)
 
 
-async def test_a_page_stops_numbering_the_list_where_it_ends(
-    conn: asyncpg.Connection, models: list[uuid.UUID]
-) -> None:
-    # the plan itself, not a timing: PostgreSQL numbers rows only up to the
-    # page's last one (a first page of a million rows reads 51 of them)
-    sql, values = _page_sql(
-        ListRequest(ENVIRONMENT), SUPERUSER, Window(0, 5, 5, None), parent_column=None,
-        parent_ids=None, with_total=False,
-    )  # fmt: skip
-    plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE) " + sql, *values))
-    # (PostgreSQL 18 names the window: `OVER w1`)
-    assert re.search(r"Run Condition: \(row_number\(\) OVER \S+ <= '6'::bigint\)", plan), plan
-    numbered = next(line for line in plan.splitlines() if "WindowAgg" in line)
-    assert re.search(r"actual .*rows=6(\.00)? ", numbered), plan  # of 62
+def test_timestamps_outside_python_are_refused() -> None:
+    stamped = ListRequest(ENVIRONMENT, order=(Order("created_at"),))
+    cursor = encode_cursor(fingerprint(stamped), [2**62, str(U)])
+    with pytest.raises(BadInput, match="`after` is not a valid cursor"):
+        _window(stamped, after=cursor)
+
+
+def test_an_enum_key_outside_its_labels_is_refused() -> None:
+    keys = (K("type", Kind.ENUM, False, False, frozenset({"A", "B"})), ID)
+    assert decode_cursor(encode_cursor("p", ["B", str(U)]), keys, "p", "after") == ("B", U)
+    with pytest.raises(BadInput, match="`after` is not a valid cursor"):
+        decode_cursor(encode_cursor("p", ["C", str(U)]), keys, "p", "after")
