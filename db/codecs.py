@@ -163,7 +163,7 @@ _BIND_CASTS = {
     Kind.ID: "::uuid",
     Kind.STRING: "::text",
     Kind.BOOLEAN: "::boolean",
-    Kind.ENUM: "",  # the column's own enum type (labels are checked first, see db/pages.py)
+    Kind.ENUM: "",  # the column's own enum type (labels are checked first, see db/paging.py)
 }
 
 

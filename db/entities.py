@@ -90,6 +90,12 @@ class Column:
     # PostgreSQL's type when it is not the kind's usual one (e.g. bigint)
     sql_type: str | None = None
 
+    def __post_init__(self) -> None:
+        # an enum column's labels come from its description: the GraphQL enum, the
+        # check of a cursor's value and the registry test all read them there
+        if (self.kind is Kind.ENUM) != (self.enum is not None):
+            raise ValueError(f"column {self.name}: an ENUM column, and only one, names its enum")
+
     @property
     def public(self) -> str:
         """The name clients use: the GraphQL field, in messages too."""

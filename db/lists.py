@@ -73,7 +73,8 @@ class SortKey:
     kind: Kind
     descending: bool
     nullable: bool
-    # an ENUM column's labels, when its description lists them (None: unknown here)
+    # an ENUM column's labels (None for other kinds): a cursor's value is checked
+    # against them before any SQL, bound as the enum an unknown one would fail it
     labels: frozenset[str] | None = None
 
     def sql(self, alias: str, *, reverse: bool = False) -> str:
@@ -96,8 +97,7 @@ def sort_keys(request: ListRequest) -> tuple[SortKey, ...]:
         if column is None or not column.orderable:
             raise BadInput(f"cannot order {request.entity.name} by {order.column}", field="orderBy")
         if column.name not in keys:
-            # (descriptions that name an enum's Python class list its labels)
-            enum = getattr(column, "enum", None)
+            enum = column.enum
             labels = None if enum is None else frozenset(str(e.value) for e in enum)
             keys[column.name] = SortKey(
                 column.name, column.kind, order.descending, column.nullable, labels

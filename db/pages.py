@@ -30,8 +30,6 @@ import asyncpg
 
 from db import codecs
 from db.binder import Binder
-from db.entities import Kind
-from db.errors import BadInput
 from db.identifiers import ident, qualified
 from db.keyset import seek
 from db.lists import ALIAS, ListRequest, order_by, predicate, sort_keys
@@ -240,33 +238,6 @@ def _page_sql(
     return sql, bind.values, query
 
 
-_labels: dict[tuple[str, str], frozenset[str]] = {}
-
-
-async def _check_enum_keys(conn: Queryable, query: PageQuery) -> None:
-    """A cursor's enum value must be a label of the column's type: bound as that type, an
-    unknown one would be a database error, not the client's BadInput."""
-    entity, win = query.request.entity, query.win
-    for index, key in enumerate(query.keys):
-        if key.kind is not Kind.ENUM or key.labels is not None:  # else checked already
-            continue
-        for argument, values in (("after", win.after), ("before", win.before)):
-            if values is None or values[index] is None:
-                continue
-            labels = _labels.get((entity.table, key.column))
-            if labels is None:
-                found = await conn.fetch(
-                    "SELECT e.enumlabel FROM pg_attribute a JOIN pg_enum e "
-                    "ON e.enumtypid = a.atttypid WHERE a.attrelid = $1::regclass "
-                    "AND a.attname = $2",
-                    ident(entity.table),
-                    key.column,
-                )
-                labels = _labels[(entity.table, key.column)] = frozenset(r[0] for r in found)
-            if values[index] not in labels:
-                raise BadInput(f"`{argument}` is not a valid cursor", field=argument)
-
-
 async def _pages(
     conn: Queryable,
     request: ListRequest,
@@ -285,7 +256,6 @@ async def _pages(
         parent_ids=parent_ids,
         with_total=with_total,
     )
-    await _check_enum_keys(conn, query)
     pages: dict[UUID | None, Page] = {}
     for row in await conn.fetch(sql, *values):
         page = pages.get(row["_of"])

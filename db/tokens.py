@@ -93,7 +93,6 @@ async def authenticate(conn: Queryable, token: str) -> Viewer | None:
         user_id=row["user_id"],
         email=row["email"],
         name=row["name"],
-        token_id=row["token_id"],
         scopes=frozenset(row["scopes"]),
         superuser=row["superuser"],
         expires_at=row["expires_at"],

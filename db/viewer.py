@@ -24,7 +24,6 @@ class Viewer:
     user_id: UUID
     email: str
     name: str
-    token_id: UUID
     scopes: frozenset[str]
     superuser: bool
     # when the token stops being valid (None: never), for caches of it

@@ -36,6 +36,6 @@ WITH live AS (
     WHERE t.id = live.id
       AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')
 )
-SELECT live.id AS token_id, live.scopes, live.superuser, live.expires_at,
+SELECT live.scopes, live.superuser, live.expires_at,
        u.id AS user_id, u.email, u.name
 FROM live JOIN users u ON u.id = live.user_id

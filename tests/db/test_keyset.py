@@ -39,20 +39,21 @@ from db.plans import (
 )
 from db.viewer import Viewer
 
-SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", uuid.uuid4(), frozenset("*"), True)
+SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", frozenset("*"), True)
 
-OWNER = Entity("owner", "keyset owners", (Column("id", Kind.ID, orderable=False),), (), None)
+OWNER = Entity(
+    "owner", "keyset owners", "A test-only parent.", (Column("id", Kind.ID, orderable=False),)
+)
 ITEM = Entity(
     "item",
     "keyset items",  # a name that must be quoted
+    "A test-only kind with nullable columns.",
     (
         Column("id", Kind.ID, orderable=False),
         Column("score", Kind.INT, nullable=True),
         Column("label", Kind.STRING, nullable=True),
         Column("rank", Kind.INT),
     ),
-    (),
-    project_column=None,
 )
 
 

@@ -18,7 +18,7 @@ from db.pages import fetch_page
 from db.paging import Window
 from db.viewer import Viewer
 
-SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", uuid.uuid4(), frozenset("*"), True)
+SUPERUSER = Viewer(uuid.uuid4(), "root@example.com", "Root", frozenset("*"), True)
 
 # name, type, row_count, sort_order, protected
 ENVIRONMENTS = [
@@ -241,7 +241,7 @@ async def test_hostile_values_are_just_values(graph: asyncpg.Connection) -> None
 async def _viewer(conn: asyncpg.Connection, email: str) -> Viewer:
     row = await conn.fetchrow("SELECT id, name FROM users WHERE email = $1", email)
     assert row is not None
-    return Viewer(row["id"], email, row["name"], uuid.uuid4(), frozenset("*"), False)
+    return Viewer(row["id"], email, row["name"], frozenset("*"), False)
 
 
 VISIBLE = {

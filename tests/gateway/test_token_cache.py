@@ -71,8 +71,7 @@ async def test_refusals_are_not_cached(cached: Client) -> None:
 def test_the_cache_is_bounded() -> None:
     cache = TokenCache(60, max_entries=2)
     viewers = [
-        Viewer(uuid.uuid4(), f"{n}@example.com", "n", uuid.uuid4(), frozenset("*"), False)
-        for n in range(3)
+        Viewer(uuid.uuid4(), f"{n}@example.com", "n", frozenset("*"), False) for n in range(3)
     ]
     for n, viewer in enumerate(viewers):
         cache.put(bytes([n]), viewer)
