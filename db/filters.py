@@ -20,6 +20,7 @@ from uuid import UUID
 from db.binder import Binder
 from db.entities import ENTITIES, Entity, Kind, camel
 from db.errors import BadInput
+from db.identifiers import ident, qualified
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -126,7 +127,8 @@ def _related(entity: Entity, alias: str, node: Related, viewer: Viewer, bind: Bi
     # the parent must be visible too: a filter on a parent the viewer may not
     # see would otherwise reveal its values by probing
     return (
-        f"{alias}.{relation.column} IN (SELECT {inner}.id FROM {target.table} {inner} "
+        f"{qualified(alias, relation.column)} IN (SELECT {qualified(inner, 'id')} "
+        f"FROM {ident(target.table)} {inner} "
         f"WHERE {visible(target, inner, viewer, bind)} "
         f"AND {where(target, inner, node.filter, viewer, bind)})"
     )
@@ -139,7 +141,7 @@ def _compare(entity: Entity, alias: str, node: Compare, bind: Binder) -> str:
         raise BadInput(f"{entity.name} has no field {node.column!r}", field="filter") from None
     if node.op not in OPERATORS[column.kind]:
         raise BadInput(f"{column.public} does not take {camel(node.op)}", field="filter")
-    sql = f"{alias}.{column.name}"
+    sql = qualified(alias, column.name)
     if column.kind is Kind.ENUM:
         sql += "::text"
     op, value = node.op, node.value

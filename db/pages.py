@@ -199,7 +199,7 @@ class Page:
     total: int | None = None
 
 
-def _page_sql(
+def page_statement(
     request: ListRequest,
     viewer: Viewer,
     win: Window,
@@ -248,7 +248,7 @@ async def _pages(
     parent_ids: Sequence[UUID] | None,
     with_total: bool,
 ) -> dict[UUID | None, Page]:
-    sql, values, query = _page_sql(
+    sql, values, query = page_statement(
         request,
         viewer,
         win,

@@ -24,7 +24,7 @@ from db.entities import ENVIRONMENT, MODEL, Column, Entity, Kind
 from db.errors import BadInput
 from db.json_reads import read_statement
 from db.lists import ListRequest, Order
-from db.pages import _page_sql, fetch_child_pages, fetch_page
+from db.pages import fetch_child_pages, fetch_page, page_statement
 from db.paging import Window, encode_cursor, fingerprint, window
 from db.plans import (
     ColumnValue,
@@ -449,7 +449,7 @@ async def test_a_deep_page_by_cursor_reads_its_rows_through_the_primary_key(
     }
     for direction, windows in pages.items():
         for win in windows:
-            sql, values, _ = _page_sql(
+            sql, values, _ = page_statement(
                 request, SUPERUSER, win, parent_column=None, parent_ids=None, with_total=False
             )
             plan = await _plan(conn, sql, values)
@@ -471,7 +471,7 @@ async def test_pages_of_many_parents_stop_numbering_where_they_end(
     # the plan itself, not a timing: PostgreSQL numbers each parent's rows only
     # up to the page's last one ("Run Condition"; of the 57 rows of `big`, 6)
     win = Window(first=5)
-    sql, values, _ = _page_sql(
+    sql, values, _ = page_statement(
         ListRequest(ENVIRONMENT), SUPERUSER, win, parent_column="model_id", parent_ids=models,
         with_total=False,
     )  # fmt: skip
