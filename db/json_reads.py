@@ -33,7 +33,7 @@ from db.plans import (
     ListPlan,
     Lookup,
     Nodes,
-    PageInfo,
+    PageInfoSelection,
     Parent,
     ReadPlan,
     RootField,
@@ -170,7 +170,7 @@ class _Statement:
                 parts.append(page.cursor_sql(rows))
         return f"json_build_object({', '.join(parts)})"
 
-    def page_info(self, info: PageInfo, page: PageQuery, rows: str, within: str) -> str:
+    def page_info(self, info: PageInfoSelection, page: PageQuery, rows: str, within: str) -> str:
         parts = []
         for key, name in info.items:
             parts.append(self.key(key))

@@ -68,7 +68,7 @@ class Total:
 
 
 @dataclass(frozen=True, slots=True)
-class PageInfo:
+class PageInfoSelection:
     """`pageInfo`: items are "hasNextPage", "hasPreviousPage", "startCursor",
     "endCursor" or a Constant."""
 
@@ -98,7 +98,7 @@ class ListPlan:
     parent_column: str | None
     # as the resolver decides it: whether the page is fetched with its total
     with_total: bool
-    items: tuple[tuple[str, Total | PageInfo | Edges | Nodes | Constant], ...]
+    items: tuple[tuple[str, Total | PageInfoSelection | Edges | Nodes | Constant], ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ from db.plans import (
     Lookup,
     LookupList,
     Nodes,
-    PageInfo,
+    PageInfoSelection,
     Parent,
     ReadPlan,
     RootField,
@@ -205,7 +205,7 @@ class _Planner:
         )
         connection = cast(GraphQLObjectType, get_named_type(definition.type))
         node_type = get_named_type(connection.fields["nodes"].type).name
-        items: list[tuple[str, Total | PageInfo | Edges | Nodes | Constant]] = []
+        items: list[tuple[str, Total | PageInfoSelection | Edges | Nodes | Constant]] = []
         for key, sub in self.subfields(connection, nodes):
             name = sub[0].node.name.value
             if name == "__typename":
@@ -225,7 +225,9 @@ class _Planner:
         )
         return ListPlan(request, win, field.parent_column, with_total, tuple(items))
 
-    def page_info(self, connection: GraphQLObjectType, nodes: FieldDetailsList) -> PageInfo:
+    def page_info(
+        self, connection: GraphQLObjectType, nodes: FieldDetailsList
+    ) -> PageInfoSelection:
         info_type = cast(GraphQLObjectType, get_named_type(connection.fields["pageInfo"].type))
         items: list[tuple[str, str | Constant]] = []
         for key, sub in self.subfields(info_type, nodes):
@@ -236,7 +238,7 @@ class _Planner:
                 items.append((key, name))
             else:
                 raise NotCompilable(f"PageInfo.{name}")
-        return PageInfo(tuple(items))
+        return PageInfoSelection(tuple(items))
 
     def edges(
         self, connection: GraphQLObjectType, node_type: str, nodes: FieldDetailsList

@@ -144,9 +144,8 @@ TYPES: dict[str, type] = {
 }
 for _entity in ENTITIES.values():
     _fill(TYPES[_entity.name], _entity)
-NODE_TYPES: dict[str, tuple[Entity, type]] = {
-    e.type_name: (e, TYPES[e.name]) for e in ENTITIES.values()
-}
+# the entity behind each node type's name, as global ids carry it
+BY_TYPE_NAME: dict[str, Entity] = {e.type_name: e for e in ENTITIES.values()}
 
 
 def node_type(entity: Entity) -> Any:
@@ -161,9 +160,9 @@ def node_target(global_id: str, argument: str, viewer: Viewer) -> tuple[str, Ent
     type_name, uuid = parse_global_id(global_id, argument)
     if type_name == "User":
         return type_name, None, uuid
-    if type_name not in NODE_TYPES:
+    entity = BY_TYPE_NAME.get(type_name)
+    if entity is None:
         raise BadInput(f"`{argument}` is not a valid id: unknown type {type_name}", field=argument)
-    entity, _ = NODE_TYPES[type_name]
     require_read(viewer, entity.scope)
     return type_name, entity, uuid
 

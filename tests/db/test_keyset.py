@@ -33,7 +33,7 @@ from db.plans import (
     ListPlan,
     Lookup,
     Nodes,
-    PageInfo,
+    PageInfoSelection,
     ReadPlan,
     Total,
 )
@@ -98,7 +98,7 @@ _ITEMS = (
     ),
     (
         "pageInfo",
-        PageInfo(
+        PageInfoSelection(
             tuple(
                 (name, name)
                 for name in ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
