@@ -181,12 +181,14 @@ class _Statement:
             elif name == "hasPreviousPage":
                 parts.append(page.has_previous(rows, "", page.outside_previous(within)))
             else:
-                # the first (or last) cursor of the page in the list's order
+                # the first (or last) cursor of the page in the list's order: the
+                # sort keys are aggregated, and only the one kept is encoded
                 reverse = name == "endCursor"
-                parts.append(
-                    f"(array_agg({page.cursor_sql(rows)} ORDER BY "
+                keys = (
+                    f"(array_agg({page.cursor_keys_sql(rows)} ORDER BY "
                     f"{page.order(rows, reverse=reverse)}) FILTER (WHERE {page.in_page(rows)}))[1]"
                 )
+                parts.append(page.cursor_sql(rows, keys))
         return f"json_build_object({', '.join(parts)})"
 
     def lookup(self, plan: Lookup) -> str:

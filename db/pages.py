@@ -177,11 +177,16 @@ class PageQuery:
         """`totalCount`: the whole list's, whatever the cursors."""
         return f"(SELECT count(*) FROM {self.table} WHERE {self.where} AND {within})"
 
-    def cursor_sql(self, alias: str) -> str:
-        """The cursor of a numbered row, as `cursor` makes it in Python."""
-        prefix = f"{self.bind(codecs.cursor_prefix(self.print_))}::text"
+    def cursor_keys_sql(self, alias: str) -> str:
+        """The JSON text of a numbered row's sort key (what its cursor encodes)."""
         keys = [codecs.cursor_key_sql(k.kind, qualified(alias, k.column)) for k in self.keys]
-        return codecs.cursor_sql(prefix, keys)
+        return codecs.cursor_keys_sql(keys)
+
+    def cursor_sql(self, alias: str, keys_text: str | None = None) -> str:
+        """The cursor of a numbered row (or of the sort key `keys_text`), as `cursor`
+        makes it in Python."""
+        prefix = f"{self.bind(codecs.encoded_cursor_prefix(self.print_))}::text"
+        return codecs.cursor_sql(prefix, keys_text or self.cursor_keys_sql(alias))
 
     def cursor(self, row: Any) -> str:
         """The cursor of a fetched row."""
