@@ -17,16 +17,14 @@ from db.entities import Entity
 from schema.ids import global_id
 
 N = TypeVar("N")
-# (attribute, column, conversion of the column's value or None)
-Fill = tuple[tuple[str, str, Callable[[Any], Any] | None], ...]
+# (column, which is also the attribute, and the conversion of its value or None)
+Fill = tuple[tuple[str, Callable[[Any], Any] | None], ...]
 _FILLS: dict[type, tuple[str, Fill]] = {}
 
 
 def register(cls: type, entity: Entity) -> None:
     """Record what objects of `cls` take from a row of `entity`."""
-    fill = tuple(
-        (column.name, column.name, column.enum) for column in entity.columns if column.name != "id"
-    )
+    fill = tuple((column.name, column.enum) for column in entity.columns if column.name != "id")
     _FILLS[cls] = (entity.type_name, fill)
 
 
@@ -38,7 +36,7 @@ def from_row(cls: type[N], row: asyncpg.Record) -> N:
         "uuid": row["id"],
         "row": row,
     }
-    for attribute, column, convert in fill:
+    for column, convert in fill:
         value = row[column]
-        values[attribute] = value if convert is None or value is None else convert(value)
+        values[column] = value if convert is None or value is None else convert(value)
     return cls(**values)

@@ -88,7 +88,7 @@ async def load_parent(info: Info, entity: Entity, uuid: UUID) -> Any:
     row = await info.context.loaders.by_id(entity).load(uuid)
     if row is None:  # a visible child always has a visible parent
         raise NotFound(f"{entity.name} not found")
-    return from_row(TYPES[entity.name], row)
+    return object_of(entity, row)
 
 
 def _parent(path: tuple[tuple[Entity, str], ...]) -> Any:
@@ -174,7 +174,7 @@ async def node_by_id(info: Info, global_id: str, argument: str) -> Any:
         row = await info.context.loaders.users.load(uuid)
         return user_from_row(row) if row is not None and row["shares_organization"] else None
     row = await info.context.loaders.by_id(entity).load(uuid)
-    return None if row is None else from_row(TYPES[entity.name], row)
+    return None if row is None else object_of(entity, row)
 
 
 def object_of(entity: Entity, row: asyncpg.Record) -> Any:
