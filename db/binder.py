@@ -15,3 +15,10 @@ class Binder:
         """The placeholder for `value`."""
         self.values.append(value)
         return f"${len(self.values)}"
+
+
+def like_pattern(template: str, text: str) -> str:
+    """`text` inside a LIKE pattern (`template` holding `{}`), its own % _ and \\
+    matched literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return template.format(escaped)

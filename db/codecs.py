@@ -94,10 +94,9 @@ def response_sql(kind: Kind, sql: str) -> str:
         # GraphQL's Int is 32-bit: a larger value fails the statement as it
         # fails the field on the resolver path
         return f"{sql}::int4"
-    return sql
-
-
-BIGINT_SQL = "({})::text"  # BigInt: the digits, a JSON string (unused so far)
+    if kind is Kind.BIGINT:
+        return f"({sql})::text"  # the digits, a JSON string
+    return sql  # uuid as its text, jsonb as itself
 
 
 # Cursors: base64url("c2:<fingerprint>:<JSON array of the row's sort key>")
@@ -112,7 +111,7 @@ def cursor_key(kind: Kind, value: Any) -> Any:
     if kind is Kind.DATETIME:
         # integer microseconds: exact both ways, unlike a float or a formatted date
         return (value - EPOCH) // _MICROSECOND
-    if kind is Kind.ID:
+    if kind in (Kind.ID, Kind.UUID):
         return str(value)
     return value
 
@@ -125,9 +124,9 @@ def cursor_key_sql(kind: Kind, sql: str) -> str:
     nodes twice as slow (tests/db/test_codecs.py holds the two renderings equal)."""
     if kind is Kind.DATETIME:
         item = f"((extract(epoch FROM {sql}) * 1000000)::int8)::text"
-    elif kind is Kind.ID:
+    elif kind in (Kind.ID, Kind.UUID):
         item = f"('\"' || ({sql})::text || '\"')"  # a uuid's text needs no escaping
-    elif kind in (Kind.INT, Kind.BOOLEAN):
+    elif kind in (Kind.INT, Kind.BIGINT, Kind.BOOLEAN):
         item = f"({sql})::text"  # digits; true / false
     else:  # text and enum labels: escaped as JSON strings
         item = f"to_json(({sql})::text)::text"
@@ -139,7 +138,7 @@ def bind_key(kind: Kind, value: Any) -> Any:
     when it does not fit the column's kind."""
     if value is None:
         return None
-    if kind is Kind.INT:
+    if kind in (Kind.INT, Kind.BIGINT):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError("not an integer")
         if not INT64[0] <= value <= INT64[1]:
@@ -158,7 +157,7 @@ def bind_key(kind: Kind, value: Any) -> Any:
         return value
     if not isinstance(value, str) or "\x00" in value:
         raise ValueError("not a text")
-    return UUID(value) if kind is Kind.ID else value
+    return UUID(value) if kind in (Kind.ID, Kind.UUID) else value
 
 
 # how a value is bound: typed, so that an untyped parameter never takes a column's
@@ -167,8 +166,10 @@ def bind_key(kind: Kind, value: Any) -> Any:
 # -infinity and infinity (a row at 0001-01-01T00:00:00Z is a real value)
 _BIND_CASTS = {
     Kind.INT: "::int8",
+    Kind.BIGINT: "::int8",
     Kind.DATETIME: "::text::timestamptz",
     Kind.ID: "::uuid",
+    Kind.UUID: "::uuid",
     Kind.STRING: "::text",
     Kind.BOOLEAN: "::boolean",
     Kind.ENUM: "",  # the column's own enum type (labels are checked first, see db/paging.py)

@@ -47,6 +47,13 @@ class Kind(Enum):
     DATETIME = "datetime"
     BOOLEAN = "boolean"
     ENUM = "enum"
+    # a 64-bit count, the BigInt scalar (a JSON string of digits)
+    BIGINT = "bigint"
+    # a plain uuid that is not a global id (an event's personId)
+    UUID = "uuid"
+    # a JSON document (an event's properties): filtered by its own operators
+    # (PropertyFilter), never ordered
+    JSON = "json"
 
 
 # PostgreSQL's type of a column of each kind (an enum column: its enum type),
@@ -57,6 +64,9 @@ SQL_TYPES = {
     Kind.INT: "integer",
     Kind.DATETIME: "timestamp with time zone",
     Kind.BOOLEAN: "boolean",
+    Kind.BIGINT: "bigint",
+    Kind.UUID: "uuid",
+    Kind.JSON: "jsonb",
 }
 
 
@@ -178,10 +188,18 @@ class Entity:
     deleted_column: str | None = None
     # the GraphQL type name (default: the name in PascalCase)
     graphql_name: str | None = None
+    # a stream read by time window: its lists take `since` (inclusive) and `until`
+    # (exclusive) on this column
+    time_column: str | None = None
+    # the order of a list whose orderBy is empty, before the id: (column, descending)
+    default_order: tuple[tuple[str, bool], ...] = ()
     _columns: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_columns", {c.name: c for c in self.columns})
+        for name, _ in self.default_order:
+            if not self._columns[name].orderable:
+                raise ValueError(f"{self.name}: the default order's {name} is not orderable")
 
     @property
     def type_name(self) -> str:
@@ -309,9 +327,23 @@ ENVIRONMENT = Entity(
         ),
         Column("sort_order", Kind.INT),
         Column("protected", Kind.BOOLEAN, description="A protected environment cannot be deleted."),
+        Column(
+            "event_count",
+            Kind.BIGINT,
+            description="Events stored in the environment (exact: kept by ingestion and "
+            "retention).",
+        ),
     ),
     relations=_UNDER_MODEL,
     through=_ORGANIZATION_OF_PROJECT,
+    children=(
+        Children(
+            "events",
+            "event",
+            "environment_id",
+            "The environment's events, newest first unless orderBy says otherwise.",
+        ),
+    ),
     root_list=RootList(
         "environments",
         "The environments the caller sees (optionally of one type).",
@@ -344,6 +376,38 @@ SEGMENT = Entity(
     deleted_column="deleted_at",
 )
 
+EVENT = Entity(
+    "event",
+    "events",
+    "Something that happened in an environment (a prediction, a feedback, ...), as sent.",
+    (
+        Column("id", Kind.ID, orderable=False),
+        Column("timestamp", Kind.DATETIME, description="When it happened, as sent."),
+        Column("received_at", Kind.DATETIME, description="When it was stored."),
+        Column("event", Kind.STRING, searchable=True, description='Its name, e.g. "prediction".'),
+        Column("distinct_id", Kind.STRING, searchable=True, description="Who or what it is about."),
+        Column("person_id", Kind.UUID, nullable=True, orderable=False),
+        Column(
+            "properties",
+            Kind.JSON,
+            orderable=False,
+            description="Its properties: a JSON object (filtered by `properties` filters).",
+        ),
+    ),
+    relations=(
+        Relation("environment", "environment_id", "environment"),
+        Relation("project", "project_id", "project"),
+    ),
+    through=(
+        Through("model", ("environment", "model")),
+        Through("organization", ("project", "organization")),
+    ),
+    root_list=RootList("events", "The events the caller sees, newest first."),
+    project_column="project_id",
+    time_column="timestamp",
+    default_order=(("timestamp", True),),
+)
+
 ENTITIES: dict[str, Entity] = {
-    e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT)
+    e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT, EVENT)
 }

@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from db.binder import Binder
+from db.binder import Binder, like_pattern
 from db.entities import ENTITIES, Entity, Kind, camel
 from db.errors import BadInput
 from db.identifiers import ident, qualified
+from db.properties import PropertyTest, property_sql
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -64,7 +65,9 @@ class Related:
     filter: Filter
 
 
-Filter = Compare | All | AnyOf | Not | Related
+Filter = Compare | All | AnyOf | Not | Related | PropertyTest
+
+__all__ = ["All", "AnyOf", "Compare", "Filter", "Not", "PropertyTest", "Related", "like_pattern"]
 
 # (pattern around the value, negated)
 _PATTERNS = {
@@ -83,6 +86,9 @@ OPERATORS: dict[Kind, frozenset[str]] = {
     Kind.ID: frozenset({"eq", "in", "not_in"}),
     Kind.ENUM: frozenset({"eq", "neq", "in", "not_in"}),
     Kind.BOOLEAN: frozenset({"eq"}),
+    Kind.BIGINT: frozenset(_ORDERED | {"is_null"}),
+    Kind.UUID: frozenset({"eq", "in", "not_in"}),
+    Kind.JSON: frozenset(),  # filtered by PropertyTest only
 }
 _PYTHON_TYPES: dict[Kind, type | tuple[type, ...]] = {
     Kind.STRING: str,
@@ -91,15 +97,11 @@ _PYTHON_TYPES: dict[Kind, type | tuple[type, ...]] = {
     Kind.ID: UUID,
     Kind.ENUM: str,
     Kind.BOOLEAN: bool,
+    Kind.BIGINT: int,
+    Kind.UUID: UUID,
 }
 _COMPARISONS = {"eq": "=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 _INT_RANGE = (-(2**63), 2**63 - 1)
-
-
-def like_pattern(template: str, text: str) -> str:
-    """`text` inside a LIKE pattern, its own % _ and \\ matched literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return template.format(escaped)
 
 
 def where(entity: Entity, alias: str, node: Filter, viewer: Viewer, bind: Binder) -> str:
@@ -114,6 +116,10 @@ def where(entity: Entity, alias: str, node: Filter, viewer: Viewer, bind: Binder
         return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
     if isinstance(node, Not):
         return f"NOT {where(entity, alias, node.item, viewer, bind)}"
+    if isinstance(node, PropertyTest):
+        if node.column not in {c.name for c in entity.columns if c.kind is Kind.JSON}:
+            raise BadInput(f"{entity.name} has no properties {node.column!r}", field="filter")
+        return property_sql(alias, node, bind)
     return _related(entity, alias, node, viewer, bind)
 
 

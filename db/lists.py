@@ -84,12 +84,14 @@ class SortKey:
 
 
 def sort_keys(request: ListRequest) -> tuple[SortKey, ...]:
-    """The requested order, made total by the id, so pages never repeat or skip.
+    """The requested order (or the entity's default one), made total by the id, so
+    pages never repeat or skip.
 
     A column ordered twice keeps its first place: the second could never
     decide anything (and a cursor's seek then stays small whatever the input)."""
     keys: dict[str, SortKey] = {}
-    for order in request.order:
+    default = tuple(Order(name, descending) for name, descending in request.entity.default_order)
+    for order in request.order or default:
         try:
             column = request.entity.column(order.column)
         except KeyError:

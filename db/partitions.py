@@ -91,7 +91,7 @@ async def ensure(conn: Connection, low: datetime, high: datetime, *, now: dateti
     that get one) that are missing; returns how many were made. Runs in its own
     transaction: DDL on the parent table must not ride along a long ingestion."""
     earliest, latest = _bounds(now)
-    wanted = [m for m in months(max(month_of(low), earliest), min(month_of(high), latest))]
+    wanted = list(months(max(month_of(low), earliest), min(month_of(high), latest)))
     if not wanted:
         return 0
     have = {p.month for p in await existing(conn)}

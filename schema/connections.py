@@ -11,6 +11,7 @@ under N parents is one statement).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Generic, Optional, TypeVar
 
 import strawberry
@@ -105,6 +106,10 @@ def list_arguments(
         for column in equal_arguments
         if args.get(column) is not None
     ]
+    if entity.time_column is not None:  # since inclusive, until exclusive
+        for name, op in (("since", "gte"), ("until", "lt")):
+            if args.get(name) is not None:
+                conditions.append(Compare(entity.time_column, op, args[name]))
     if args.get("filter") is not None:
         conditions.append(to_filter(entity, args["filter"]))
     request = ListRequest(
@@ -171,8 +176,17 @@ def list_field(
             page = await loader.load(root.uuid)
         return _connection(page, node_type)
 
+    window_arguments = (
+        []
+        if entity.time_column is None
+        else [
+            argument("since", Optional[datetime], "From this time on (inclusive)."),  # noqa: UP045
+            argument("until", Optional[datetime], "Before this time (exclusive)."),  # noqa: UP045
+        ]
+    )
     arguments = [
         *(_equal_argument(entity, name) for name in equal_arguments),
+        *window_arguments,
         argument("filter", Optional[filter_type]),  # noqa: UP045
         argument("search", Optional[str]),  # noqa: UP045
         argument("order_by", Optional[list[order_type]]),  # type: ignore[valid-type]  # noqa: UP045

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import strawberry
+from strawberry import UNSET
 from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions.field_extension import FieldExtension, SyncExtensionResolver
 from strawberry.types.arguments import StrawberryArgument
@@ -44,13 +45,16 @@ class Resolve(FieldExtension):
         return self.resolver(source, info, **kwargs)
 
 
-def argument(name: str, annotation: object, description: str | None = None) -> StrawberryArgument:
+def argument(
+    name: str, annotation: object, description: str | None = None, default: object = UNSET
+) -> StrawberryArgument:
     """An optional argument (`name` as in Python: `order_by` is `orderBy`)."""
     return StrawberryArgument(
         python_name=name,
         graphql_name=None,
         type_annotation=StrawberryAnnotation(annotation),
         description=description,
+        default=default,
     )
 
 

@@ -28,3 +28,14 @@ def expect_global_id(value: str, type_name: str, argument: str = "id") -> UUID:
     if found != type_name:
         raise BadInput(f"`{argument}` is the id of a {found}, not of a {type_name}", field=argument)
     return uuid
+
+
+def lookup_uuid(id: str | None, uuid: UUID | None, type_name: str) -> UUID:
+    """The row a single lookup names: by global `id` or by `uuid`, exactly one of them
+    (both executors check it here)."""
+    if (id is None) == (uuid is None):
+        raise BadInput("give exactly one of `id` and `uuid`", field="id")
+    if uuid is not None:
+        return uuid
+    assert id is not None
+    return expect_global_id(id, type_name)

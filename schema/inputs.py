@@ -10,16 +10,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from typing import Any, Optional, cast
+from uuid import UUID
 
 import strawberry
 from strawberry import UNSET
+from strawberry.scalars import JSON
 
 from db.entities import ENTITIES, Column, Entity, Kind, snake
 from db.errors import BadInput
-from db.filters import All, AnyOf, Compare, Filter, Not, Related
+from db.filters import All, AnyOf, Compare, Filter, Not, PropertyTest, Related
 from db.lists import Order
 from schema.ids import parse_global_id
-from schema.scalars import ENUMS
+from schema.scalars import ENUMS, BigInt
 
 
 @strawberry.input(description="Conditions on a text field (ANDed).")
@@ -85,6 +87,59 @@ class BooleanFilter:
     eq: bool | None = UNSET
 
 
+@strawberry.input(description="Conditions on a uuid (the REST APIs' id) field (ANDed).")
+class UUIDFilter:
+    eq: UUID | None = UNSET
+    in_: list[UUID] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[UUID] | None = UNSET
+
+
+@strawberry.input(description="Conditions on a BigInt field (ANDed).")
+class BigIntFilter:
+    eq: BigInt | None = UNSET
+    neq: BigInt | None = UNSET
+    in_: list[BigInt] | None = strawberry.field(name="in", default=UNSET)
+    not_in: list[BigInt] | None = UNSET
+    lt: BigInt | None = UNSET
+    lte: BigInt | None = UNSET
+    gt: BigInt | None = UNSET
+    gte: BigInt | None = UNSET
+    between: list[BigInt] | None = strawberry.field(
+        default=UNSET, description="[low, high], inclusive."
+    )
+    not_between: list[BigInt] | None = UNSET
+    is_null: bool | None = UNSET
+
+
+@strawberry.enum
+class PropertyOperator(enum.Enum):
+    """How a property filter compares: typed (numbers as numbers, strings as strings);
+    the negations match events without the key."""
+
+    EQ = "EQ"
+    NEQ = "NEQ"
+    IN = "IN"
+    NOT_IN = "NOT_IN"
+    CONTAINS = "CONTAINS"
+    NOT_CONTAINS = "NOT_CONTAINS"
+    GT = "GT"
+    GTE = "GTE"
+    LT = "LT"
+    LTE = "LTE"
+    IS_SET = "IS_SET"
+    IS_NOT_SET = "IS_NOT_SET"
+
+
+@strawberry.input(description="A condition on one key of a JSON object (an event's properties).")
+class PropertyFilter:
+    key: str
+    operator: PropertyOperator
+    value: JSON | None = strawberry.field(
+        default=UNSET,
+        description="The value compared with (a list for IN and NOT_IN; none for IS_SET).",
+    )
+
+
 @strawberry.enum
 class OrderDirection(enum.Enum):
     """Ascending or descending."""
@@ -99,6 +154,8 @@ _KIND_FILTERS: dict[Kind, type] = {
     Kind.DATETIME: DateTimeFilter,
     Kind.ID: IDFilter,
     Kind.BOOLEAN: BooleanFilter,
+    Kind.BIGINT: BigIntFilter,
+    Kind.UUID: UUIDFilter,
 }
 # the Python type of a value of each kind, as arguments take it
 KIND_TYPES: dict[Kind, Any] = {
@@ -107,6 +164,9 @@ KIND_TYPES: dict[Kind, Any] = {
     Kind.DATETIME: datetime,
     Kind.ID: strawberry.ID,
     Kind.BOOLEAN: bool,
+    Kind.BIGINT: BigInt,
+    Kind.UUID: UUID,
+    Kind.JSON: JSON,
 }
 # GraphQL operator field (python name) -> db operator
 _OPERATORS = {"in_": "in"}
@@ -149,9 +209,13 @@ def _filter_type(column: Column) -> type:
 def _fill_filter(cls: type, entity: Entity, filters: dict[str, type]) -> type:
     """Give the (not yet decorated) `<Entity>Filter` its fields, then decorate it: the
     filters refer to each other and to themselves, so all exist before any is filled."""
-    annotations: dict[str, Any] = {}
+    annotations: dict[str, Any] = {"uuid": Optional[UUIDFilter]}  # noqa: UP045 (a runtime value)
+    cls.uuid = UNSET  # type: ignore[attr-defined]
     for column in entity.columns:
-        annotations[column.name] = Optional[_filter_type(column)]  # noqa: UP045 (a runtime value)
+        if column.kind is Kind.JSON:  # conditions on its keys
+            annotations[column.name] = Optional[list[PropertyFilter]]  # noqa: UP045
+        else:
+            annotations[column.name] = Optional[_filter_type(column)]  # noqa: UP045
         setattr(cls, column.name, UNSET)
     for relation in entity.relations:
         annotations[relation.name] = Optional[filters[relation.target]]  # noqa: UP045
@@ -194,9 +258,15 @@ ORDERS: dict[str, type] = {e.name: _make_order(e) for e in ENTITIES.values()}
 def to_filter(entity: Entity, given: Any) -> Filter:
     """The db filter tree of a `XFilter` input (its conditions ANDed)."""
     items: list[Filter] = []
+    if given_value(given.uuid):
+        items.extend(_column_conditions(entity.column("id"), given.uuid, global_ids=False))
     for column in entity.columns:
         condition = getattr(given, column.name)
-        if given_value(condition):
+        if not given_value(condition):
+            continue
+        if column.kind is Kind.JSON:
+            items.extend(_property_test(column, test) for test in condition)
+        else:
             items.extend(_column_conditions(column, condition))
     for relation in entity.relations:
         nested = getattr(given, relation.name)
@@ -211,14 +281,23 @@ def to_filter(entity: Entity, given: Any) -> Filter:
     return items[0] if len(items) == 1 else All(tuple(items))
 
 
-def _column_conditions(column: Column, condition: Any) -> list[Filter]:
+def _property_test(column: Column, test: Any) -> PropertyTest:
+    operator = test.operator.value
+    if test.value is UNSET and operator not in ("IS_SET", "IS_NOT_SET"):
+        raise BadInput(f"{column.public}: {operator} takes a value", field="filter")
+    value = None if test.value is UNSET else test.value
+    return PropertyTest(column.name, test.key, operator, value)
+
+
+def _column_conditions(column: Column, condition: Any, *, global_ids: bool = True) -> list[Filter]:
+    """`global_ids`: the id column's values come as global ids (`id`), not uuids (`uuid`)."""
     found: list[Filter] = []
     folded = getattr(condition, "case_insensitive", False)
     for attribute, given in vars(condition).items():
         if not given_value(given) or attribute == "case_insensitive":
             continue
         value: Any = given
-        if column.kind is Kind.ID:
+        if column.kind is Kind.ID and global_ids:
             value = _uuids(given, column.name)
         elif isinstance(given, enum.Enum):
             value = given.value

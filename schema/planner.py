@@ -61,7 +61,7 @@ from db.plans import (
 )
 from db.viewer import Viewer, require_read
 from schema.connections import list_arguments
-from schema.ids import expect_global_id
+from schema.ids import lookup_uuid
 from schema.metadata import (
     GlobalIdField,
     ListField,
@@ -145,7 +145,7 @@ class _Planner:
             elif isinstance(plan, LookupField):
                 args = self.arguments(definition, nodes)
                 require_read(self.viewer, plan.entity.scope)
-                uuid = expect_global_id(args["id"], plan.entity.type_name)
+                uuid = lookup_uuid(args.get("id"), args.get("uuid"), plan.entity.type_name)
                 selection = self.object(plan.entity.type_name, nodes)
                 items.append((key, Lookup(plan.entity, uuid, selection, required=True)))
             elif isinstance(plan, NodeField) and not plan.many:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Optional
+from uuid import UUID
 
 import strawberry
 
@@ -13,8 +14,8 @@ from db.errors import BadInput, NotFound
 from db.viewer import require_read
 from schema.connections import list_field
 from schema.context import Context
-from schema.fields import generated_field, required_argument
-from schema.ids import expect_global_id
+from schema.fields import argument, generated_field
+from schema.ids import lookup_uuid
 from schema.metadata import PLAN, LookupField, NodeField
 from schema.rows import from_row
 from schema.types import Node, node_by_id, node_type
@@ -28,20 +29,25 @@ def lookup_field(entity: Entity) -> Any:
     """`<entity>(id)`: the object, or null with NOT_FOUND (absent and invisible alike)."""
     cls = node_type(entity)
 
-    async def resolve(root: Any, info: Info, id: strawberry.ID) -> Any:
+    async def resolve(
+        root: Any, info: Info, id: strawberry.ID | None = None, uuid: UUID | None = None
+    ) -> Any:
         require_read(info.context.authenticated, entity.scope)
-        uuid = expect_global_id(id, entity.type_name)
-        row = await info.context.loaders.by_id(entity).load(uuid)
+        wanted = lookup_uuid(id, uuid, entity.type_name)
+        row = await info.context.loaders.by_id(entity).load(wanted)
         if row is None:
-            raise NotFound(f"{entity.type_name} {id} not found")
+            raise NotFound(f"{entity.type_name} {id or wanted} not found")
         return from_row(cls, row)
 
     return generated_field(
         Optional[cls],  # noqa: UP045 (a runtime value)
         plan=LookupField(entity),
-        description=f"{entity.type_name} by id.",
+        description=f"{entity.type_name} by global `id` or by `uuid` (exactly one).",
         resolver=resolve,
-        arguments=[required_argument("id", strawberry.ID)],
+        arguments=[
+            argument("id", Optional[strawberry.ID]),  # noqa: UP045
+            argument("uuid", Optional[UUID]),  # noqa: UP045
+        ],
     )
 
 

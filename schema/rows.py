@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import asyncpg
+import orjson
 
-from db.entities import Entity
+from db.entities import Entity, Kind
 from schema.ids import global_id
 
 N = TypeVar("N")
@@ -24,7 +25,11 @@ _FILLS: dict[type, tuple[str, Fill]] = {}
 
 def register(cls: type, entity: Entity) -> None:
     """Record what objects of `cls` take from a row of `entity`."""
-    fill = tuple((column.name, column.enum) for column in entity.columns if column.name != "id")
+    fill = tuple(
+        (column.name, orjson.loads if column.kind is Kind.JSON else column.enum)
+        for column in entity.columns
+        if column.name != "id"
+    )
     _FILLS[cls] = (entity.type_name, fill)
 
 

@@ -5,8 +5,10 @@ names the same type."""
 from __future__ import annotations
 
 import enum
+from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from db.entities import ENTITIES, AssetType, EnvironmentType
 
@@ -23,4 +25,31 @@ ENUMS: tuple[type[enum.Enum], ...] = tuple(
     )
 )
 
-__all__ = ["ENUMS", "AssetType", "EnvironmentType"]
+__all__ = ["ENUMS", "SCALAR_MAP", "AssetType", "BigInt", "EnvironmentType"]
+
+
+def _parse_bigint(value: object) -> int:
+    """A BigInt as clients send it: a JSON string of digits or an integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError("BigInt takes an integer or a string of digits")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit() or not text.isascii():
+            raise ValueError(f"BigInt cannot represent {value!r}")
+        value = int(text)
+    if not -(2**63) <= value <= 2**63 - 1:
+        raise ValueError("BigInt is a 64-bit integer")
+    return value
+
+
+# the Python type of BigInt values; the schema maps it to its scalar (SCALAR_MAP)
+BigInt = NewType("BigInt", int)
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="A whole number beyond 32 bits, as a JSON string of digits "
+        "(accepted as a string or an integer).",
+        serialize=str,
+        parse_value=_parse_bigint,
+    )
+}

@@ -12,12 +12,14 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.documents import parsed
 from schema.errors import classify_errors
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.scalars import SCALAR_MAP
 from schema.types import TYPES, User
 
 # Federation 2 at a version that Apollo's composition and The Guild's both accept
@@ -66,4 +68,5 @@ def build_schema(*, introspection: bool = True) -> GatewaySchema:
         types=types,
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -23,6 +23,7 @@ from db.plans import ColumnValue, Email
 from db.viewer import Viewer, require_read
 from schema.connections import list_field
 from schema.context import Context
+from schema.event_values import environment_fields
 from schema.fields import generated_field
 from schema.ids import global_id, parse_global_id
 from schema.inputs import KIND_TYPES
@@ -112,12 +113,16 @@ def _user(column: str, description: str) -> Any:
 def _scalar(column: Column) -> Any:
     python_type = column.enum if column.enum is not None else KIND_TYPES[column.kind]
     if column.kind is Kind.ID:
-        python_type = UUID
+        python_type = UUID  # the row's own id: `uuid`, beside the global `id`
     if column.nullable:
         python_type = Optional[python_type]  # noqa: UP045 (a runtime value)
     return generated_field(
         python_type, plan=ColumnValue(column.name, column.kind), description=column.description
     )
+
+
+# fields a type has besides those its description makes (not lists or columns)
+EXTRA_FIELDS: dict[str, dict[str, Any]] = {"environment": environment_fields()}
 
 
 def _fill(cls: type, entity: Entity) -> type:
@@ -131,6 +136,7 @@ def _fill(cls: type, entity: Entity) -> type:
         fields[child.name] = list_field(
             target, TYPES[target.name], parent_column=child.column, description=child.description
         )
+    fields.update(EXTRA_FIELDS.get(entity.name, {}))
     for name, field in fields.items():
         setattr(cls, name, field)
     # the row the object was made from, for the fields that resolve from it

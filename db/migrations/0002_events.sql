@@ -27,6 +27,8 @@ CREATE TABLE events_default PARTITION OF events DEFAULT;
 -- an environment's events by time window, newest first, the id breaking ties
 -- (the default order: timestamp DESC, id ASC, as keyset cursors seek it)
 CREATE INDEX events_environment_time_idx ON events (environment_id, "timestamp" DESC, id);
+-- the root list: every event of the projects a caller sees, newest first
+CREATE INDEX events_project_time_idx ON events (project_id, "timestamp" DESC, id);
 CREATE INDEX events_properties_idx ON events USING gin (properties jsonb_path_ops);
 
 -- every stored event's uuid, unique across partitions: ingestion inserts here

@@ -143,7 +143,7 @@ RESPONSE_CASES: list[tuple[str, Callable[[Any], Any], str, list[Any]]] = [
         ["PRODUCTION", "PRE_PRODUCTION"],
     ),
     ("int", codecs.int_value, codecs.response_sql(Kind.INT, "$1::int8"), [0, 2**31 - 1, -(2**31)]),
-    ("bigint", codecs.bigint_text, codecs.BIGINT_SQL.format("$1::int8"), INTS),
+    ("bigint", codecs.bigint_text, codecs.response_sql(Kind.BIGINT, "$1::int8"), INTS),
     ("string", str, codecs.response_sql(Kind.STRING, "$1::text"), TEXTS),
 ]
 

@@ -269,8 +269,15 @@ async def test_each_tenant_sees_only_its_own(conn: asyncpg.Connection, email: st
 
 async def test_superuser_sees_everything(conn: asyncpg.Connection) -> None:
     await seed_demo(conn, 1)
-    counts = [await count(conn, ListRequest(ENTITIES[e]), SUPERUSER) for e in ENTITIES]
-    assert counts == [3, 9, 18, 54, 54]
+    counts = {e: await count(conn, ListRequest(ENTITIES[e]), SUPERUSER) for e in ENTITIES}
+    assert counts == {
+        "organization": 3,
+        "project": 9,
+        "model": 18,
+        "environment": 54,
+        "segment": 54,
+        "event": 0,
+    }
 
 
 async def test_relation_filters_do_not_reach_invisible_parents(conn: asyncpg.Connection) -> None:

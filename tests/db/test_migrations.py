@@ -14,6 +14,8 @@ from db.errors import MigrationError
 # the entities' tables, and those of users, membership, tokens and migrations
 TABLES = {e.table for e in ENTITIES.values()} | {
     "api_tokens",
+    "event_ids",
+    "events_default",
     "organization_members",
     "project_members",
     "schema_migrations",
@@ -24,17 +26,51 @@ TABLES = {e.table for e in ENTITIES.values()} | {
 async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None:
     conn = await asyncpg.connect(empty_database_url)
     try:
-        assert [m.name for m in await migrations.pending(conn)] == ["initial"]
+        assert [m.name for m in await migrations.pending(conn)] == ["initial", "events"]
         applied = await migrations.migrate(conn)
-        assert [(m.version, m.name) for m in applied] == [(1, "initial")]
+        assert [(m.version, m.name) for m in applied] == [(1, "initial"), (2, "events")]
         assert await migrations.migrate(conn) == []
         assert await migrations.pending(conn) == []
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         assert {row["tablename"] for row in tables} == TABLES
         recorded = await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
         assert [tuple(row) for row in recorded] == [
-            (1, "initial", migrations.available()[0].checksum)
+            (m.version, m.name, m.checksum) for m in migrations.available()
         ]
+    finally:
+        await conn.close()
+
+
+async def test_a_database_of_the_first_version_migrates_forward(empty_database_url: str) -> None:
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        first = migrations.available()[0]
+        await conn.execute(migrations._CREATE_TABLE)
+        await conn.execute(first.sql)
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+            first.version,
+            first.name,
+            first.checksum,
+        )
+        org = await conn.fetchval("INSERT INTO organizations (name) VALUES ('o') RETURNING id")
+        project = await conn.fetchval(
+            "INSERT INTO projects (organization_id, name) VALUES ($1, 'p') RETURNING id", org
+        )
+        model = await conn.fetchval(
+            "INSERT INTO models (project_id, name, version) VALUES ($1, 'm', '1') RETURNING id",
+            project,
+        )
+        await conn.execute(
+            "INSERT INTO environments (model_id, project_id, name, type) "
+            "VALUES ($1, $2, 'prod', 'PRODUCTION')",
+            model,
+            project,
+        )
+        applied = await migrations.migrate(conn)
+        assert [m.name for m in applied] == ["events"]
+        assert await conn.fetchval("SELECT event_count FROM environments") == 0
+        assert await conn.fetchval("SELECT count(*) FROM events") == 0
     finally:
         await conn.close()
 
@@ -43,8 +79,8 @@ async def test_concurrent_migrators_apply_once(empty_database_url: str) -> None:
     conns = [await asyncpg.connect(empty_database_url) for _ in range(4)]
     try:
         results = await asyncio.gather(*(migrations.migrate(c) for c in conns))
-        assert sorted(len(r) for r in results) == [0, 0, 0, 1]
-        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 1
+        assert sorted(len(r) for r in results) == [0, 0, 0, 2]
+        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 2
     finally:
         for c in conns:
             await c.close()
@@ -87,7 +123,11 @@ async def test_searchable_columns_have_trigram_indexes(conn: asyncpg.Connection)
         WHERE oc.opcname = 'gin_trgm_ops'
         """
     )
-    described = {(e.table, c.name) for e in ENTITIES.values() for c in e.searchable}
+    # an entity read by time window (events) is searched within its window, through
+    # its (environment, time) index: a trigram index would cost every ingested row
+    described = {
+        (e.table, c.name) for e in ENTITIES.values() if e.time_column is None for c in e.searchable
+    }
     # users are searched by the token tools, outside the registry
     assert {(r["tab"], r["col"]) for r in rows} == described | {
         ("users", "name"),

@@ -81,8 +81,12 @@ async def test_searches_orders_and_lists_have_their_indexes(
     conn: asyncpg.Connection, entity: Entity
 ) -> None:
     indexes = await _leading_index_columns(conn, entity.table)
-    # free-text search is ILIKE '%term%': a trigram index per searchable column
-    assert [c.name for c in entity.searchable if "trigram" not in indexes.get(c.name, ())] == []
+    # free-text search is ILIKE '%term%': a trigram index per searchable column (but
+    # in a stream read by time window, searched within its window: a trigram index
+    # would cost every ingested row)
+    if entity.time_column is None:
+        searchable = entity.searchable
+        assert [c.name for c in searchable if "trigram" not in indexes.get(c.name, ())] == []
     # the default order (the id) seeks through the primary key
     assert "btree" in indexes["id"]
     # a nested list under many parents, and visibility, read by these columns
