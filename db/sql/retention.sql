@@ -3,7 +3,8 @@
 -- true in the same transaction.
 
 -- name: set_local_setting
--- A setting for the rest of the transaction only (timeouts of a long sweep).
+-- A setting for the rest of the transaction only (the timeouts of a long
+-- sweep, the demo script's settings).
 SELECT set_config($1, $2, true)
 
 -- name: forget_partition_events
