@@ -22,6 +22,7 @@ AUTHOR_EMAIL = "bench@example.com"
 _REPO = Path(__file__).resolve().parent.parent
 _MARK_TABLE = "bench.generated"  # records the scale a database was filled with
 _REUSE_FROM = 100_000  # environments: a database this large is kept between runs
+_REUSE_EVENTS_FROM = 1_000_000  # ... and one with this many events
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +114,8 @@ async def prepare(cluster: Cluster, scale: Scale, *, rebuild: bool = False) -> P
     await _ensure_role(cluster)
     seconds: float | None = None
     # small databases are rebuilt every run (seconds), so that the rows the
-    # last run's mutations added are gone; the 1M-row one is kept if unchanged
-    small = scale.total_environments < _REUSE_FROM
+    # last run's mutations added are gone; the 1M-row ones are kept if unchanged
+    small = scale.total_environments < _REUSE_FROM and scale.events < _REUSE_EVENTS_FROM
     if rebuild or small or await _marked_scale(cluster, name) != repr(scale):
         await _recreate(cluster, name)
         gateway_cli(url, "migrate")
@@ -128,6 +129,7 @@ async def prepare(cluster: Cluster, scale: Scale, *, rebuild: bool = False) -> P
         counts = {
             t: await conn.fetchval(f"SELECT count(*) FROM {t}")
             for t in ("organizations", "projects", "models", "environments", "segments")
+            + (("events",) if scale.events else ())
         }
     finally:
         await conn.close()

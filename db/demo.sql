@@ -77,3 +77,54 @@ FROM (VALUES (1, 'EDITOR'), (2, 'VIEWER')) AS m (p, role)
 JOIN demo_project prj ON prj.o = 1 AND prj.p = m.p
 JOIN users u ON lower(u.email) = 'grace@example.com'
 ON CONFLICT DO NOTHING;
+
+-- Events: envgraph.demo_events_per_environment of them in each demo
+-- environment (none when 0), the newest just before envgraph.demo_events_until,
+-- spread over the 90 days before it (the caller has made their partitions).
+-- Each uuid is the md5 of a path; a rerun skips the uuids already stored
+-- (whatever times they were stored with) and counts only what it adds.
+CREATE TEMP TABLE demo_event ON COMMIT DROP AS
+SELECT md5(e.id || '/event/' || n)::uuid AS id, e.id AS environment_id, e.project_id, n,
+       -- 16 stable pseudo-random bytes per event, for every value below
+       decode(md5(e.id || '/event/' || n || '/values'), 'hex') AS b,
+       current_setting('envgraph.demo_events_until')::timestamptz
+           - (n * 7776000.0 / current_setting('envgraph.demo_events_per_environment')::int)
+             * interval '1 second' AS at
+FROM demo_model m
+JOIN environments e ON e.model_id = m.id,
+     generate_series(1, current_setting('envgraph.demo_events_per_environment')::int) n;
+
+-- the uuids stored already stay as they are
+DELETE FROM demo_event d USING event_ids i WHERE i.id = d.id;
+
+INSERT INTO event_ids (id, environment_id) SELECT id, environment_id FROM demo_event;
+
+INSERT INTO events (id, environment_id, project_id, "timestamp", received_at, event,
+                    distinct_id, person_id, properties)
+SELECT id, environment_id, project_id, at, at + get_byte(b, 1) * interval '10 milliseconds',
+       -- 80% predictions, 15% feedback, 5% drift alerts
+       CASE WHEN get_byte(b, 0) % 20 < 16 THEN 'prediction'
+            WHEN get_byte(b, 0) % 20 < 19 THEN 'feedback'
+            ELSE 'drift_alert' END,
+       'user-' || lpad((get_byte(b, 2) % 200)::text, 3, '0'),
+       CASE WHEN get_byte(b, 3) % 4 > 0
+            THEN md5('envgraph-demo/person/' || get_byte(b, 2) % 200)::uuid END,
+       jsonb_build_object(
+           'model_version', 'v' || (1 + get_byte(b, 4) % 3),
+           'score', round(get_byte(b, 5) / 255.0, 3),
+           'latency_ms', 5 + get_byte(b, 6) * 2,
+           'label', (ARRAY['legit', 'fraud', 'churn', 'stay'])[1 + get_byte(b, 7) % 4],
+           'predicted', get_byte(b, 8) % 2 = 0,
+           'country', (ARRAY['US', 'GB', 'DE', 'FR', 'JP', 'BR', 'IN', 'NG'])[1 + get_byte(b, 9) % 8],
+           'amount', round((get_byte(b, 10) * 256 + get_byte(b, 11)) / 100.0, 2),
+           'is_test', get_byte(b, 12) % 10 = 0,
+           'reviewer', NULL::text,
+           'features', jsonb_build_object(
+               'age', 18 + get_byte(b, 13) % 60,
+               'tenure_days', get_byte(b, 14) * 4,
+               'segment', (ARRAY['new', 'loyal', 'at-risk'])[1 + get_byte(b, 15) % 3]))
+FROM demo_event;
+
+UPDATE environments e SET event_count = e.event_count + c.n
+FROM (SELECT environment_id, count(*) AS n FROM demo_event GROUP BY environment_id) c
+WHERE e.id = c.environment_id;

@@ -86,6 +86,12 @@ async def existing(conn: Connection) -> list[Partition]:
     return sorted(found, key=lambda p: p.month)
 
 
+async def lock_ddl(conn: Connection) -> None:
+    """Serialise DDL on events with every other process, until the caller's
+    transaction ends (partitions made by `ensure`, dropped by retention)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+
+
 async def ensure(conn: Connection, low: datetime, high: datetime, *, now: datetime) -> int:
     """Make the partitions of the months from `low` to `high` (clipped to the months
     that get one) that are missing; returns how many were made. Runs in its own
@@ -100,7 +106,7 @@ async def ensure(conn: Connection, low: datetime, high: datetime, *, now: dateti
         return 0
     made = 0
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+        await lock_ddl(conn)
         have = {p.month for p in await existing(conn)}  # another process may have made them
         for month in missing:
             if month in have:
@@ -121,10 +127,14 @@ async def ensure(conn: Connection, low: datetime, high: datetime, *, now: dateti
     return made
 
 
-async def maintain(conn: Connection, *, now: datetime) -> int:
-    """The partitions the server keeps ready: last month to a few months ahead."""
+async def maintain(conn: Connection, *, now: datetime, keep_from: datetime | None = None) -> int:
+    """The partitions the server keeps ready: last month to a few months ahead,
+    but none that ends at or before `keep_from` (retention's cutoff: it would
+    drop such a partition again, every round)."""
     this = month_of(now)
     previous = date(this.year - (this.month == 1), (this.month - 2) % 12 + 1, 1)
+    if keep_from is not None:
+        previous = max(previous, month_of(keep_from))
     ahead = this
     for _ in range(MAINTAINED_AHEAD):
         ahead = next_month(ahead)

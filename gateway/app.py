@@ -18,6 +18,7 @@ from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
 from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS, TOKENS
 from gateway.limits import MAX_BODY_BYTES, Limits
+from gateway.maintenance import maintenance_context
 from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
 from gateway.settings import Settings
@@ -106,6 +107,8 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app[METRICS] = Metrics(lambda: app.get(POOL))
     app[TOKENS] = TokenCache(settings.auth_cache_s)
     app.cleanup_ctx.append(_pool_context)
+    # after the pool: cleaned up in reverse order, the loop stops before the pool closes
+    app.cleanup_ctx.append(maintenance_context())
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
         schema=schema,

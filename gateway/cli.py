@@ -135,7 +135,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     """Load the demo data."""
 
     async def work(conn: Connection) -> None:
-        counts = await seed_demo(conn, args.scale)
+        counts = await seed_demo(conn, args.scale, events=True)
         summary = ", ".join(f"{count} {table}" for table, count in counts.items())
         print(f"demo data at scale {args.scale}; the database now has {summary}")
 
@@ -200,7 +200,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     async def prepare(conn: Connection) -> None:
         if args.demo:
-            await seed_demo(conn, 1)
+            await seed_demo(conn, 1, events=True)
             demo.append(
                 await create_token(
                     conn, email=DEMO_USER_EMAIL, scopes=["*"], expires_in=DEMO_TOKEN_LIFETIME

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 from aiohttp import web
 
@@ -25,3 +27,5 @@ SESSION = web.RequestKey("session", Session)
 OPERATION = web.RequestKey("operation", str)
 ERROR_CODES = web.RequestKey("error_codes", list[str])
 EXECUTOR = web.RequestKey("executor", str)  # "compiled" or "resolver"
+# the storage upkeep loop of this process (gateway/maintenance.py)
+MAINTENANCE = web.AppKey("maintenance", asyncio.Task[None])

@@ -10,4 +10,5 @@ SELECT (SELECT count(*) FROM organizations) AS organizations,
        (SELECT count(*) FROM models) AS models,
        (SELECT count(*) FROM environments) AS environments,
        (SELECT count(*) FROM segments) AS segments,
-       (SELECT count(*) FROM users) AS users
+       (SELECT count(*) FROM users) AS users,
+       (SELECT count(*) FROM events) AS events

@@ -173,7 +173,7 @@ def test_seed_demo(database_url: str) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "demo data at scale 1; the database now has 3 organizations, 9 projects, 18 models, "
-        "54 environments, 54 segments, 3 users\n"
+        "54 environments, 54 segments, 3 users, 108000 events\n"
     )
 
 
