@@ -26,6 +26,8 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+import asyncpg
+
 from db import partitions
 from db.entities import ENVIRONMENT
 from db.errors import BadInput, NotFound
@@ -151,8 +153,14 @@ class Staging:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not self.conn.is_closed():
+        if self.conn.is_closed():
+            return
+        try:
             await self.conn.execute(_DROP)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError):
+            # a connection left mid-statement (an upload cancelled during a COPY):
+            # closed instead, which drops its temporary table; the pool replaces it
+            self.conn.terminate()
 
     @property
     def full(self) -> bool:

@@ -45,6 +45,8 @@ class Settings:
     shutdown_timeout_s: int = 30
     auth_cache_s: int = 5
     compiled_reads: bool = True
+    # the largest bulk upload of events, counted after decompression
+    ingest_max_bytes: int = 2 * 1024**3
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -113,6 +115,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "shutdown_timeout_s": ("GATEWAY_SHUTDOWN_TIMEOUT_S", _integer(1, 3_600)),
     "auth_cache_s": ("GATEWAY_AUTH_CACHE_S", _integer(0, 3_600)),
     "compiled_reads": ("GATEWAY_COMPILED_READS", _boolean),
+    "ingest_max_bytes": ("GATEWAY_INGEST_MAX_BYTES", _integer(1, 2**62)),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 

@@ -4,7 +4,6 @@ only where the caller may write; a fixed number of statements."""
 from __future__ import annotations
 
 import asyncpg
-from aiohttp import web
 
 from db.tokens import create_token
 from gateway.keys import STATEMENTS
@@ -128,13 +127,17 @@ async def test_only_writers_of_the_environment_may_ingest(
         (tokens.grace, viewed, "FORBIDDEN"),  # project VIEWER
     ]
     for token, environment, code in cases:
-        found = await error(client, INGEST, token,
-                            input={"environmentId": environment_id(environment), "events": [event(1)]})  # fmt: skip
+        target = environment_id(environment)
+        found = await error(
+            client, INGEST, token, input={"environmentId": target, "events": [event(1)]}
+        )
         assert found["extensions"]["code"] == code, (token, found)
     assert await total_stored(conn) == (0, 0, 0)
     # grace edits fraud-detection: she may
-    done = await data(client, INGEST, tokens.grace,
-                      input={"environmentId": environment_id(acme), "events": [event(1)]})  # fmt: skip
+    target = environment_id(acme)
+    done = await data(
+        client, INGEST, tokens.grace, input={"environmentId": target, "events": [event(1)]}
+    )
     assert done["ingestEvents"]["accepted"] == 1
 
 
@@ -143,8 +146,10 @@ async def test_an_organization_member_without_a_project_role_is_refused(
 ) -> None:
     # grace is a MEMBER of Acme, not a member of its support-assistant project
     hidden = await environment_uuid(conn, project="support-assistant")
-    found = await error(client, INGEST, tokens.grace,
-                        input={"environmentId": environment_id(hidden), "events": [event(1)]})  # fmt: skip
+    target = environment_id(hidden)
+    found = await error(
+        client, INGEST, tokens.grace, input={"environmentId": target, "events": [event(1)]}
+    )
     assert found["extensions"]["code"] == "NOT_FOUND"  # she does not see that project
     assert await total_stored(conn) == (0, 0, 0)
 
@@ -152,7 +157,8 @@ async def test_an_organization_member_without_a_project_role_is_refused(
 async def test_the_statements_do_not_grow_with_the_events(
     client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
-    app: web.Application = client.server.app  # type: ignore[assignment]
+    app = client.app
+    assert app is not None
     target = environment_id(await environment_uuid(conn))
     counts = []
     # the first ingestion into a month makes its partition: a one-off
