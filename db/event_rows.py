@@ -161,7 +161,8 @@ def _loads(text: str, what: str, field: str | None) -> object:
     except BadEvent:
         raise
     except json.JSONDecodeError as error:
-        message = f"{what} not valid JSON: {error.msg} at column {error.colno}"
+        # (some of json's messages end in "at": the column follows in brackets)
+        message = f"{what} not valid JSON: {error.msg} (column {error.colno})"
         raise BadEvent(message, field) from None
     except RecursionError:
         raise BadEvent(f"{what} nested too deeply", field) from None
