@@ -14,7 +14,8 @@ from strawberry.scalars import JSON
 from db.entities import ENVIRONMENT
 from db.errors import BadInput
 from db.event_rows import BadEvent, Row, event_row
-from db.ingest import Refused, ingest_rows
+from db.ingest import SCOPE, Refused, ingest_rows
+from db.viewer import require_scope
 from schema.ids import expect_global_id
 from schema.mutations.common import Info, given
 from schema.types import node_type, object_of
@@ -106,6 +107,7 @@ class EventMutations:
     async def ingest_events(self, info: Info, input: IngestEventsInput) -> IngestEventsPayload:
         """Check every event, then ingest them in one transaction."""
         context = info.context
+        require_scope(context.authenticated, SCOPE)  # refused before any event is checked
         environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
         try:
             ingested = await ingest_rows(

@@ -132,6 +132,11 @@ async def test_only_writers_of_the_environment_may_ingest(
             client, INGEST, token, input={"environmentId": target, "events": [event(1)]}
         )
         assert found["extensions"]["code"] == code, (token, found)
+    # the scope is checked first, before the events
+    bad = {"environmentId": environment_id(acme), "events": [event(1, timestamp="x")]}
+    found = await error(client, INGEST, reader.token, input=bad)
+    assert found["extensions"]["code"] == "FORBIDDEN"
+    assert found["message"] == "this token lacks the scope event:write"
     assert await total_stored(conn) == (0, 0, 0)
     # grace edits fraud-detection: she may
     target = environment_id(acme)
