@@ -133,7 +133,10 @@ async def test_only_writers_of_the_environment_may_ingest(
         )
         assert found["extensions"]["code"] == code, (token, found)
     # the scope is checked first, before the events
-    bad = {"environmentId": environment_id(acme), "events": [event(1, timestamp="x")]}
+    bad = {
+        "environmentId": environment_id(acme),
+        "events": [event(1, timestamp="2024-05-01T10:00:00")],
+    }
     found = await error(client, INGEST, reader.token, input=bad)
     assert found["extensions"]["code"] == "FORBIDDEN"
     assert found["message"] == "this token lacks the scope event:write"
