@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from asyncpg.connection import LoggedQuery
 from asyncpg.exceptions._base import InternalClientError
 
 from db.errors import BadInput, Timeout, Unavailable
@@ -49,6 +50,11 @@ def _translated() -> Iterator[None]:
         # a connection whose protocol broke with the server going away (seen
         # on BEGIN, COMMIT and the pool's reset): the outage, not a bug
         raise Unavailable() from None
+
+
+# what asyncpg's transaction() runs, which the count leaves out as the
+# session's own transactions do
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
 @dataclass(slots=True)
@@ -105,6 +111,32 @@ class Session:
     async def fetchval(self, query: str, *args: Any) -> Any:
         """The first value of one statement."""
         return await self._run("fetchval", query, args)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection of the caller's own, for work that spans several
+        statements and transactions on one connection (bulk ingestion stages rows
+        in a temporary table, then commits them in one transaction). Its
+        statements are counted through asyncpg's query logger, transaction
+        control aside as in `transaction()`; COPY, which asyncpg does not log, is
+        counted by whoever runs it (`count_statement`)."""
+        if self._connection is not None:
+            raise RuntimeError("a session in a transaction has its connection already")
+        with _translated():
+            async with self.pool.acquire(timeout=self.acquire_timeout_s) as connection:
+                connection.add_query_logger(self._logged)
+                try:
+                    yield connection
+                finally:
+                    connection.remove_query_logger(self._logged)
+
+    def _logged(self, query: LoggedQuery) -> None:
+        if not query.query.startswith(_TRANSACTION_CONTROL):
+            self._count()
+
+    def count_statement(self) -> None:
+        """Count a statement run outside the session's methods (a COPY)."""
+        self._count()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:

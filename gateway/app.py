@@ -16,6 +16,7 @@ from db.session import DATABASE_DOWN, StatementCounter
 from gateway.auth import TokenCache
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
+from gateway.ingest_route import setup_ingest_route
 from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS, TOKENS
 from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.maintenance import maintenance_context
@@ -131,4 +132,5 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/schema.graphql", _sdl_handler(schema.as_str() + "\n"))
+    setup_ingest_route(app)
     return app

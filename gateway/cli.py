@@ -12,28 +12,36 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import BinaryIO, Never, NoReturn
+from uuid import UUID
 
 import asyncpg
+from tqdm import tqdm
 
 from db import migrations
 from db.demo import DEMO_USER_EMAIL, seed_demo
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.errors import DomainError, MigrationError
+from db.ingest import Refused, Staging, check_writable
 from db.pool import Connection
 from db.tokens import IssuedToken, create_token, parse_scopes, revoke_token
 from db.users import create_user
 from gateway.app import create_app
+from gateway.event_streams import BadStream, Format, read_upload
 from gateway.logs import configure_logging
 from gateway.serving import serve
 from gateway.settings import Settings, SettingsError, load_settings
+from schema.ids import expect_global_id
 from schema.schema import build_schema
 
+_INGEST_FORMATS = {".ndjson": Format.NDJSON, ".jsonl": Format.NDJSON, ".csv": Format.CSV}
+_INGEST_CHUNK = 1024 * 1024
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 DEMO_TOKEN_LIFETIME = timedelta(days=30)
@@ -179,6 +187,78 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, work)
 
 
+def _upload(path: str) -> tuple[Path, Format, bool]:
+    """The file to ingest, its format and whether it is gzip, by its extension
+    (an argparse type: a refusal is a usage error)."""
+    file = Path(path)
+    suffixes = [suffix.lower() for suffix in file.suffixes[-2:]]
+    packed = bool(suffixes) and suffixes[-1] == ".gz"
+    if packed:
+        suffixes.pop()
+    form = _INGEST_FORMATS.get(suffixes[-1] if suffixes else "")
+    if form is None:
+        raise argparse.ArgumentTypeError(
+            f"{path}: the file must end in .ndjson, .jsonl or .csv (optionally .gz)"
+        )
+    if not file.is_file():
+        raise argparse.ArgumentTypeError(f"{path}: no such file")
+    return file, form, packed
+
+
+def _environment(text: str) -> UUID:
+    """An environment given as its uuid or its global id."""
+    try:
+        return UUID(text)
+    except ValueError:
+        pass
+    try:
+        return expect_global_id(text, "Environment", "environment")
+    except DomainError:
+        raise UsageError(
+            f"--environment {text!r} is neither a uuid nor an environment id"
+        ) from None
+
+
+async def _chunks(file: BinaryIO, bar: tqdm[Never]) -> AsyncIterator[bytes]:
+    # the bar iterates over nothing (tqdm[Never]): it is told the bytes read
+    while chunk := await asyncio.to_thread(file.read, _INGEST_CHUNK):
+        bar.update(len(chunk))
+        yield chunk
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
+    """Ingest a file of events as the operator (no token: the database itself)."""
+    path, form, packed = args.file
+    environment_id: UUID = args.environment
+
+    async def work(conn: Connection) -> None:
+        await check_writable(conn, None, environment_id)
+        with (
+            path.open("rb") as file,
+            tqdm(
+                total=path.stat().st_size,
+                unit="B",
+                unit_scale=True,
+                file=sys.stderr,
+                desc=path.name,
+            ) as bar,
+        ):
+            try:
+                async with Staging(conn) as staging:
+                    await read_upload(staging, _chunks(file, bar), form, gzip=packed)
+                    ingested = await staging.commit(environment_id, None)
+            except Refused as refused:
+                bar.close()
+                for error in refused.errors:
+                    print(f"line {error.line}: {error.message}", file=sys.stderr)
+                raise DomainError(f"{path}: bad lines, nothing was written") from None
+            except BadStream as error:
+                raise DomainError(f"{path}: {error}") from None
+        print(f"accepted {ingested.accepted}, duplicates {ingested.duplicates}")
+
+    _run(settings, work)
+
+
 def cmd_export_schema(settings: Settings, _: argparse.Namespace) -> None:
     """Print the SDL."""
     print(build_schema(introspection=True).as_str())  # as GET /schema.graphql serves it
@@ -280,6 +360,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-token", help="revoke a token by its prefix")
     revoke.add_argument("prefix", help="the prefix shown at creation, e.g. egt_AbCd1234")
     revoke.set_defaults(handler=cmd_revoke_token)
+
+    ingest = commands.add_parser("ingest", help="ingest a file of events (NDJSON or CSV)")
+    ingest.add_argument(
+        "--environment", required=True, type=_environment, help="its uuid or global id"
+    )
+    ingest.add_argument("file", type=_upload, help="a .ndjson, .jsonl or .csv file, optionally .gz")
+    ingest.set_defaults(handler=cmd_ingest)
 
     commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
         handler=cmd_export_schema

@@ -47,6 +47,8 @@ class Settings:
     compiled_reads: bool = True
     # None: events are kept for ever
     event_retention_days: int | None = None
+    # the largest bulk upload of events, counted after decompression
+    ingest_max_bytes: int = 2 * 1024**3
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -116,6 +118,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "auth_cache_s": ("GATEWAY_AUTH_CACHE_S", _integer(0, 3_600)),
     "compiled_reads": ("GATEWAY_COMPILED_READS", _boolean),
     "event_retention_days": ("GATEWAY_EVENT_RETENTION_DAYS", _integer(1, 36_500)),
+    "ingest_max_bytes": ("GATEWAY_INGEST_MAX_BYTES", _integer(1, 2**62)),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 

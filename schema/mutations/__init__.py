@@ -6,11 +6,18 @@ from __future__ import annotations
 import strawberry
 
 from schema.mutations.environments import EnvironmentMutations
+from schema.mutations.events import EventMutations
 from schema.mutations.organizations import OrganizationMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.segments import SegmentMutations
 
 
 @strawberry.type
-class Mutation(OrganizationMutations, ProjectMutations, EnvironmentMutations, SegmentMutations):
+class Mutation(
+    OrganizationMutations,
+    ProjectMutations,
+    EnvironmentMutations,
+    SegmentMutations,
+    EventMutations,
+):
     """Writes: each one transaction, all or nothing."""
