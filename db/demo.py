@@ -34,15 +34,16 @@ def today() -> datetime:
 
 
 async def seed_demo(
-    conn: Connection, scale: int = 1, *, events: bool = False, events_until: datetime | None = None
+    conn: Connection, scale: int = 1, *, events: int = 0, events_until: datetime | None = None
 ) -> dict[str, int]:
     """Load the demo data at `scale` (1 = 3 organizations, 9 projects, 18 models),
-    with events if asked (each environment's, spread over the 90 days before
-    `events_until`, default today); returns the row count of each table afterwards."""
+    with `events` events in each environment (`events_per_environment(scale)` for the
+    demo; a few for tests), spread over the 90 days before `events_until` (default
+    today); returns the row count of each table afterwards."""
     if not 1 <= scale <= MAX_SCALE:
         raise BadInput(f"scale must be between 1 and {MAX_SCALE}, not {scale}", field="scale")
     until = events_until or today()
-    per_environment = events_per_environment(scale) if events else 0
+    per_environment = events
     if per_environment:
         # in a transaction of their own, before the data: DDL on events must
         # not hold its lock through the whole load

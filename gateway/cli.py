@@ -25,7 +25,7 @@ import asyncpg
 from tqdm import tqdm
 
 from db import migrations
-from db.demo import DEMO_USER_EMAIL, seed_demo
+from db.demo import DEMO_USER_EMAIL, events_per_environment, seed_demo
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.errors import DomainError, MigrationError
 from db.ingest import Refused, Staging, check_writable
@@ -143,7 +143,7 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     """Load the demo data."""
 
     async def work(conn: Connection) -> None:
-        counts = await seed_demo(conn, args.scale, events=True)
+        counts = await seed_demo(conn, args.scale, events=events_per_environment(args.scale))
         summary = ", ".join(f"{count} {table}" for table, count in counts.items())
         print(f"demo data at scale {args.scale}; the database now has {summary}")
 
@@ -280,7 +280,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
     async def prepare(conn: Connection) -> None:
         if args.demo:
-            await seed_demo(conn, 1, events=True)
+            await seed_demo(conn, 1, events=events_per_environment(1))
             demo.append(
                 await create_token(
                     conn, email=DEMO_USER_EMAIL, scopes=["*"], expires_in=DEMO_TOKEN_LIFETIME

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from db.demo import seed_demo
+from db.demo import events_per_environment, seed_demo
 from db.errors import BadInput
 from db.partitions import month_of
 
@@ -125,7 +125,7 @@ def _event(environment: uuid.UUID, n: int, per_environment: int) -> dict[str, ob
 
 
 async def test_events_exact_counted_and_idempotent(conn: asyncpg.Connection) -> None:
-    counts = await seed_demo(conn, 1, events=True, events_until=UNTIL)
+    counts = await seed_demo(conn, 1, events=events_per_environment(1), events_until=UNTIL)
     assert counts == {**SCALE_1, "events": 54 * 2000}
     environments = [r["id"] for r in await conn.fetch("SELECT id FROM environments")]
     expected = [_event(env, n, 2000) for env in environments for n in range(1, 2001)]
@@ -174,9 +174,9 @@ async def test_events_exact_counted_and_idempotent(conn: asyncpg.Connection) -> 
     ]
     # again, even on another day: nothing added, nothing counted twice
     later = UNTIL + timedelta(days=1)
-    assert await seed_demo(conn, 1, events=True, events_until=later) == counts
+    assert await seed_demo(conn, 1, events=events_per_environment(1), events_until=later) == counts
     # a larger scale: fewer events per environment (1,000), the new ones get theirs
-    counts = await seed_demo(conn, 2, events=True, events_until=UNTIL)
+    counts = await seed_demo(conn, 2, events=events_per_environment(2), events_until=UNTIL)
     assert counts["events"] == 54 * 2000 + (216 - 54) * 1000
     per_environment = await conn.fetch(
         "SELECT event_count, count(*) FROM environments GROUP BY 1 ORDER BY 1"

@@ -68,8 +68,11 @@ query ($env: ID!, $filter: EventFilter, $since: DateTime, $until: DateTime, $fir
 
 @pytest.fixture
 async def acme(conn: asyncpg.Connection, tokens: Tokens) -> UUID:
-    """Acme's first environment, holding EVENTS."""
+    """Acme's first environment, holding EVENTS only (its demo event removed)."""
     environment = await environment_of(conn, "Acme Analytics")
+    await conn.execute("DELETE FROM events WHERE environment_id = $1", environment)
+    await conn.execute("DELETE FROM event_ids WHERE environment_id = $1", environment)
+    await conn.execute("UPDATE environments SET event_count = 0 WHERE id = $1", environment)
     await insert_events(conn, environment, EVENTS)
     return environment
 
@@ -307,6 +310,7 @@ async def test_another_tenant_sees_none_of_them(client: Client, tokens: Tokens, 
     mine = {"distinctId": {"startsWith": "test-"}}
     ada = await data(client, ROOT, tokens.ada, filter=mine)
     assert ada["events"]["totalCount"] == 6
+    # the demo's events are Ada's and Alan's alike: each sees some, never the other's
     alan = await data(client, ROOT, tokens.alan, filter=mine)
     assert alan == {"events": {"totalCount": 0, "nodes": []}}
     e1 = EVENTS[0]
