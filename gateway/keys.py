@@ -25,3 +25,7 @@ SESSION = web.RequestKey("session", Session)
 OPERATION = web.RequestKey("operation", str)
 ERROR_CODES = web.RequestKey("error_codes", list[str])
 EXECUTOR = web.RequestKey("executor", str)  # "compiled" or "resolver"
+# GraphQL over HTTP: the media type answered, and whether the request failed
+# before execution (a request error: no `data` key)
+MEDIA_TYPE = web.RequestKey("media_type", str)
+REQUEST_ERROR = web.RequestKey("request_error", bool)
