@@ -277,7 +277,8 @@ class GatewayView(GraphQLView[Context, None]):
         document = parsed(query) if query else None
         if document is not None:
             refused = self._operation_refusal(request, sub_response, context, document, name)
-        anonymous = request[CREDENTIALS].viewer is None
+        # no query at all is a request error, whoever sends it (strawberry says so)
+        anonymous = query is not None and request[CREDENTIALS].viewer is None
         if refused is None and anonymous and not is_introspection_only(query, name):
             refused = _unauthenticated(request, sub_response, context, None)
         if refused is None and document is not None:
