@@ -43,6 +43,11 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     return response
 
 
+async def _server_header(_: web.Request, response: web.StreamResponse) -> None:
+    """Name the service, not the versions of Python and aiohttp it runs on."""
+    response.headers["Server"] = "envgraph"
+
+
 async def healthz(_: web.Request) -> web.Response:
     """The process is up."""
     return web.json_response({"status": "ok"})
@@ -104,6 +109,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     a demo token is pre-filled in GraphiQL's request headers."""
     app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app.on_response_prepare.append(_server_header)
     app[STATEMENTS] = StatementCounter()
     app[METRICS] = Metrics(lambda: app.get(POOL))
     app[TOKENS] = TokenCache(settings.auth_cache_s)
@@ -121,6 +127,9 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
             aliases=settings.max_query_aliases,
             tokens=settings.max_query_tokens,
             nodes=settings.max_query_nodes,
+            input_depth=settings.max_input_depth,
+            selection_fields=settings.max_selection_fields,
+            fields=settings.max_query_fields,
             default_page=settings.default_page_size,
             max_page=settings.max_page_size,
         ),

@@ -32,7 +32,7 @@ from db.plans import ReadPlan
 from db.viewer import Viewer
 from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
-from schema.documents import parsed
+from schema.documents import MAX_CACHED_CHARS, parsed
 from schema.errors import refusal
 from schema.planner import plan_read
 
@@ -59,7 +59,9 @@ class Plans:
     def __init__(self, schema: strawberry.Schema) -> None:
         self.schema = schema
         self._plans: OrderedDict[Hashable, Any] = OrderedDict()
-        self.valid = lru_cache(maxsize=MAX_PLANS)(self._valid)
+        # whether a text is valid, not its document: the documents stay in the
+        # one cache of them, bounded by size (schema/documents.py)
+        self._is_valid = lru_cache(maxsize=MAX_PLANS)(self._validate)
         # a plan's statement for a viewer, built once while it is asked for:
         # building it costs more than running a small one (plans and viewers are
         # frozen values, so they key a cache)
@@ -72,15 +74,22 @@ class Plans:
         except TypeError:  # a plan holding an unhashable value: built each time
             return read_statement(plan, viewer)
 
-    def _valid(self, query: str) -> DocumentNode | None:
+    def valid(self, query: str) -> DocumentNode | None:
+        """The query's document, if it is valid."""
+        small = len(query) <= MAX_CACHED_CHARS  # a large text is not kept as a key
+        if not (self._is_valid(query) if small else self._validate(query)):
+            return None
+        return parsed(query)
+
+    def _validate(self, query: str) -> bool:
         document = parsed(query)
         if document is None:
-            return None
+            return False
         # the rules strawberry validates with, so that what is valid here is valid there
         errors = validate_document(self.schema._schema, document, tuple(specified_rules))
         if errors:
             logger.debug("not valid: %s", errors[0].message)
-        return None if errors else document
+        return not errors
 
     def plan(self, request_data: GraphQLRequestData, context: Context) -> ReadPlan | None:
         """The request's plan, or None: the resolver path answers."""
@@ -111,7 +120,8 @@ class Plans:
             except DomainError as error:  # a resolver raises the same one: let it
                 logger.debug("not compiled: %s %s", error.code, error.message)
                 found = None
-            self._plans[key] = found
+            if len(query or "") <= MAX_CACHED_CHARS:  # a large text is not kept as a key
+                self._plans[key] = found
             if len(self._plans) > MAX_PLANS:
                 self._plans.popitem(last=False)
         else:

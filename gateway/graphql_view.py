@@ -3,16 +3,17 @@ per-request context."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any, cast
 
 import strawberry
 from aiohttp import web
-from cross_web import HTTPException
-from graphql import GraphQLError, GraphQLSchema
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationType
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 
 from db.errors import Timeout, Unavailable
@@ -24,31 +25,50 @@ from gateway.keys import (
     CREDENTIALS,
     ERROR_CODES,
     EXECUTOR,
+    MEDIA_TYPE,
     METRICS,
     OPERATION,
     POOL,
+    REQUEST_ERROR,
     REQUEST_ID,
     SESSION,
     SETTINGS,
     STATEMENTS,
     TOKENS,
 )
-from gateway.limits import MAX_BODY_BYTES, Limits, QueryTooComplex, check_limits
+from gateway.limits import (
+    MAX_BODY_BYTES,
+    Limits,
+    NestedTooDeeply,
+    QueryTooComplex,
+    check_limits,
+    check_variables,
+    nesting_limit,
+    scan,
+)
 from gateway.logs import log_request
+from gateway.media import GRAPHQL_RESPONSE_JSON, is_request_error, media_type
 from gateway.outage import RETRY_AFTER_S
 from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
 from gateway.unicode import has_lone_surrogate
 from schema.context import Context
-from schema.documents import operation, parsed
+from schema.documents import forget_request_document, operation, operations, parsed
 from schema.errors import INTERNAL_MESSAGE, refusal
 
 logger = logging.getLogger("envgraph.http")
 
 _AUTH_REQUIRED = "Authentication required: send `Authorization: Bearer <token>`."
+# no introspection query is this long (graphql-core's fullest is 183 tokens): an
+# anonymous document over it is refused before it is parsed
+ANONYMOUS_MAX_TOKENS = 2_000
+_SEVERAL_OPERATIONS = "the document has several operations: name the one to run in `operationName`"
+_GET_MUTATION = "a GET request runs queries only: send a mutation with POST"
 
 # strawberry answers transport errors (bad JSON, wrong method...) as plain text;
 # they are answered here as GraphQL errors, with a code like every other error.
 _HTTP_ERROR_CODES = {404: "NOT_FOUND"}
+# a request that is not a GraphQL request: a request error, which has no `data` key
+_REQUEST_ERROR_STATUSES = frozenset({400, 405, 413})
 
 
 class GatewayView(GraphQLView[Context, None]):
@@ -77,12 +97,23 @@ class GatewayView(GraphQLView[Context, None]):
             response = await self._answer(request)
         finally:
             metrics.in_flight.dec()
+            forget_request_document()
         session = request.get(SESSION)
         codes: list[str] = request[ERROR_CODES]
         seconds = time.perf_counter() - started
         statements = session.statements if session is not None else 0
         operation_name = request.get(OPERATION)
-        metrics.observe(operation_name, response.status, seconds, codes, statements)
+        credentials = request.get(CREDENTIALS)
+        # an anonymous caller's operation names are neither shown nor given a series
+        authenticated = credentials is not None and credentials.viewer is not None
+        metrics.observe(
+            operation_name if authenticated else None,
+            response.status,
+            seconds,
+            codes,
+            statements,
+            authenticated=authenticated,
+        )
         log_request(
             request_id=request[REQUEST_ID],
             method=request.method,
@@ -117,6 +148,49 @@ class GatewayView(GraphQLView[Context, None]):
             logger.exception("internal error in request %s", request[REQUEST_ID])
             return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body as JSON: an object (or a list, which strawberry refuses while
+        batching is off); anything else is a request error, never a 500."""
+        try:
+            text = data.decode() if isinstance(data, bytes) else data
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the request body is not valid UTF-8") from None
+        try:
+            decoded = json.loads(text)
+        except json.JSONDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        except RecursionError:
+            raise HTTPException(400, "the request body is nested too deeply") from None
+        if not isinstance(decoded, (dict, list)):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return decoded
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's reading of the request, and the operation name's type
+        (strawberry passes any JSON value on)."""
+        request_data = await super().parse_http_body(request)
+        for item in request_data if isinstance(request_data, list) else [request_data]:
+            if not isinstance(item.operation_name, (str, type(None))):
+                raise HTTPException(400, "the request's `operationName` must be a string or null")
+        return request_data
+
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        """The response, in the media type the client accepts."""
+        response = web.Response()
+        response.content_type = request[MEDIA_TYPE] = media_type(request.headers.get("Accept"))
+        return response
+
+    async def process_result(
+        self, request: web.Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A request error (nothing executed) has no `data` key."""
+        processed = process_result(result)
+        if request.get(REQUEST_ERROR):
+            processed.pop("data", None)
+        return processed
+
     def encode_json(self, data: object) -> bytes:
         """Compact JSON; compiled `data` goes in as it is."""
         return encode_response(data)
@@ -129,7 +203,6 @@ class GatewayView(GraphQLView[Context, None]):
         """The encoded bytes as the body (strawberry would decode them to text,
         for aiohttp to encode again)."""
         sub_response.body = encode_response(response_data)
-        sub_response.content_type = "application/json"
         return sub_response
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
@@ -165,58 +238,128 @@ class GatewayView(GraphQLView[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Refuse callers without a valid token (except anonymous introspection) and
-        queries over a limit, before anything runs."""
-        request[OPERATION] = _operation_name(request_data)
-        credentials = request[CREDENTIALS]
-        if credentials.viewer is None and (
-            credentials.refusal is not None
-            or not self.introspection
-            or not is_introspection_only(request_data.query, request_data.operation_name)
-        ):
-            sub_response.set_status(401)
-            challenge = "Bearer" if credentials.refusal is None else 'Bearer error="invalid_token"'
-            sub_response.headers["WWW-Authenticate"] = challenge
-            request[ERROR_CODES].append("UNAUTHENTICATED")
-            return refusal(
-                credentials.refusal or _AUTH_REQUIRED, "UNAUTHENTICATED", context.request_id
-            )
-        if has_lone_surrogate(
-            (request_data.query, request_data.operation_name, request_data.variables)
-        ):
-            request[ERROR_CODES].append("BAD_USER_INPUT")
-            return refusal(SURROGATE_MESSAGE, "BAD_USER_INPUT", context.request_id)
-        try:
-            check_limits(
-                request_data.query,
-                request_data.operation_name,
-                request_data.variables,
-                self.graphql_schema,
-                self.limits,
-            )
-        except QueryTooComplex as error:
-            request[ERROR_CODES].append(error.code)
-            return refusal(error.message, error.code, context.request_id)
-        result = await compiled_result(self.plans, request, context, request_data)
+        """Refuse what must not run before anything runs, cheapest checks first,
+        and answer a request error as GraphQL over HTTP says."""
+        result = await self._refusal(request, sub_response, context, request_data)
+        if result is None:
+            result = await compiled_result(self.plans, request, context, request_data)
         if result is None:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
-        request[ERROR_CODES].extend(str(_code(e)) for e in result.errors or ())
-        if any(_code(e) == Unavailable.code for e in result.errors or ()):
+        codes = [str(_code(e)) for e in result.errors or ()]
+        request[ERROR_CODES].extend(codes)
+        if Unavailable.code in codes:
             # no connection in time: say so at the HTTP level too, for load balancers
             sub_response.set_status(503)
             sub_response.headers["Retry-After"] = RETRY_AFTER_S
+        if is_request_error(result):
+            request[REQUEST_ERROR] = True
+            if request[MEDIA_TYPE] == GRAPHQL_RESPONSE_JSON and sub_response.status == 200:
+                sub_response.set_status(400)
         return result
 
+    async def _refusal(
+        self,
+        request: web.Request,
+        sub_response: web.Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult | None:
+        """Why the request is refused, or None. The order matters: nothing
+        unbounded (a parse, a validation, a recursive walk) runs before the
+        limits that bound it, and an anonymous caller gets no parse of a
+        document that cannot be an introspection."""
+        refused = self._unread_refusal(request, sub_response, context, request_data)
+        if refused is not None:
+            return refused
+        query, name = request_data.query, request_data.operation_name
+        document = parsed(query) if query else None
+        if document is not None:
+            refused = self._operation_refusal(request, sub_response, context, document, name)
+        # no query at all is a request error, whoever sends it (strawberry says so)
+        anonymous = query is not None and request[CREDENTIALS].viewer is None
+        if refused is None and anonymous and not is_introspection_only(query, name):
+            refused = _unauthenticated(request, sub_response, context, None)
+        if refused is None and document is not None:
+            try:
+                check_limits(document, name, request_data.variables, self.graphql_schema,
+                             self.limits)  # fmt: skip
+            except QueryTooComplex as error:
+                refused = _refused(request, error.message, error.code, context)
+        return refused
 
-def _operation_name(request_data: GraphQLRequestData) -> str:
-    """The operation's name: as asked for, or as the document names its only one."""
-    if request_data.operation_name:
-        return request_data.operation_name
-    document = parsed(request_data.query) if request_data.query else None
-    chosen = operation(document, None) if document is not None else None
-    return chosen.name.value if chosen is not None and chosen.name is not None else ""
+    def _unread_refusal(
+        self,
+        request: web.Request,
+        sub_response: web.Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult | None:
+        """The checks before the document is parsed: the token, the variables'
+        nesting and text, the document's tokens and brackets."""
+        query, name = request_data.query, request_data.operation_name
+        request[OPERATION] = name or ""
+        credentials = request[CREDENTIALS]
+        anonymous = credentials.viewer is None
+        if anonymous and (credentials.refusal is not None or not self.introspection):
+            return _unauthenticated(request, sub_response, context, credentials.refusal)
+        try:
+            check_variables(request_data.variables, self.limits)
+        except NestedTooDeeply as error:
+            sub_response.set_status(400)  # refused unread, like a body that is not JSON
+            return _refused(request, error.message, error.code, context)
+        if has_lone_surrogate((query, name, request_data.variables)):
+            return _refused(request, SURROGATE_MESSAGE, "BAD_USER_INPUT", context)
+        if query:
+            tokens = min(self.limits.tokens, ANONYMOUS_MAX_TOKENS) if anonymous else None
+            try:
+                scan(query, tokens or self.limits.tokens, nesting_limit(self.limits))
+            except QueryTooComplex as error:
+                if anonymous:
+                    return _unauthenticated(request, sub_response, context, None)
+                return _refused(request, error.message, error.code, context)
+        return None
+
+    def _operation_refusal(
+        self,
+        request: web.Request,
+        sub_response: web.Response,
+        context: Context,
+        document: DocumentNode,
+        name: str | None,
+    ) -> ExecutionResult | None:
+        """The operation to run must be named when there are several (graphql-core
+        would run the first), and a GET runs queries only."""
+        if name is None and len(operations(document)) > 1:
+            sub_response.set_status(400)
+            return _refused(request, _SEVERAL_OPERATIONS, "BAD_USER_INPUT", context)
+        chosen = operation(document, name)
+        if chosen is None:
+            return None  # no such operation: strawberry says so
+        if chosen.name is not None:
+            request[OPERATION] = chosen.name.value
+        if request.method == "GET" and chosen.operation is not OperationType.QUERY:
+            sub_response.set_status(405)
+            sub_response.headers["Allow"] = "POST"
+            return _refused(request, _GET_MUTATION, "BAD_USER_INPUT", context)
+        return None
+
+
+def _refused(request: web.Request, message: str, code: str, context: Context) -> ExecutionResult:
+    """A refusal before execution: a request error (no `data` key)."""
+    request[REQUEST_ERROR] = True
+    return refusal(message, code, context.request_id)
+
+
+def _unauthenticated(
+    request: web.Request, sub_response: web.Response, context: Context, why: str | None
+) -> ExecutionResult:
+    sub_response.set_status(401)
+    sub_response.headers["WWW-Authenticate"] = (
+        "Bearer" if why is None else 'Bearer error="invalid_token"'
+    )
+    return _refused(request, why or _AUTH_REQUIRED, "UNAUTHENTICATED", context)
 
 
 def _code(error: GraphQLError) -> object:
@@ -226,6 +369,8 @@ def _code(error: GraphQLError) -> object:
 def _error_response(status: int, message: str, code: str, request: web.Request) -> web.Response:
     request[ERROR_CODES].append(code)
     extensions = {"code": code, "requestId": request[REQUEST_ID]}
-    return web.json_response(
-        {"data": None, "errors": [{"message": message, "extensions": extensions}]}, status=status
-    )
+    body: dict[str, Any] = {"errors": [{"message": message, "extensions": extensions}]}
+    if status not in _REQUEST_ERROR_STATUSES:  # a failure while answering: no data
+        body = {"data": None, **body}
+    content_type = media_type(request.headers.get("Accept"))
+    return web.Response(body=encode_response(body), status=status, content_type=content_type)

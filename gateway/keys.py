@@ -29,3 +29,7 @@ ERROR_CODES = web.RequestKey("error_codes", list[str])
 EXECUTOR = web.RequestKey("executor", str)  # "compiled" or "resolver"
 # the storage upkeep loop of this process (gateway/maintenance.py)
 MAINTENANCE = web.AppKey("maintenance", asyncio.Task[None])
+# GraphQL over HTTP: the media type answered, and whether the request failed
+# before execution (a request error: no `data` key)
+MEDIA_TYPE = web.RequestKey("media_type", str)
+REQUEST_ERROR = web.RequestKey("request_error", bool)

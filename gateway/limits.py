@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -25,6 +26,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     Lexer,
+    Node,
     SelectionSetNode,
     Source,
     TokenKind,
@@ -33,7 +35,7 @@ from graphql import (
 )
 
 from db.errors import DomainError
-from schema.documents import operation, parsed
+from schema.documents import MAX_CACHED_CHARS, operation
 
 MAX_BODY_BYTES = 1024 * 1024  # larger request bodies: HTTP 413
 # fields whose list argument sets how many objects they return
@@ -49,6 +51,12 @@ class QueryTooComplex(DomainError):
     code = "QUERY_TOO_COMPLEX"
 
 
+class NestedTooDeeply(DomainError):
+    """The variables nest deeper than any input type of the schema needs."""
+
+    code = "BAD_USER_INPUT"
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one query may ask for."""
@@ -59,24 +67,114 @@ class Limits:
     nodes: int
     default_page: int
     max_page: int
+    # objects and lists nested in one input value
+    input_depth: int = 32
+    # selections in one selection set, and fields in the whole document (as written)
+    selection_fields: int = 100
+    fields: int = 1_000
 
 
-@lru_cache(maxsize=256)
-def count_tokens(query: str) -> int:
-    """How many lexical tokens the query has (up to a syntax error); cached like the
-    parse, so a repeated query is not lexed again on every request."""
+def scan(query: str, max_tokens: int, max_nesting: int) -> None:
+    """QUERY_TOO_COMPLEX when the text has more tokens or deeper brackets than
+    allowed: one pass of the lexer, stopped at the limit, BEFORE any parse (a
+    1 MB document parses into some 300 MB of syntax tree in seconds, and too
+    deep brackets exhaust the parser's stack). Syntax errors are left to the parser."""
+    if len(query) <= MAX_CACHED_CHARS:
+        tokens, nesting = _scan_cached(query, max_tokens + 1)
+    else:
+        tokens, nesting = _scan(query, max_tokens + 1)
+    if tokens > max_tokens:
+        raise QueryTooComplex(
+            f"the query has more than {max_tokens:,} tokens; the limit is {max_tokens:,}"
+        )
+    if nesting > max_nesting:
+        raise _over("nests brackets this many levels deep:", nesting, max_nesting)
+
+
+def _scan(query: str, stop_at: int) -> tuple[int, int]:
+    """(tokens up to `stop_at`, deepest nesting of brackets seen so far)."""
     lexer = Lexer(Source(query))
-    count = 0
+    count = depth = deepest = 0
     try:
-        while lexer.advance().kind is not TokenKind.EOF:
+        while count < stop_at:
+            kind = lexer.advance().kind
+            if kind is TokenKind.EOF:
+                break
             count += 1
+            if kind in _OPENING:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif kind in _CLOSING:
+                depth -= 1
     except GraphQLError:
         pass
-    return count
+    return count, deepest
 
 
-def _over(what: str, value: int, limit: int) -> QueryTooComplex:
-    return QueryTooComplex(f"the query {what} {value:,}; the limit is {limit:,}")
+# a repeated small query is not lexed again on every request (large ones are
+# not kept: their text would be the memory the parse cache saves)
+_scan_cached = lru_cache(maxsize=256)(_scan)
+_OPENING = frozenset({TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L})
+_CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R})
+
+
+def nesting_limit(limits: Limits) -> int:
+    """How deep brackets may nest: the operation's braces, a selection set per
+    level of depth, an argument list's parentheses, and an input value's objects
+    and lists."""
+    return limits.depth + limits.input_depth + 2
+
+
+def check_variables(variables: dict[str, Any] | None, limits: Limits) -> None:
+    """BAD_USER_INPUT when the variables nest deeper than input values may (each
+    object or list one level, the variables object the first): checked without
+    recursion, before anything recursive (coercion, filters) sees them; the body
+    is at most 1 MB, which bounds the walk."""
+    if not variables:
+        return
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(variables, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    if deepest > limits.input_depth:
+        raise NestedTooDeeply(
+            f"the variables are nested this many levels deep: {deepest:,}; "
+            f"the limit is {limits.input_depth:,}"
+        )
+
+
+def check_breadth(document: DocumentNode, limits: Limits) -> None:
+    """QUERY_TOO_COMPLEX when a selection set has more selections (fields, fragment
+    spreads, inline fragments), or the document more fields, than allowed: checked
+    on the syntax tree BEFORE validation, whose rule that fields can merge
+    compares the fields of a selection set, fragments' included, pair by pair
+    (1,400 copies of one introspection field took seconds)."""
+    total = 0
+    stack: list[Node] = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is None:
+            continue
+        selections = selection_set.selections
+        if len(selections) > limits.selection_fields:
+            raise _over(
+                "has this many selections:", len(selections), limits.selection_fields,
+                "a selection set of",
+            )  # fmt: skip
+        fields = sum(isinstance(s, FieldNode) for s in selections)
+        total += fields
+        stack.extend(selections)
+    if total > limits.fields:
+        raise _over("has this many fields:", total, limits.fields)
+
+
+def _over(what: str, value: int, limit: int, subject: str = "") -> QueryTooComplex:
+    prefix = f"{subject} " if subject else ""
+    return QueryTooComplex(f"{prefix}the query {what} {value:,}; the limit is {limit:,}")
 
 
 class _Walk:
@@ -174,21 +272,15 @@ class _Walk:
 
 
 def check_limits(
-    query: str | None,
+    document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
     schema: GraphQLSchema,
     limits: Limits,
 ) -> None:
-    """QUERY_TOO_COMPLEX, saying the limit and the value, when the query is over one."""
-    if not query:
-        return
-    tokens = count_tokens(query)
-    if tokens > limits.tokens:
-        raise _over("has this many tokens:", tokens, limits.tokens)
-    document = parsed(query)
-    if document is None:
-        return
+    """QUERY_TOO_COMPLEX, saying the limit and the value, when the query is over one
+    (the caller has scanned the text, so the document is of bounded size)."""
+    check_breadth(document, limits)
     chosen = operation(document, operation_name)
     if chosen is None:
         return

@@ -63,11 +63,21 @@ def log_request(
         "executor": executor,
     }
     text = " ".join(
-        f"{key}={','.join(value) if isinstance(value, list) else value}"
+        f"{key}={_text_value(','.join(value) if isinstance(value, list) else value)}"
         for key, value in fields.items()
         if value not in (None, [])
     )
     request_logger.info("%s", text, extra={_FIELDS: fields})
+
+
+def _text_value(value: object) -> str:
+    """A value for the text format, quoted and escaped when it could pass for
+    something else: a client's operation name holding a newline would otherwise
+    forge a log line of its own, one holding a space a field."""
+    text = str(value)
+    if text and all(c.isprintable() and not c.isspace() and c != '"' for c in text):
+        return text
+    return json.dumps(text)  # ASCII: every control and line-breaking character escaped
 
 
 def configure_logging(log_format: str, level: str = "info") -> None:

@@ -111,11 +111,15 @@ class Metrics:
         seconds: float,
         codes: Iterable[str],
         statements: int,
+        *,
+        authenticated: bool = True,
     ) -> None:
-        """Record one answered GraphQL request."""
+        """Record one answered GraphQL request (an unauthenticated one under the
+        label `unauthenticated`: anyone may send those, and /metrics is public)."""
         codes = list(codes)
         outcome = "ok" if status < 400 and not codes else "error"
-        self.requests.labels(self.operation_label(operation), outcome).inc()
+        label = self.operation_label(operation) if authenticated else "unauthenticated"
+        self.requests.labels(label, outcome).inc()
         self.latency.observe(seconds)
         self.statements.observe(statements)
         for code in codes:

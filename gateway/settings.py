@@ -34,6 +34,9 @@ class Settings:
     max_query_aliases: int = 30
     max_query_tokens: int = 10_000
     max_query_nodes: int = 50_000
+    max_selection_fields: int = 100
+    max_query_fields: int = 1_000
+    max_input_depth: int = 32
     pool_size: int = 10
     pool_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
@@ -106,6 +109,9 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "max_query_aliases": ("GATEWAY_MAX_QUERY_ALIASES", _integer(0, 100_000)),
     "max_query_tokens": ("GATEWAY_MAX_QUERY_TOKENS", _integer(10, 10_000_000)),
     "max_query_nodes": ("GATEWAY_MAX_QUERY_NODES", _integer(1, 100_000_000)),
+    "max_selection_fields": ("GATEWAY_MAX_SELECTION_FIELDS", _integer(1, 100_000)),
+    "max_query_fields": ("GATEWAY_MAX_QUERY_FIELDS", _integer(1, 1_000_000)),
+    "max_input_depth": ("GATEWAY_MAX_INPUT_DEPTH", _integer(1, 200)),
     "pool_size": ("GATEWAY_POOL_SIZE", _integer(1, 1_000)),
     "pool_timeout_ms": ("GATEWAY_POOL_TIMEOUT_MS", _integer(1, 600_000)),
     "statement_timeout_ms": ("GATEWAY_STATEMENT_TIMEOUT_MS", _integer(1, 3_600_000)),

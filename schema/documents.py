@@ -2,27 +2,84 @@
 before execution (who may run an operation, whether it is within limits), the
 compiled path plans from them, and strawberry executes them (schema/schema.py
 hands them to its parse step), so a query text is parsed once, not three times
-into three caches."""
+into three caches.
+
+A syntax tree takes some 300 times the memory of its text, so the shared cache
+is bounded by the text it holds, not only by entries: a large document (a few
+in a thousand requests) is held for its own request only, and let go when the
+view calls `forget_request_document`. Callers check the token limits BEFORE
+asking for a parse (gateway/limits.py), so no parse here is unbounded.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections import OrderedDict
+from contextvars import ContextVar
 
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, parse
 
+MAX_CACHED_DOCUMENTS = 256
+# the largest text kept in the shared cache, and all of them together
+MAX_CACHED_CHARS = 8 * 1024
+_CACHE_BUDGET_CHARS = 256 * 1024
 
-@lru_cache(maxsize=256)
-def parsed(query: str) -> DocumentNode | None:
-    """The document, or None when it does not parse (execution reports why)."""
+_cache: OrderedDict[str, DocumentNode | None] = OrderedDict()
+_cached_chars = 0
+# the large document of the request being answered (each request runs in its task)
+_request_document: ContextVar[tuple[str, DocumentNode | None] | None] = ContextVar(
+    "request_document", default=None
+)
+
+
+def _parse(query: str) -> DocumentNode | None:
     try:
         return parse(query)
     except GraphQLError:
         return None
+    except RecursionError:  # brackets nested past the interpreter's stack
+        return None
+
+
+def parsed(query: str) -> DocumentNode | None:
+    """The document, or None when it does not parse (execution reports why)."""
+    global _cached_chars  # noqa: PLW0603  (the module's one cache)
+    if len(query) > MAX_CACHED_CHARS:
+        held = _request_document.get()
+        if held is not None and held[0] == query:
+            return held[1]
+        document = _parse(query)
+        _request_document.set((query, document))
+        return document
+    if query in _cache:
+        _cache.move_to_end(query)
+        return _cache[query]
+    document = _parse(query)
+    _cache[query] = document
+    _cached_chars += len(query)
+    while len(_cache) > MAX_CACHED_DOCUMENTS or _cached_chars > _CACHE_BUDGET_CHARS:
+        oldest, _ = _cache.popitem(last=False)
+        _cached_chars -= len(oldest)
+    return document
+
+
+def cached(query: str) -> bool:
+    """Whether the shared cache holds this text's document."""
+    return query in _cache
+
+
+def forget_request_document() -> None:
+    """Let go of the request's large document (its answer has been sent)."""
+    _request_document.set(None)
+
+
+def operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+    """The document's operations, in order."""
+    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
 
 def operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
     """The operation a request runs (None: ambiguous or absent; execution reports it)."""
-    found = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    found = operations(document)
     if name is not None:
         found = [o for o in found if o.name is not None and o.name.value == name]
     return found[0] if len(found) == 1 else None

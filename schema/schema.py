@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
-from schema.documents import parsed
+from schema.documents import MAX_CACHED_CHARS, parsed
 from schema.errors import classify_errors
 from schema.mutations import Mutation
 from schema.query import Query
@@ -40,6 +38,36 @@ class SharedParse(SchemaExtension):
         yield
 
 
+# validation errors by query text and rules, for texts the document cache keeps:
+# keyed by text, not by document, so that no document outlives that cache
+_VALIDATIONS: OrderedDict[tuple[str, tuple[Any, ...]], list[GraphQLError]] = OrderedDict()
+MAX_VALIDATIONS = 256
+
+
+class SharedValidation(SchemaExtension):
+    """Strawberry's validation step, remembered for small texts (strawberry's own
+    cache keeps every document it saw, large ones too)."""
+
+    def on_validate(self) -> Iterator[None]:
+        """Validate, or hand strawberry the errors found for this text before."""
+        context = self.execution_context
+        document, query = context.graphql_document, context.query
+        assert document is not None, "strawberry validates parsed documents only"
+        rules = tuple(context.validation_rules)
+        key = (query or "", rules)
+        errors = _VALIDATIONS.get(key)
+        if errors is None:
+            errors = validate_document(context.schema._schema, document, rules)
+            if query and len(query) <= MAX_CACHED_CHARS:
+                _VALIDATIONS[key] = errors
+                if len(_VALIDATIONS) > MAX_VALIDATIONS:
+                    _VALIDATIONS.popitem(last=False)
+        else:
+            _VALIDATIONS.move_to_end(key)
+        context.pre_execution_errors = errors
+        yield
+
+
 class GatewaySchema(strawberry.federation.Schema):
     """A schema whose errors all carry a code and the request id."""
 
@@ -56,7 +84,7 @@ def build_schema(*, introspection: bool = True) -> GatewaySchema:
     # caches live at module level, shared by all requests.
     extensions: list[Callable[[], SchemaExtension]] = [
         SharedParse,
-        lambda: ValidationCache(maxsize=256),
+        SharedValidation,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import parse
+from strawberry.schema.schema import validate_document
 
 from tests.support import Client, error, graphql
 
@@ -76,7 +78,7 @@ async def test_aliases_counted_wherever_a_fragment_is_spread(client: Client, tok
 async def test_tokens(client: Client, token: str) -> None:
     query = "{ " + "__typename " * 9_999 + "}"  # 10,001 tokens
     assert await _too_complex(client, token, query) == (
-        "the query has this many tokens: 10,001; the limit is 10,000"
+        "the query has more than 10,000 tokens; the limit is 10,000"
     )
 
 
@@ -142,3 +144,157 @@ async def test_a_wrong_content_type_is_a_coded_400(client: Client, token: str) -
     body = await response.json()
     assert body["errors"][0]["message"] == "Unsupported content type"
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# a 1 MB document of half a million tokens (under the body limit)
+HUGE = "{ a0 " + "a " * 500_000 + "}"
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the documents parsed while the test runs."""
+    seen: list[int] = []
+
+    def counting(source: str, **options: Any) -> Any:
+        seen.append(len(source))
+        return parse(source, **options)
+
+    monkeypatch.setattr("schema.documents.parse", counting)
+    return seen
+
+
+async def test_a_huge_anonymous_document_is_refused_before_parsing(
+    client: Client, parses: list[int]
+) -> None:
+    status, body = await graphql(client, HUGE)
+    assert status == 401
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    assert parses == []
+
+
+async def test_a_huge_document_is_over_the_token_limit_before_parsing(
+    client: Client, token: str, parses: list[int]
+) -> None:
+    assert await _too_complex(client, token, HUGE) == (
+        "the query has more than 10,000 tokens; the limit is 10,000"
+    )
+    assert parses == []
+
+
+async def test_large_documents_are_not_kept_after_their_request(
+    client: Client, token: str, parses: list[int]
+) -> None:
+    from schema.documents import cached
+
+    large = "# " + "x" * 20_000 + "\n{ __typename }"  # 20 KB, within every limit
+    small = "query KeptSmall { __typename }"
+    for query in (large, small):
+        status, body = await graphql(client, query, token)
+        assert (status, body) == (200, {"data": {"__typename": "Query"}})
+    assert (cached(large), cached(small)) == (False, True)
+    # each parsed once in its request, though three parts of the gateway read it
+    assert parses == [len(large), len(small)]
+
+
+async def test_an_anonymous_introspection_is_answered(client: Client) -> None:
+    status, body = await graphql(client, "{ __schema { queryType { name } } }")
+    assert (status, body) == (200, {"data": {"__schema": {"queryType": {"name": "Query"}}}})
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # validation bombs: 1,400 copies of one introspection, 2,400 of one field
+        (
+            "{ " + "__schema { queryType { name } } " * 1_400 + "}",
+            "a selection set of the query has this many selections: 1,400; the limit is 100",
+        ),
+        (
+            "{ " + "viewer { scopes } " * 2_400 + "}",
+            "a selection set of the query has this many selections: 2,400; the limit is 100",
+        ),
+        # twelve selection sets within the width, over the total
+        (
+            "{ " + ("viewer { " + "scopes " * 90 + "} ") * 12 + "}",
+            "the query has this many fields: 1,092; the limit is 1,000",
+        ),
+    ],
+)
+async def test_wide_selection_sets_are_refused_before_validation(
+    client: Client, token: str, query: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[object] = []
+    real = validate_document
+
+    def counting(*args: Any) -> Any:
+        validated.append(args)
+        return real(*args)
+
+    # where each executor validates
+    monkeypatch.setattr("schema.schema.validate_document", counting)
+    monkeypatch.setattr("gateway.compiled.validate_document", counting)
+    found = await error(client, query, token)
+    assert (found["message"], found["extensions"]["code"]) == (message, "QUERY_TOO_COMPLEX")
+    assert validated == []
+
+
+async def test_wide_anonymous_introspection_is_refused_before_validation(client: Client) -> None:
+    status, body = await graphql(client, "{ " + "__schema { queryType { name } } " * 150 + "}")
+    assert status == 200
+    [found] = body["errors"]
+    assert (found["message"], found["extensions"]["code"]) == (
+        "a selection set of the query has this many selections: 150; the limit is 100",
+        "QUERY_TOO_COMPLEX",
+    )
+    # longer than any introspection query: refused unparsed
+    status, body = await graphql(client, "{ " + "__schema { queryType { name } } " * 1_400 + "}")
+    assert status == 401
+
+
+def _nested(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def test_deeply_nested_variables_are_refused(client: Client, token: str) -> None:
+    for who in (None, token):
+        status, body = await graphql(client, "{ __typename }", who, x=_nested(400, 1))
+        assert status == 400, body
+        assert body == {"errors": [{
+            "message": "the variables are nested this many levels deep: 401; the limit is 32",
+            "extensions": {"code": "BAD_USER_INPUT", "requestId": body["errors"][0]
+                           ["extensions"]["requestId"]},
+        }]}  # fmt: skip
+
+
+async def test_a_deeply_nested_filter_is_refused(client: Client, token: str) -> None:
+    filter_: dict[str, Any] = {"name": {"eq": "x"}}
+    for _ in range(200):
+        filter_ = {"and": [filter_]}
+    query = "query ($f: EnvironmentFilter) { environments(filter: $f) { totalCount } }"
+    status, body = await graphql(client, query, token, f=filter_)
+    assert status == 400
+    [found] = body["errors"]
+    assert (found["message"], found["extensions"]["code"]) == (
+        "the variables are nested this many levels deep: 403; the limit is 32",
+        "BAD_USER_INPUT",
+    )
+    # the same filter written in the document
+    literal = "x"
+    text = '{name: {eq: "x"}}'
+    for _ in range(200):
+        text = "{and: [" + text + "]}"
+    literal = f"{{ environments(filter: {text}) {{ totalCount }} }}"
+    found = await error(client, literal, token)
+    assert (found["message"], found["extensions"]["code"]) == (
+        "the query nests brackets this many levels deep: 404; the limit is 46",
+        "QUERY_TOO_COMPLEX",
+    )
+    # a filter nested as deep as the limit runs
+    filter_ = {"name": {"eq": "x"}}
+    for _ in range(14):  # 1 + 14 * 2 + 2 = 31 levels
+        filter_ = {"and": [filter_]}
+    status, body = await graphql(client, query, token, f=filter_)
+    assert (status, body) == (200, {"data": {"environments": {"totalCount": 0}}})

@@ -25,7 +25,9 @@ async def test_requests_errors_statements_and_pool(client: Client, token: str) -
     await graphql(client, "{ nope }", token)
     samples = await _scrape(client)
     assert samples[("envgraph_requests_total", (("operation", "Me"), ("outcome", "ok")))] == 2
-    assert samples[("envgraph_requests_total", (("operation", "Me"), ("outcome", "error")))] == 1
+    # no token: not under the operation's own name (anyone could fill the labels)
+    unauthenticated = (("operation", "unauthenticated"), ("outcome", "error"))
+    assert samples[("envgraph_requests_total", unauthenticated)] == 1
     assert (
         samples[("envgraph_requests_total", (("operation", "anonymous"), ("outcome", "error")))]
         == 1
@@ -56,3 +58,17 @@ async def test_operation_names_cannot_flood_the_labels(client: Client, token: st
         if name == "envgraph_requests_total"
     }
     assert operations == {"Weird", "invalid"}
+
+
+async def test_anonymous_clients_cannot_fill_the_operation_labels(
+    client: Client, token: str
+) -> None:
+    for i in range(5):
+        await graphql(client, f"query Secret{i} {{ viewer {{ scopes }} }}")  # no token
+    await graphql(client, "query Mine { viewer { scopes } }", token)
+    samples = await _scrape(client)
+    operations = {
+        dict(labels)["operation"] for name, labels in samples if name == "envgraph_requests_total"
+    }
+    # anonymous callers' operation names are neither shown nor given a series
+    assert operations == {"Mine", "unauthenticated"}

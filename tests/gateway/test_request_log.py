@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
 from tests.service import Service
+from tests.support import Client
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
@@ -42,3 +44,24 @@ def test_each_request_is_one_line(database_url: str, token: str, log_format: str
         assert words == {
             k: ",".join(v) if isinstance(v, list) else str(v) for k, v in fields.items()
         }
+
+
+async def test_an_operation_name_cannot_forge_a_log_line(
+    client: Client, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = "A\nINFO envgraph.requests: requestId=forged status=200"
+    caplog.set_level(logging.INFO, logger="envgraph.requests")
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ __typename }", "operationName": forged},
+        headers={"Authorization": f"Bearer {token}", "X-Request-Id": "log-forge"},
+    )
+    assert response.status == 400  # no such operation
+    [record] = [r for r in caplog.records if r.name == "envgraph.requests"]
+    text = record.getMessage()
+    assert "\n" not in text
+    assert text.startswith(
+        'requestId=log-forge method=POST operation="A\\nINFO envgraph.requests: '
+        'requestId=forged status=200" status=400'
+    )
+    assert record.__dict__["fields"]["operation"] == forged  # the JSON format: as sent

@@ -54,5 +54,7 @@ try {
   console.log(JSON.stringify({ pages: result }));
 } catch (error) {
   console.error(error);
+  // GraphQL errors in full (console.error shows their extensions as [Object])
+  if (error.errors) console.error(JSON.stringify(error.errors));
   process.exitCode = 1;
 }

@@ -225,8 +225,8 @@ async def test_gateway_passes_on_envgraphs_unauthenticated_error(
                     "url": envgraph_url,
                     "status": 401,
                     "statusText": "Unauthorized",
+                    # a request error: no data key (GraphQL over HTTP)
                     "body": {
-                        "data": None,
                         "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}],
                     },
                 },

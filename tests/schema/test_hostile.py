@@ -67,15 +67,20 @@ hostile_ids = st.one_of(
     st.builds(lambda t, x: base64.b64encode(f"{t}:{x}".encode("utf-8", "surrogatepass")).decode(),
               st.sampled_from([*TYPE_NAMES, "Viewer", ""]), hostile_text),
 )  # fmt: skip
+# text a cursor can be made of: valid Unicode (a lone surrogate is refused at
+# the door, tested below, and cannot be encoded into a cursor's bytes at all)
+cursor_text = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40),
+    st.lists(metacharacters.filter(lambda m: m != "\ud800"), max_size=8).map("".join),
+)
 hostile_cursors = st.one_of(
     hostile_text,
     st.builds(
-        lambda n, p: base64.urlsafe_b64encode(
-            f"cursor:{n}:{p}".encode("utf-8", "replace")).decode(),
-        huge_numbers, st.sampled_from(["", "0" * 12, "x"]) | hostile_text,
+        lambda n, p: base64.urlsafe_b64encode(f"cursor:{n}:{p}".encode()).decode(),
+        huge_numbers, st.sampled_from(["", "0" * 12, "x"]) | cursor_text,
     ),
-    st.builds(lambda t: base64.urlsafe_b64encode(t.encode("utf-8", "replace")).decode(),
-              hostile_text),
+    st.builds(lambda t: base64.urlsafe_b64encode(t.encode()).decode(), cursor_text),
+    st.binary(max_size=40).map(lambda b: base64.urlsafe_b64encode(b).decode()),
 )  # fmt: skip
 
 
@@ -261,3 +266,87 @@ async def test_nul_in_mutation_text_is_bad_input_and_writes_nothing(
         headers={"Authorization": f"Bearer {tokens.ada}"},
     )
     assert await check.json() == {"data": {"segments": {"totalCount": 0}}}
+
+
+async def _raw(client: Client, body: bytes, token: str | None) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = await client.post("/graphql", data=body, headers=headers)
+    return response.status, json.loads(await response.text())
+
+
+def _assert_request_error(status: int, body: Any) -> None:
+    """A coded request error: 4xx, no data key, a code and a request id."""
+    assert 400 <= status < 500, (status, body)
+    assert "data" not in body, body
+    for error in body["errors"]:
+        assert error["extensions"]["code"] in CODES, error
+        assert error["extensions"]["requestId"], error
+
+
+@EXAMPLES
+@given(name=st.one_of(huge_numbers, st.booleans(), st.lists(st.integers(), max_size=2),
+                      st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))  # fmt: skip
+async def test_non_string_operation_names(client: Client, tokens: Tokens, name: Any) -> None:
+    body = json.dumps({"query": "{ viewer { scopes } }", "operationName": name}).encode()
+    for token in (tokens.ada, None):
+        _assert_request_error(*await _raw(client, body, token))
+
+
+nested_values = st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=3)),
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=2)
+        | st.dictionaries(st.sampled_from(["and", "or", "x"]), inner, min_size=1, max_size=2)
+    ),
+    max_leaves=300,
+)
+
+
+@EXAMPLES
+@given(
+    depth=st.sampled_from([0, 1, 15, 16, 31, 32, 33, 200, 400, 900]) | st.integers(0, 600),
+    leaf=nested_values,
+    lists_only=st.booleans(),
+)
+async def test_nested_variables(
+    client: Client, tokens: Tokens, depth: int, leaf: Any, lists_only: bool
+) -> None:
+    value = leaf
+    for level in range(depth):
+        value = [value] if lists_only or level % 2 else {"and": value}
+    # as a filter, and as a variable the operation does not declare
+    await _answered_sanely(client, tokens.ada, FILTER, {"f": value, "x": value})
+
+
+@EXAMPLES
+@given(
+    width=st.integers(min_value=1, max_value=400),
+    copies=st.integers(min_value=1, max_value=30),
+    field=st.sampled_from(["__typename", "viewer { scopes }", "__schema { queryType { name } }",
+                           "organizations { totalCount }"]),
+)  # fmt: skip
+async def test_wide_selection_sets(
+    client: Client, tokens: Tokens, width: int, copies: int, field: str
+) -> None:
+    query = "{ " + ("viewer { " + "scopes " * width + "} ") * copies + field + " }"
+    await _answered_sanely(client, tokens.ada, query, {})
+
+
+@EXAMPLES
+@given(body=st.one_of(
+    st.binary(max_size=200),
+    st.sampled_from([b"null", b"1", b'"x"', b"[]", b"true", b"{}", b"[" * 5_000]),
+    any_json.map(lambda v: json.dumps(v).encode()),
+    st.dictionaries(st.sampled_from(["query", "variables", "operationName", "extensions"]),
+                    any_json, max_size=4).map(lambda v: json.dumps(v).encode()),
+))  # fmt: skip
+async def test_malformed_bodies(client: Client, tokens: Tokens, body: bytes) -> None:
+    status, answer = await _raw(client, body, tokens.ada)
+    assert status < 500, (status, answer)
+    for error in answer.get("errors") or ():
+        assert error["extensions"]["code"] in CODES, error
+        assert error["extensions"]["requestId"], error
+    if status != 200:
+        _assert_request_error(status, answer)
