@@ -35,6 +35,7 @@ class Settings:
     max_query_tokens: int = 10_000
     max_query_nodes: int = 50_000
     pool_size: int = 10
+    connections_per_request: int = 2
     pool_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
     graphiql: bool = True
@@ -103,6 +104,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "max_query_tokens": ("GATEWAY_MAX_QUERY_TOKENS", _integer(10, 10_000_000)),
     "max_query_nodes": ("GATEWAY_MAX_QUERY_NODES", _integer(1, 100_000_000)),
     "pool_size": ("GATEWAY_POOL_SIZE", _integer(1, 1_000)),
+    "connections_per_request": ("GATEWAY_CONNECTIONS_PER_REQUEST", _integer(1, 1_000)),
     "pool_timeout_ms": ("GATEWAY_POOL_TIMEOUT_MS", _integer(1, 600_000)),
     "statement_timeout_ms": ("GATEWAY_STATEMENT_TIMEOUT_MS", _integer(1, 3_600_000)),
     "graphiql": ("GATEWAY_GRAPHIQL", _boolean),
