@@ -20,6 +20,8 @@ from db.viewer import KNOWN_SCOPES, Viewer
 # `revoke-token` without revealing enough of it to use.
 TOKEN_MARK = "egt_"
 _PREFIX_LENGTH = len(TOKEN_MARK) + 8
+# what PostgreSQL NOTIFYs as a token change commits (migration 0002_token_notify)
+TOKEN_CHANNEL = "envgraph_tokens"
 _ALPHABET = string.ascii_letters + string.digits
 
 

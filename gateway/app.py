@@ -20,6 +20,7 @@ from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS, TOKENS
 from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
+from gateway.revocations import listen_for_token_changes
 from gateway.settings import Settings
 from schema.schema import build_schema
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app[METRICS] = Metrics(lambda: app.get(POOL))
     app[TOKENS] = TokenCache(settings.auth_cache_s)
     app.cleanup_ctx.append(_pool_context)
+    app.cleanup_ctx.append(listen_for_token_changes)
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
         schema=schema,

@@ -24,16 +24,16 @@ TABLES = {e.table for e in ENTITIES.values()} | {
 async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None:
     conn = await asyncpg.connect(empty_database_url)
     try:
-        assert [m.name for m in await migrations.pending(conn)] == ["initial"]
+        assert [m.name for m in await migrations.pending(conn)] == ["initial", "token_notify"]
         applied = await migrations.migrate(conn)
-        assert [(m.version, m.name) for m in applied] == [(1, "initial")]
+        assert [(m.version, m.name) for m in applied] == [(1, "initial"), (2, "token_notify")]
         assert await migrations.migrate(conn) == []
         assert await migrations.pending(conn) == []
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         assert {row["tablename"] for row in tables} == TABLES
         recorded = await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
         assert [tuple(row) for row in recorded] == [
-            (1, "initial", migrations.available()[0].checksum)
+            (m.version, m.name, m.checksum) for m in migrations.available()
         ]
     finally:
         await conn.close()
@@ -43,8 +43,8 @@ async def test_concurrent_migrators_apply_once(empty_database_url: str) -> None:
     conns = [await asyncpg.connect(empty_database_url) for _ in range(4)]
     try:
         results = await asyncio.gather(*(migrations.migrate(c) for c in conns))
-        assert sorted(len(r) for r in results) == [0, 0, 0, 1]
-        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 1
+        assert sorted(len(r) for r in results) == [0, 0, 0, 2]
+        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 2
     finally:
         for c in conns:
             await c.close()

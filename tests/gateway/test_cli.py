@@ -38,7 +38,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
     env = {"DATABASE_URL": empty_database_url}
     first = run_cli("migrate", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == "applied 0001_initial\n"
+    assert first.stdout == "applied 0001_initial\napplied 0002_token_notify\n"
     second = run_cli("migrate", env=env)
     assert second.stdout == "nothing to apply: the database is up to date\n"
 
@@ -51,7 +51,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 1 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 2 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
