@@ -126,7 +126,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     )
     app.router.add_route("*", "/graphql", view)
     if settings.graphiql:
-        setup_graphiql(app, demo_token)
+        setup_graphiql(app, demo_token, listening_on=settings.host)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

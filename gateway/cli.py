@@ -26,7 +26,13 @@ from db.demo import DEMO_USER_EMAIL, seed_demo
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.errors import DomainError, MigrationError
 from db.pool import Connection
-from db.tokens import IssuedToken, create_token, parse_scopes, revoke_token
+from db.tokens import (
+    IssuedToken,
+    create_token,
+    parse_scopes,
+    replace_demo_token,
+    revoke_token,
+)
 from db.users import create_user
 from gateway.app import create_app
 from gateway.logs import configure_logging
@@ -202,9 +208,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         if args.demo:
             await seed_demo(conn, 1)
             demo.append(
-                await create_token(
-                    conn, email=DEMO_USER_EMAIL, scopes=["*"], expires_in=DEMO_TOKEN_LIFETIME
-                )
+                await replace_demo_token(conn, email=DEMO_USER_EMAIL, lifetime=DEMO_TOKEN_LIFETIME)
             )
 
     with _database(settings) as url:
@@ -219,7 +223,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         asyncio.run(main())
         where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}"
-        served = replace(settings, database_url=url, workers=workers)
+        served = replace(settings, database_url=url, workers=workers, host=host, port=port)
         token = demo[0].token if demo else None
 
         def announce() -> None:

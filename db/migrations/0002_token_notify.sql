@@ -16,3 +16,8 @@ CREATE TRIGGER api_tokens_notify
 CREATE TRIGGER users_notify
     AFTER UPDATE OF email, name OR DELETE
     ON users FOR EACH STATEMENT EXECUTE FUNCTION notify_token_change();
+
+-- `serve --demo` prints a token and pre-fills GraphiQL with it; there is one
+-- at a time: a new start revokes the one before (and the NOTIFY above tells
+-- every process).
+ALTER TABLE api_tokens ADD COLUMN demo boolean NOT NULL DEFAULT false;
