@@ -22,7 +22,7 @@ from typing import NoReturn
 import asyncpg
 
 from db import migrations
-from db.demo import DEMO_USER_EMAIL, seed_demo
+from db.demo import DEMO_USER_EMAIL, MAX_SCALE, seed_demo
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.errors import DomainError, MigrationError
 from db.pool import Connection
@@ -73,9 +73,26 @@ def _workers(text: str) -> int:
 
 def _scale(text: str) -> int:
     try:
-        return int(text)
+        scale = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= scale <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"scale must be between 1 and {MAX_SCALE}, not {scale}")
+    return scale
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
+    return int(text)
+
+
+def _scopes(text: str) -> list[str]:
+    # checked while parsing, so that a bad scope is bad usage (exit 2), as a bad option is
+    try:
+        return parse_scopes(text)
+    except DomainError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 @contextmanager
@@ -160,7 +177,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
     """Issue a token; the clear token is the last line of stdout."""
-    scopes = parse_scopes(args.scopes)
+    scopes: list[str] = args.scopes
 
     async def work(conn: Connection) -> None:
         issued = await create_token(
@@ -252,7 +269,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="migrate, then serve HTTP")
     serve.add_argument("--host", help="address to bind (default GATEWAY_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default GATEWAY_PORT or 8000)")
+    serve.add_argument("--port", type=_port, help="port (default GATEWAY_PORT or 8000)")
     serve.add_argument("--demo", action="store_true", help="load demo data, print a token")
     serve.add_argument(
         "--workers", type=_workers, help="processes serving the port (default GATEWAY_WORKERS or 1)"
@@ -275,7 +292,7 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("create-token", help="issue an API token (printed once)")
     token.add_argument("--email", required=True, help="the token's user")
     token.add_argument(
-        "--scopes", default="*", help="comma-separated, e.g. segment:read (default *)"
+        "--scopes", type=_scopes, default="*", help="comma-separated, e.g. segment:read (default *)"
     )
     token.add_argument("--superuser", action="store_true", help="sees and may do everything")
     token.add_argument("--expires-in", type=_duration, help="e.g. 30d, 12h (default: never)")
@@ -299,7 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SettingsError) as error:
         print(f"envgraph: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format, settings.log_level)
+    # the README promises errors only from commands: their progress (the embedded
+    # server starting and stopping) is said at INFO, for `serve` or when asked for
+    asked = os.environ.get("GATEWAY_LOG_LEVEL")
+    level = settings.log_level if args.command == "serve" or asked else "warning"
+    configure_logging(settings.log_format, level)
     try:
         args.handler(settings, args)
     except BrokenPipeError:
