@@ -59,3 +59,9 @@ class Timeout(DomainError):
 
 class MigrationError(DomainError):
     """The database schema does not match this code's migrations."""
+
+
+class TooComplex(DomainError):
+    """The query is too complex."""
+
+    code = "QUERY_TOO_COMPLEX"

@@ -22,7 +22,7 @@ from db.entities import ENTITIES, Entity, Kind, camel
 from db.errors import BadInput
 from db.identifiers import ident, qualified
 from db.properties import PropertyTest, property_sql
-from db.viewer import Viewer
+from db.viewer import Viewer, require_read
 from db.visibility import visible
 
 
@@ -129,6 +129,10 @@ def _related(entity: Entity, alias: str, node: Related, viewer: Viewer, bind: Bi
     except KeyError:
         raise BadInput(f"{entity.name} has no relation {node.relation!r}", field="filter") from None
     target = ENTITIES[relation.target]
+    # a filter is a way of reading: without the parent's read scope, counting
+    # the rows that match would reveal its values a character at a time. Here,
+    # where every filter is bound (both executors, at any depth of and/or/not)
+    require_read(viewer, target.scope)
     inner = f"{alias}_{relation.name}"
     # the parent must be visible too: a filter on a parent the viewer may not
     # see would otherwise reveal its values by probing

@@ -19,7 +19,7 @@ from itertools import count
 from typing import Any
 
 from db import codecs
-from db.binder import Binder
+from db.binder import MAX_PARAMETERS, Binder
 from db.identifiers import ident, qualified
 from db.lists import ALIAS
 from db.pages import PageQuery
@@ -44,8 +44,8 @@ from db.plans import (
 from db.viewer import Viewer
 from db.visibility import visible
 
-# asyncpg (and PostgreSQL) take at most this many bind parameters
-MAX_PARAMETERS = 32_767
+__all__ = ["FALLBACK_MARK", "MAX_PARAMETERS", "read_statement"]
+
 # the marker of a statement failed on purpose: "answer through the resolver path"
 FALLBACK_MARK = "envgraph:fallback"
 

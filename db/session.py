@@ -4,21 +4,36 @@ Every statement a request runs goes through its session (or a transaction
 opened from it), so the count is exact; it is what tests hold to the budget
 (statements grow with the depth of a query, never with its rows) and what
 metrics export.
+
+Two rules keep one request from hurting the others:
+
+- a request holds at most `pool.connections_per_request` pooled connections
+  at once (its root fields run concurrently on the resolver path); its
+  further statements wait for one of its own, not for the pool;
+- a connection whose statement failed on the client's side (a protocol or
+  interface error, the client-side timeout, a cancellation mid-statement)
+  is terminated, never given back: the driver may be out of step with the
+  server, and the next request to borrow it, another tenant's, would pay.
+  Errors the server reports leave the protocol in step and the connection
+  in use.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg.connection import LoggedQuery
 from asyncpg.exceptions._base import InternalClientError
 
 from db.errors import BadInput, Timeout, Unavailable
-from db.pool import Connection
+from db.pool import DEFAULT_CONNECTIONS_PER_REQUEST, Connection
+
+T = TypeVar("T")
 
 # Refused or broken connections (SQLSTATE class 08), no pooled connection in
 # time, a server shutting down or starting up (57P): the database is not
@@ -64,6 +79,21 @@ class StatementCounter:
     total: int = 0
 
 
+async def _guarded(connection: Connection, work: Awaitable[T]) -> T:
+    """`work` on `connection`; the connection is discarded if the client side failed."""
+    try:
+        return await work
+    except asyncpg.PostgresError:
+        raise  # the server answered: the protocol is in step
+    except BaseException as error:
+        connection.terminate()
+        if isinstance(error, TimeoutError):
+            # the client-side timeout (db/pool.py): the server did not answer
+            # within the statement timeout and a margin, a frozen server
+            raise Timeout() from None
+        raise
+
+
 class Session:
     """Runs statements on pooled connections (or in one transaction), counting them."""
 
@@ -73,6 +103,7 @@ class Session:
         counter: StatementCounter | None = None,
         *,
         acquire_timeout_s: float = 5.0,
+        max_connections: int | None = None,
         _connection: Connection | None = None,
         _parent: Session | None = None,
     ) -> None:
@@ -82,6 +113,11 @@ class Session:
         self._counter = counter
         self._connection = _connection
         self._parent = _parent
+        if max_connections is None:
+            max_connections = getattr(
+                pool, "connections_per_request", DEFAULT_CONNECTIONS_PER_REQUEST
+            )
+        self._connections = asyncio.Semaphore(max_connections)
 
     def _count(self) -> None:
         self.statements += 1
@@ -90,13 +126,23 @@ class Session:
         elif self._counter is not None:
             self._counter.total += 1
 
+    @asynccontextmanager
+    async def _borrowed(self) -> AsyncIterator[Connection]:
+        # the request's own budget first: waiting for it is waiting for oneself
+        async with (
+            self._connections,
+            self.pool.acquire(timeout=self.acquire_timeout_s) as connection,
+        ):
+            yield connection
+
     async def _run(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
         self._count()
         with _translated():
             if self._connection is not None:
-                return await getattr(self._connection, method)(query, *args)
-            async with self.pool.acquire(timeout=self.acquire_timeout_s) as connection:
-                return await getattr(connection, method)(query, *args)
+                run = getattr(self._connection, method)(query, *args)
+                return await _guarded(self._connection, run)
+            async with self._borrowed() as connection:
+                return await _guarded(connection, getattr(connection, method)(query, *args))
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         """All rows of one statement."""
@@ -144,8 +190,17 @@ class Session:
         if self._connection is not None:
             raise RuntimeError("transactions do not nest here")
         with _translated():
-            async with (
-                self.pool.acquire(timeout=self.acquire_timeout_s) as connection,
-                connection.transaction(),
-            ):
-                yield Session(self.pool, _connection=connection, _parent=self)
+            async with self._borrowed() as connection:
+                transaction = connection.transaction()
+                await _guarded(connection, transaction.start())
+                try:
+                    yield Session(
+                        self.pool, max_connections=1, _connection=connection, _parent=self
+                    )
+                except BaseException:
+                    # a connection discarded mid-transaction has nothing to roll
+                    # back (the server does when the socket closes)
+                    if not connection.is_closed():
+                        await _guarded(connection, transaction.rollback())
+                    raise
+                await _guarded(connection, transaction.commit())

@@ -20,6 +20,8 @@ from db.viewer import KNOWN_SCOPES, Viewer
 # `revoke-token` without revealing enough of it to use.
 TOKEN_MARK = "egt_"
 _PREFIX_LENGTH = len(TOKEN_MARK) + 8
+# what PostgreSQL NOTIFYs as a token change commits (migration 0003_token_notify)
+TOKEN_CHANNEL = "envgraph_tokens"
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -57,6 +59,7 @@ async def create_token(
     scopes: list[str],
     superuser: bool = False,
     expires_in: timedelta | None = None,
+    demo: bool = False,
 ) -> IssuedToken:
     """Issue a token for the user with this e-mail."""
     user_id = await user_id_by_email(conn, email)
@@ -70,9 +73,18 @@ async def create_token(
         scopes,
         superuser,
         expires_at,
+        demo,
     )
     assert row is not None
     return IssuedToken(token, token[:_PREFIX_LENGTH], row["id"], row["expires_at"])
+
+
+async def replace_demo_token(conn: Connection, *, email: str, lifetime: timedelta) -> IssuedToken:
+    """A new demo token (every scope) for the user with this e-mail; the demo tokens
+    issued before are revoked with it: one at a time."""
+    async with conn.transaction():
+        await conn.execute(QUERIES["revoke_demo_tokens"])
+        return await create_token(conn, email=email, scopes=["*"], expires_in=lifetime, demo=True)
 
 
 async def revoke_token(conn: Connection, prefix: str) -> None:

@@ -22,6 +22,7 @@ from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.maintenance import maintenance_context
 from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
+from gateway.revocations import listen_for_token_changes
 from gateway.settings import Settings
 from schema.schema import build_schema
 
@@ -83,6 +84,7 @@ async def _pool_context(app: web.Application) -> AsyncIterator[None]:
         settings.database_url,
         size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms,
+        connections_per_request=settings.connections_per_request,
     )
     app[POOL] = pool
     yield
@@ -116,6 +118,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app.cleanup_ctx.append(_pool_context)
     # after the pool: cleaned up in reverse order, the loop stops before the pool closes
     app.cleanup_ctx.append(maintenance_context())
+    app.cleanup_ctx.append(listen_for_token_changes)
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
         schema=schema,
@@ -136,7 +139,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     )
     app.router.add_route("*", "/graphql", view)
     if settings.graphiql:
-        setup_graphiql(app, demo_token)
+        setup_graphiql(app, demo_token, listening_on=settings.host)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

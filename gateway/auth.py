@@ -36,14 +36,25 @@ class Credentials:
 class TokenCache:
     """Viewers of tokens found valid in the last `ttl_s` seconds, by the token's
     SHA-256 (the clear token is not kept), so that a client sending many
-    requests costs one token check per `ttl_s`, not one per request. The price:
-    a revoked token keeps working for up to `ttl_s`. A token's own expiry is
+    requests costs one token check per `ttl_s`, not one per request. A revoked
+    token is evicted at once: PostgreSQL broadcasts token changes and every
+    process's listener clears its cache (gateway/revocations.py); while that
+    listener is not connected, nothing is cached. A token's own expiry is
     honoured to the second; refusals are never cached. Per process, bounded."""
 
     def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._entries: dict[bytes, tuple[Viewer, float]] = {}
+        # set by the listener while it is connected
+        self.listening = False
+        # counts clears: a check that began before one must not cache its viewer
+        self.generation = 0
+
+    def clear(self) -> None:
+        """Forget every token: one of them changed."""
+        self._entries.clear()
+        self.generation += 1
 
     def get(self, digest: bytes) -> Viewer | None:
         """The viewer of a token checked recently, if still fresh."""
@@ -56,9 +67,11 @@ class TokenCache:
             return None
         return viewer
 
-    def put(self, digest: bytes, viewer: Viewer) -> None:
-        """Remember a token found valid, until the ttl or its expiry."""
-        if self.ttl_s <= 0:
+    def put(self, digest: bytes, viewer: Viewer, generation: int | None = None) -> None:
+        """Remember a token found valid, until the ttl or its expiry (unless the cache
+        was cleared since `generation`, when the check began)."""
+        stale = generation is not None and generation != self.generation
+        if self.ttl_s <= 0 or not self.listening or stale:
             return
         fresh_for = self.ttl_s
         if viewer.expires_at is not None:
@@ -79,10 +92,11 @@ async def read_credentials(conn: Queryable, header: str | None, cache: TokenCach
     digest = hash_token(token)
     viewer = cache.get(digest)
     if viewer is None:
+        generation = cache.generation
         viewer = await authenticate(conn, token)
         if viewer is None:
             return Credentials(None, "The token is invalid, expired or revoked.")
-        cache.put(digest, viewer)
+        cache.put(digest, viewer, generation)
     return Credentials(viewer)
 
 

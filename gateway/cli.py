@@ -25,12 +25,18 @@ import asyncpg
 from tqdm import tqdm
 
 from db import migrations
-from db.demo import DEMO_USER_EMAIL, events_per_environment, seed_demo
+from db.demo import DEMO_USER_EMAIL, MAX_SCALE, events_per_environment, seed_demo
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.errors import DomainError, MigrationError
 from db.ingest import Refused, Staging, check_writable
 from db.pool import Connection
-from db.tokens import IssuedToken, create_token, parse_scopes, revoke_token
+from db.tokens import (
+    IssuedToken,
+    create_token,
+    parse_scopes,
+    replace_demo_token,
+    revoke_token,
+)
 from db.users import create_user
 from gateway.app import create_app
 from gateway.event_streams import BadStream, Format, read_upload
@@ -75,9 +81,26 @@ def _workers(text: str) -> int:
 
 def _scale(text: str) -> int:
     try:
-        return int(text)
+        scale = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= scale <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"scale must be between 1 and {MAX_SCALE}, not {scale}")
+    return scale
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 0 to 65535")
+    return int(text)
+
+
+def _scopes(text: str) -> list[str]:
+    # checked while parsing, so that a bad scope is bad usage (exit 2), as a bad option is
+    try:
+        return parse_scopes(text)
+    except DomainError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 @contextmanager
@@ -162,7 +185,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
     """Issue a token; the clear token is the last line of stdout."""
-    scopes = parse_scopes(args.scopes)
+    scopes: list[str] = args.scopes
 
     async def work(conn: Connection) -> None:
         issued = await create_token(
@@ -282,9 +305,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         if args.demo:
             await seed_demo(conn, 1, events=events_per_environment(1))
             demo.append(
-                await create_token(
-                    conn, email=DEMO_USER_EMAIL, scopes=["*"], expires_in=DEMO_TOKEN_LIFETIME
-                )
+                await replace_demo_token(conn, email=DEMO_USER_EMAIL, lifetime=DEMO_TOKEN_LIFETIME)
             )
 
     with _database(settings) as url:
@@ -299,7 +320,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         asyncio.run(main())
         where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}"
-        served = replace(settings, database_url=url, workers=workers)
+        served = replace(settings, database_url=url, workers=workers, host=host, port=port)
         token = demo[0].token if demo else None
 
         def announce() -> None:
@@ -328,7 +349,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="migrate, then serve HTTP")
     serve.add_argument("--host", help="address to bind (default GATEWAY_HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default GATEWAY_PORT or 8000)")
+    serve.add_argument("--port", type=_port, help="port (default GATEWAY_PORT or 8000)")
     serve.add_argument("--demo", action="store_true", help="load demo data, print a token")
     serve.add_argument(
         "--workers", type=_workers, help="processes serving the port (default GATEWAY_WORKERS or 1)"
@@ -351,7 +372,7 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("create-token", help="issue an API token (printed once)")
     token.add_argument("--email", required=True, help="the token's user")
     token.add_argument(
-        "--scopes", default="*", help="comma-separated, e.g. segment:read (default *)"
+        "--scopes", type=_scopes, default="*", help="comma-separated, e.g. segment:read (default *)"
     )
     token.add_argument("--superuser", action="store_true", help="sees and may do everything")
     token.add_argument("--expires-in", type=_duration, help="e.g. 30d, 12h (default: never)")
@@ -382,7 +403,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SettingsError) as error:
         print(f"envgraph: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_format, settings.log_level)
+    # the README promises errors only from commands: their progress (the embedded
+    # server starting and stopping) is said at INFO, for `serve` or when asked for
+    asked = os.environ.get("GATEWAY_LOG_LEVEL")
+    level = settings.log_level if args.command == "serve" or asked else "warning"
+    configure_logging(settings.log_format, level)
     try:
         args.handler(settings, args)
     except BrokenPipeError:

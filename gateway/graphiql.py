@@ -4,13 +4,18 @@ The page is strawberry's GraphiQL template with its unpkg.com URLs pointed at
 copies vendored in `static/graphiql/` (listed in its `VERSIONS` file, byte for
 byte the files the template's SRI `integrity` hashes name), served here under
 `/graphiql/<file>`. It is built once, when the app is created; with a demo token,
-its Headers editor starts with `{"Authorization": "Bearer <token>"}`.
+its Headers editor starts with `{"Authorization": "Bearer <token>"}`, but only
+for a page asked for on loopback, of a server listening on loopback only, by
+the name this very server has there (`localhost`, `127.0.0.1` or `[::1]` with
+its port): a page fetched under any other `Host` (DNS rebinding: a hostile site
+whose name now points at 127.0.0.1) or from another machine never holds it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import ipaddress
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -29,6 +34,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # the page, when GraphiQL is on (absent otherwise)
 GRAPHIQL_PAGE = web.AppKey("graphiql_page", str)
+# the page holding the demo token, when there is one and the server listens on loopback
+GRAPHIQL_DEMO_PAGE = web.AppKey("graphiql_demo_page", str)
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 
 # file names carry their package's version, so a year of caching is safe
 _ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -125,10 +133,31 @@ def render_page(demo_token: str | None = None) -> str:
     return html
 
 
+def is_loopback(host: str) -> bool:
+    """Whether a listening address is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _asked_on_loopback(request: web.Request) -> bool:
+    """Whether the request came over loopback, naming this server as loopback does."""
+    transport = request.transport
+    local = transport.get_extra_info("sockname") if transport is not None else None
+    if not local or not is_loopback(str(local[0])):
+        return False
+    return request.host.lower() in {f"{name}:{local[1]}" for name in LOOPBACK_NAMES}
+
+
 def page_response(request: web.Request) -> web.Response:
-    """The page built for this app."""
+    """The page built for this app (with the demo token only if asked for on loopback)."""
+    demo = request.app.get(GRAPHIQL_DEMO_PAGE)
+    page = demo if demo is not None and _asked_on_loopback(request) else None
     return web.Response(
-        text=request.app[GRAPHIQL_PAGE],
+        text=page or request.app[GRAPHIQL_PAGE],
         content_type="text/html",
         charset="utf-8",
         headers={"Cache-Control": _PAGE_CACHE_CONTROL},
@@ -161,8 +190,12 @@ def _asset_handler(asset: Asset) -> Handler:
     return serve_asset
 
 
-def setup_graphiql(app: web.Application, demo_token: str | None = None) -> None:
+def setup_graphiql(
+    app: web.Application, demo_token: str | None = None, *, listening_on: str = "127.0.0.1"
+) -> None:
     """Give the app the GraphiQL page and the routes of its assets."""
-    app[GRAPHIQL_PAGE] = render_page(demo_token)
+    app[GRAPHIQL_PAGE] = render_page()
+    if demo_token is not None and is_loopback(listening_on):
+        app[GRAPHIQL_DEMO_PAGE] = render_page(demo_token)
     for asset in vendored_assets():
         app.router.add_get(asset.url, _asset_handler(asset))

@@ -38,6 +38,7 @@ class Settings:
     max_query_fields: int = 1_000
     max_input_depth: int = 32
     pool_size: int = 10
+    connections_per_request: int = 2
     pool_timeout_ms: int = 2000
     statement_timeout_ms: int = 5000
     graphiql: bool = True
@@ -113,6 +114,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "max_query_fields": ("GATEWAY_MAX_QUERY_FIELDS", _integer(1, 1_000_000)),
     "max_input_depth": ("GATEWAY_MAX_INPUT_DEPTH", _integer(1, 200)),
     "pool_size": ("GATEWAY_POOL_SIZE", _integer(1, 1_000)),
+    "connections_per_request": ("GATEWAY_CONNECTIONS_PER_REQUEST", _integer(1, 1_000)),
     "pool_timeout_ms": ("GATEWAY_POOL_TIMEOUT_MS", _integer(1, 600_000)),
     "statement_timeout_ms": ("GATEWAY_STATEMENT_TIMEOUT_MS", _integer(1, 3_600_000)),
     "graphiql": ("GATEWAY_GRAPHIQL", _boolean),

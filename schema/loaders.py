@@ -7,7 +7,9 @@ the whole list request, so two differently filtered lists do not mix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +23,26 @@ from db.paging import Window
 from db.session import Session
 from db.viewer import Viewer
 
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+class SharedLoader(DataLoader[K, T]):
+    """A DataLoader whose futures no single waiter can cancel for the others.
+
+    A load is one future for every field that asks for the same key. When an
+    error nulls a parent, graphql-core cancels the parent's other fields; a
+    field cancelled while awaiting that future would cancel it too, and every
+    other field waiting for it, elsewhere in the query, would get a
+    CancelledError: not a field error but the end of the whole request (the
+    client saw its connection dropped). Each waiter gets a shield instead; the
+    batch's one statement runs to its end and gives its connection back.
+    """
+
+    def load(self, key: K) -> Awaitable[T]:
+        """The value for `key`, batched with the other keys asked in this tick."""
+        return asyncio.shield(super().load(key))
+
 
 class Loaders:
     """The loaders of one request."""
@@ -30,7 +52,7 @@ class Loaders:
         self.viewer = viewer
         self._by_id: dict[str, DataLoader[UUID, asyncpg.Record | None]] = {}
         self._pages: dict[str, DataLoader[UUID, Page]] = {}
-        self.users: DataLoader[UUID, asyncpg.Record | None] = DataLoader(load_fn=self._users)
+        self.users: DataLoader[UUID, asyncpg.Record | None] = SharedLoader(load_fn=self._users)
 
     def forget(self) -> None:
         """Drop everything loaded so far: after a write, nothing cached may be served."""
@@ -49,7 +71,7 @@ class Loaders:
             async def load(ids: Sequence[UUID]) -> list[asyncpg.Record | None]:
                 return await rows_by_ids(self.session, entity, ids, self.viewer)
 
-            loader = self._by_id[entity.name] = DataLoader(load_fn=load)
+            loader = self._by_id[entity.name] = SharedLoader(load_fn=load)
         return loader
 
     def child_pages(
@@ -72,5 +94,5 @@ class Loaders:
                 )
                 return [pages[parent_id] for parent_id in parent_ids]
 
-            loader = self._pages[key] = DataLoader(load_fn=load)
+            loader = self._pages[key] = SharedLoader(load_fn=load)
         return loader

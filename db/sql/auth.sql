@@ -8,9 +8,13 @@ RETURNING id, email, name, created_at
 SELECT id FROM users WHERE lower(email) = lower($1)
 
 -- name: create_token
-INSERT INTO api_tokens (user_id, token_hash, prefix, scopes, superuser, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO api_tokens (user_id, token_hash, prefix, scopes, superuser, expires_at, demo)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING id, expires_at
+
+-- name: revoke_demo_tokens
+UPDATE api_tokens SET revoked_at = now()
+WHERE demo AND revoked_at IS NULL
 
 -- name: revoke_token
 UPDATE api_tokens SET revoked_at = now()

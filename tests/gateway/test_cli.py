@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from db.tokens import authenticate
+from db.viewer import KNOWN_SCOPES
 from tests.support import free_port
 
 _OWN_VARIABLES = ("DATABASE_URL", "GATEWAY_")
@@ -38,7 +40,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
     env = {"DATABASE_URL": empty_database_url}
     first = run_cli("migrate", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == "applied 0001_initial\n"
+    assert first.stdout == "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
     second = run_cli("migrate", env=env)
     assert second.stdout == "nothing to apply: the database is up to date\n"
 
@@ -51,7 +53,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 1 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 2 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -104,10 +106,11 @@ async def test_user_and_token_life_cycle(database_url: str) -> None:
         ),
         (
             ("create-token", "--email", "a@example.com", "--scopes", "segment:delete"),
-            1,
-            "unknown scope 'segment:delete'; known scopes: *, environment:read, "
+            2,
+            "argument --scopes: unknown scope 'segment:delete'; known scopes: *, environment:read, "
             "environment:write, model:read, model:write, organization:read, organization:write, "
-            "project:read, project:write, segment:read, segment:write",
+            "project:read, project:write, segment:read, segment:write "
+            "(see `python -m gateway create-token --help`)",
         ),
         (
             ("create-token", "--email", "a@example.com", "--expires-in", "soon"),
@@ -121,7 +124,6 @@ async def test_user_and_token_life_cycle(database_url: str) -> None:
             "not an e-mail address: 'not-an-address'",
         ),
         (("revoke-token", "egt_missing1"), 1, "no token with prefix 'egt_missing1'"),
-        (("seed-demo", "--scale", "0"), 1, "scale must be between 1 and 100, not 0"),
     ],
 )
 def test_bad_input_is_one_line(
@@ -182,3 +184,39 @@ def test_export_schema_prints_the_sdl() -> None:
     assert result.returncode == 0, result.stderr
     assert "type Query {" in result.stdout
     assert "viewer: Viewer!" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("serve", "--port", "99999"),
+            "argument --port: '99999' is not a port from 0 to 65535"
+            " (see `python -m gateway serve --help`)",
+        ),
+        (
+            ("create-token", "--email", "a@example.com", "--scopes", "segment:peek"),
+            "argument --scopes: unknown scope 'segment:peek'; known scopes: "
+            + ", ".join(sorted(KNOWN_SCOPES))
+            + " (see `python -m gateway create-token --help`)",
+        ),
+        (
+            ("seed-demo", "--scale", "0"),
+            "argument --scale: scale must be between 1 and 100, not 0"
+            " (see `python -m gateway seed-demo --help`)",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_before_anything_runs(
+    database_url: str, args: tuple[str, ...], message: str
+) -> None:
+    _one_line_error(run_cli(*args, env={"DATABASE_URL": database_url}), 2, message)
+
+
+@pytest.mark.embedded
+def test_commands_are_quiet_but_for_their_output(tmp_path: Path) -> None:
+    # with the embedded server, which starts and stops around the command
+    env = {"GATEWAY_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli("migrate", env=env)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout == "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"

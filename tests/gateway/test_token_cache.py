@@ -4,6 +4,7 @@ a revoked token refused once that has passed, a token's expiry to the second."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,6 +18,7 @@ from gateway.app import create_app
 from gateway.auth import TokenCache
 from gateway.keys import STATEMENTS
 from gateway.settings import Settings
+from tests.gateway.test_cli import run_cli
 from tests.support import VIEWER_QUERY, Client, graphql
 
 
@@ -41,14 +43,36 @@ async def test_a_token_is_checked_once_per_ttl(cached: Client, token: str) -> No
     assert await _statements(cached, token) == (200, 2)
 
 
-async def test_a_revoked_token_is_refused_once_the_ttl_passed(
+async def test_a_token_changed_in_the_database_is_refused_at_once(
     cached: Client, conn: asyncpg.Connection, token: str
 ) -> None:
+    # whoever changes it (here plain SQL): PostgreSQL tells every process
     assert (await graphql(cached, VIEWER_QUERY, token))[0] == 200
     await conn.execute("UPDATE api_tokens SET revoked_at = now()")
-    assert (await graphql(cached, VIEWER_QUERY, token))[0] == 200  # the price of the cache
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(0.1)  # the notification's way from the server
     assert (await graphql(cached, VIEWER_QUERY, token))[0] == 401
+
+
+async def test_revoke_token_reaches_every_process_at_once(
+    settings: Settings, conn: asyncpg.Connection, token: str
+) -> None:
+    # two instances on one database, each with an hour-long cache of the token
+    hour = replace(settings, auth_cache_s=3600)
+    async with (
+        TestClient(TestServer(create_app(hour))) as one,
+        TestClient(TestServer(create_app(hour))) as other,
+    ):
+        for client in (one, other, one, other):
+            assert await _statements(client, token) in {(200, 1), (200, 2)}
+        assert await _statements(other, token) == (200, 1)  # from its cache
+        prefix = await conn.fetchval("SELECT prefix FROM api_tokens")
+        revoked = await asyncio.to_thread(
+            run_cli, "revoke-token", prefix, env={"DATABASE_URL": settings.database_url or ""}
+        )
+        assert revoked.returncode == 0, revoked.stderr
+        started = time.monotonic()
+        assert [(await graphql(c, VIEWER_QUERY, token))[0] for c in (other, one)] == [401, 401]
+        assert time.monotonic() - started < 0.5
 
 
 async def test_a_token_expiring_before_the_ttl_is_refused_at_its_expiry(
@@ -70,6 +94,7 @@ async def test_refusals_are_not_cached(cached: Client) -> None:
 
 def test_the_cache_is_bounded() -> None:
     cache = TokenCache(60, max_entries=2)
+    cache.listening = True
     viewers = [
         Viewer(uuid.uuid4(), f"{n}@example.com", "n", frozenset("*"), False) for n in range(3)
     ]

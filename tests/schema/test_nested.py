@@ -10,7 +10,7 @@ from gateway.keys import STATEMENTS
 from schema.ids import global_id
 from tests.schema.compiled_support import resolver_client
 from tests.schema.conftest import Tokens, issue_tokens
-from tests.support import Client, data
+from tests.support import Client, data, graphql
 
 __all__ = ["NESTED", "resolver_client"]
 
@@ -133,3 +133,30 @@ async def test_nodes_are_batched_per_type(
             result = await data(app, query, tokens.root, ids=wanted)
             assert [n["id"] for n in result["nodes"]] == wanted
             assert counter.total - before == statements
+
+
+async def test_an_error_cancelling_a_load_leaves_its_other_waiters_their_answer(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    # `x` fails (a non-null list with a bad argument), which nulls `x` and cancels
+    # its sibling `project`, waiting for a load that `y` waits for too: `y` must
+    # still get the project, and the request its answer (it once got a
+    # CancelledError, and the client a dropped connection)
+    model = await conn.fetchrow(
+        "SELECT m.id, p.name FROM models m JOIN projects p ON p.id = m.project_id"
+        " ORDER BY m.name, m.version LIMIT 1"
+    )
+    assert model is not None
+    query = """query ($id: ID!) {
+      x: node(id: $id) { ... on Model { project { name } environments(first: -1) { totalCount } } }
+      y: model(id: $id) { project { name } }
+    }"""
+    for _ in range(5):
+        status, body = await graphql(client, query, tokens.root, id=global_id("Model", model["id"]))
+        assert status == 200
+        assert body["data"] == {"x": None, "y": {"project": {"name": model["name"]}}}
+        [found] = body["errors"]
+        assert (found["path"], found["extensions"]["code"]) == (
+            ["x", "environments"],
+            "BAD_USER_INPUT",
+        )

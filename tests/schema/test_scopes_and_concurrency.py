@@ -130,3 +130,34 @@ async def test_fifty_concurrent_segment_updates_one_wins(
         await conn.fetchval("SELECT description FROM segments WHERE id = $1", row["id"])
         == winners[0]
     )
+
+
+async def test_a_filter_on_a_related_entity_needs_its_read_scope(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    segments_only = await _token(conn, "segment:read")
+    probe = "query ($p: String!) { segments(first: 0, filter: %s) { totalCount } }"
+    for shape, scope in (
+        ("{project: {organization: {name: {startsWith: $p}}}}", "project:read"),
+        ("{and: [{not: {project: {name: {startsWith: $p}}}}]}", "project:read"),
+        ("{or: [{name: {eq: $p}}, {model: {name: {startsWith: $p}}}]}", "model:read"),
+    ):
+        found = await error(client, probe % shape, segments_only, p="A")
+        assert (found["extensions"]["code"], found["message"], found["data"]) == (
+            "FORBIDDEN",
+            f"this token lacks the scope {scope}",
+            None,
+        ), shape
+    # with the project's scope, the organization's is still needed
+    projects_too = await _token(conn, "segment:read", "project:read")
+    found = await error(
+        client, probe % "{project: {organization: {name: {startsWith: $p}}}}", projects_too, p="A"
+    )
+    assert (found["extensions"]["code"], found["message"]) == (
+        "FORBIDDEN",
+        "this token lacks the scope organization:read",
+    )
+    everything = await _token(conn, "segment:read", "project:read", "organization:read")
+    assert await data(
+        client, probe % "{project: {organization: {name: {startsWith: $p}}}}", everything, p="A"
+    ) == {"segments": {"totalCount": 18}}
