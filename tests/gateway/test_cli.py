@@ -53,7 +53,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 2 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 3 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -108,8 +108,9 @@ async def test_user_and_token_life_cycle(database_url: str) -> None:
             ("create-token", "--email", "a@example.com", "--scopes", "segment:delete"),
             2,
             "argument --scopes: unknown scope 'segment:delete'; known scopes: *, environment:read, "
-            "environment:write, model:read, model:write, organization:read, organization:write, "
-            "project:read, project:write, segment:read, segment:write "
+            "environment:write, event:read, event:write, model:read, model:write, "
+            "organization:read, organization:write, project:read, project:write, segment:read, "
+            "segment:write "
             "(see `python -m gateway create-token --help`)",
         ),
         (

@@ -62,6 +62,41 @@ LISTS: dict[str, dict[str, str]] = {
 RELATIONS = {e.type_name: [r.name for r in e.relations] for e in ENTITIES.values() if e.relations}
 ROOT_LISTS = {e.root_list.name: e.type_name for e in ENTITIES.values() if e.root_list}
 ORDERABLE = {e.type_name: [c.name.upper() for c in e.orderable] for e in ENTITIES.values()}
+# the columns a generated filter compares: text, time, JSON
+TEXTS = {
+    e.type_name: [c.public for c in e.columns if c.kind is Kind.STRING] for e in ENTITIES.values()
+}
+TIMES = {
+    e.type_name: [c.public for c in e.columns if c.kind is Kind.DATETIME] for e in ENTITIES.values()
+}
+JSONS = {
+    e.type_name: [c.public for c in e.columns if c.kind is Kind.JSON] for e in ENTITIES.values()
+}
+# times around the demo's events (the 90 days before 2026-12-01), and far away
+STAMPS = [
+    "2000-01-01T00:00:00Z",
+    "2026-10-01T00:00:00Z",
+    "2026-11-15T12:00:00Z",
+    "2999-01-01T00:00:00Z",
+]
+# property conditions on the demo events' keys (db/demo.sql), of every operator,
+# now and then with a value the operator refuses (BAD_USER_INPUT on both paths)
+PROPERTY_TESTS = [
+    (key, operator)
+    for key in ("score", "label", "predicted", "reviewer", "features", "nope")
+    for operator in ("EQ", "NEQ", "IN", "NOT_IN", "CONTAINS", "NOT_CONTAINS", "GT", "LTE", "IS_SET")
+]
+PROPERTY_VALUES: dict[str, list[Any]] = {
+    "EQ": [0.5, "fraud", True, None, {"age": 30}],
+    "NEQ": ["legit", 0, None],
+    "IN": [["fraud", "churn"], [True, 1], []],
+    "NOT_IN": [["stay"], [None], 3],
+    "CONTAINS": ["AU", "r", 1],
+    "NOT_CONTAINS": ["u", "x"],
+    "GT": [0.5, "k", True],
+    "LTE": [0.25, 100, "m"],
+    "IS_SET": [None],
+}
 # with what lists refuse: NUL (and, in `search`, more than ten terms)
 WORDS = ["prod", "a", "xgb", "fraud", "EU", "v1", "zzz", "_", "nul\x00", "%", "Acme", "detection"]
 
@@ -167,6 +202,9 @@ class _Query:
             if values is not None and draw(st.integers(0, 3)) == 0:
                 given.append(f"{name}: {draw(st.sampled_from([v.name for v in values]))}")
                 plain = False
+        window = self.window(entity)
+        given += window
+        plain = plain and not window
         if draw(st.integers(0, 2)) == 0:
             given.append(f"filter: {self.filter(type_name, 2)}")
             plain = False
@@ -198,15 +236,28 @@ class _Query:
                 given.append(f"{argument}: {self.variable('String', cursor)}")
         return f"({', '.join(given)})" if given else ""
 
+    def window(self, entity: Any) -> list[str]:
+        """`since` / `until` of a list read by time window, now and then."""
+        if entity.time_column is None:
+            return []
+        return [
+            f'{argument}: "{self.draw(st.sampled_from(STAMPS))}"'
+            for argument in ("since", "until")
+            if self.draw(st.integers(0, 3)) == 0
+        ]
+
     def filter(self, type_name: str, depth: int) -> str:  # noqa: PLR0911 (one per kind)
         draw = self.draw
         choice = draw(st.integers(0, 9 if depth > 0 else 5))
+        text = draw(st.sampled_from(TEXTS[type_name]))
         if choice == 0:
-            return f"{{name: {{contains: {self.quoted()}, caseInsensitive: {self.boolean()}}}}}"
+            return f"{{{text}: {{contains: {self.quoted()}, caseInsensitive: {self.boolean()}}}}}"
+        if choice == 1 and JSONS[type_name] and draw(st.booleans()):
+            return self.properties(draw(st.sampled_from(JSONS[type_name])))
         if choice == 1:
             op = draw(st.sampled_from(["eq", "neq", "startsWith", "notEndsWith", "isEmpty"]))
             value = self.boolean() if op == "isEmpty" else self.quoted()
-            return f"{{name: {{{op}: {value}}}}}"
+            return f"{{{text}: {{{op}: {value}}}}}"
         if choice == 2:
             ids = draw(st.lists(st.sampled_from(self.ids), max_size=3))
             op = draw(st.sampled_from(["in", "notIn"]))
@@ -221,8 +272,9 @@ class _Query:
             flag = "".join(f", {c.public}: {{eq: {self.boolean()}}}" for c in flags)
             return f"{{{number}: {{{op}: {values}}}{flag}}}"
         if choice == 4:
-            stamp = draw(st.sampled_from(["2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"]))
-            return f'{{createdAt: {{{draw(st.sampled_from(["lt", "gte"]))}: "{stamp}"}}}}'
+            moment = draw(st.sampled_from(TIMES[type_name]))
+            stamp = draw(st.sampled_from(STAMPS))
+            return f'{{{moment}: {{{draw(st.sampled_from(["lt", "gte"]))}: "{stamp}"}}}}'
         if choice == 5 or type_name not in RELATIONS:
             return "{}"
         if choice in (6, 7):
@@ -233,6 +285,15 @@ class _Query:
             return f"{{not: {self.filter(type_name, depth - 1)}}}"
         items = [self.filter(type_name, depth - 1) for _ in range(draw(st.integers(0, 2)))]
         return f"{{{draw(st.sampled_from(['and', 'or']))}: [{', '.join(items)}]}}"
+
+    def properties(self, name: str) -> str:
+        """A list of property conditions on the JSON column `name`, of the demo's keys."""
+        conditions = []
+        for _ in range(self.draw(st.integers(1, 2))):
+            key, operator = self.draw(st.sampled_from(PROPERTY_TESTS))
+            value = self.draw(st.sampled_from(PROPERTY_VALUES[operator]))
+            conditions.append({"key": key, "operator": operator, "value": value})
+        return f"{{{name}: {self.variable('[PropertyFilter!]', conditions)}}}"
 
     def quoted(self) -> str:
         return json.dumps(self.draw(st.sampled_from(WORDS)))

@@ -4,6 +4,7 @@ only where the caller may write; a fixed number of statements."""
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from db.tokens import create_token
 from gateway.keys import STATEMENTS
@@ -17,6 +18,15 @@ from tests.ingest_support import (
 )
 from tests.schema.conftest import Tokens
 from tests.support import Client, data, error
+
+
+@pytest.fixture(autouse=True)
+async def no_demo_events(conn: asyncpg.Connection, tokens: Tokens) -> None:
+    """The demo's events removed: the counts below are the mutation's own."""
+    await conn.execute(
+        "DELETE FROM events; DELETE FROM event_ids; UPDATE environments SET event_count = 0"
+    )
+
 
 INGEST = """
 mutation ($input: IngestEventsInput!) {
