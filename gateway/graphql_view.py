@@ -18,6 +18,7 @@ from strawberry.types import ExecutionResult
 
 from db.errors import Timeout, Unavailable
 from db.session import Session
+from gateway.accounting import account
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
 from gateway.graphiql import page_response
@@ -46,7 +47,6 @@ from gateway.limits import (
     nesting_limit,
     scan,
 )
-from gateway.logs import log_request
 from gateway.media import GRAPHQL_RESPONSE_JSON, is_request_error, media_type
 from gateway.outage import RETRY_AFTER_S
 from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
@@ -99,30 +99,17 @@ class GatewayView(GraphQLView[Context, None]):
             metrics.in_flight.dec()
             forget_request_document()
         session = request.get(SESSION)
-        codes: list[str] = request[ERROR_CODES]
-        seconds = time.perf_counter() - started
-        statements = session.statements if session is not None else 0
-        operation_name = request.get(OPERATION)
         credentials = request.get(CREDENTIALS)
-        # an anonymous caller's operation names are neither shown nor given a series
-        authenticated = credentials is not None and credentials.viewer is not None
-        metrics.observe(
-            operation_name if authenticated else None,
-            response.status,
-            seconds,
-            codes,
-            statements,
-            authenticated=authenticated,
-        )
-        log_request(
-            request_id=request[REQUEST_ID],
-            method=request.method,
-            operation=operation_name,
+        codes: list[str] = request[ERROR_CODES]
+        account(
+            request,
+            operation=request.get(OPERATION),
             status=response.status,
-            seconds=seconds,
-            statements=statements,
-            errors=codes,
+            seconds=time.perf_counter() - started,
+            codes=codes,
+            statements=session.statements if session is not None else 0,
             executor=request.get(EXECUTOR),
+            authenticated=credentials is not None and credentials.viewer is not None,
         )
         return response
 

@@ -4,6 +4,7 @@ objects; an operation selecting these is answered by the resolvers)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Optional
 
@@ -29,26 +30,20 @@ def _first() -> Any:
     )
 
 
-async def _names(
-    root: Any,
-    info: Info,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    first: int = 100,
-) -> list[str]:
-    require_read(info.context.authenticated, EVENT.scope)
-    return await event_values.event_names(info.context.session, root.uuid, since, until, first)
+def _in_window(fetch: Callable[..., Awaitable[list[str]]]) -> Any:
+    """A resolver of the distinct `fetch` values of the environment's events in a window."""
 
+    async def resolve(
+        root: Any,
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int = 100,
+    ) -> list[str]:
+        require_read(info.context.authenticated, EVENT.scope)
+        return await fetch(info.context.session, root.uuid, since, until, first)
 
-async def _keys(
-    root: Any,
-    info: Info,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    first: int = 100,
-) -> list[str]:
-    require_read(info.context.authenticated, EVENT.scope)
-    return await event_values.property_keys(info.context.session, root.uuid, since, until, first)
+    return resolve
 
 
 async def _values(
@@ -65,14 +60,14 @@ def environment_fields() -> dict[str, Any]:
             list[str],
             plan=None,
             description="The distinct names of its events in the window, in order.",
-            resolver=_names,
+            resolver=_in_window(event_values.event_names),
             arguments=[*_WINDOW, _first()],
         ),
         "property_keys": generated_field(
             list[str],
             plan=None,
             description="The distinct keys of its events' properties in the window, in order.",
-            resolver=_keys,
+            resolver=_in_window(event_values.property_keys),
             arguments=[*_WINDOW, _first()],
         ),
         "property_values": generated_field(

@@ -41,38 +41,30 @@ class StringFilter:
     case_insensitive: bool = False
 
 
-@strawberry.input(description="Conditions on a whole-number field (ANDed).")
-class IntFilter:
-    eq: int | None = UNSET
-    neq: int | None = UNSET
-    in_: list[int] | None = strawberry.field(name="in", default=UNSET)
-    not_in: list[int] | None = UNSET
-    lt: int | None = UNSET
-    lte: int | None = UNSET
-    gt: int | None = UNSET
-    gte: int | None = UNSET
-    between: list[int] | None = strawberry.field(
-        default=UNSET, description="[low, high], inclusive."
-    )
-    not_between: list[int] | None = UNSET
-    is_null: bool | None = UNSET
+def _input(name: str, annotations: dict[str, Any], description: str | None, **fields: Any) -> type:
+    namespace = {"__module__": __name__, "__annotations__": annotations, **fields}
+    return strawberry.input(type(name, (), namespace), name=name, description=description)
 
 
-@strawberry.input(description="Conditions on a date-time field (ANDed).")
-class DateTimeFilter:
-    eq: datetime | None = UNSET
-    neq: datetime | None = UNSET
-    in_: list[datetime] | None = strawberry.field(name="in", default=UNSET)
-    not_in: list[datetime] | None = UNSET
-    lt: datetime | None = UNSET
-    lte: datetime | None = UNSET
-    gt: datetime | None = UNSET
-    gte: datetime | None = UNSET
-    between: list[datetime] | None = strawberry.field(
-        default=UNSET, description="[low, high], inclusive."
-    )
-    not_between: list[datetime] | None = UNSET
-    is_null: bool | None = UNSET
+def _ordered_filter(name: str, value: Any, description: str) -> type:
+    """`<Kind>Filter` of a kind whose values are ordered (Int, BigInt, DateTime): the
+    same operators for each, so one shape made three times."""
+    one, many = Optional[value], Optional[list[value]]  # noqa: UP045 (runtime values)
+    operators = ("eq", "neq", "in_", "not_in", "lt", "lte", "gt", "gte", "between", "not_between")
+    annotations: dict[str, Any] = {op: many if op in _LISTS else one for op in operators}
+    annotations["is_null"] = Optional[bool]  # noqa: UP045
+    defaults: dict[str, Any] = dict.fromkeys(annotations, UNSET)
+    defaults["in_"] = strawberry.field(name="in", default=UNSET)
+    defaults["between"] = strawberry.field(default=UNSET, description="[low, high], inclusive.")
+    return _input(name, annotations, description, **defaults)
+
+
+_LISTS = frozenset({"in_", "not_in", "between", "not_between"})
+IntFilter = _ordered_filter("IntFilter", int, "Conditions on a whole-number field (ANDed).")
+DateTimeFilter = _ordered_filter(
+    "DateTimeFilter", datetime, "Conditions on a date-time field (ANDed)."
+)
+BigIntFilter = _ordered_filter("BigIntFilter", BigInt, "Conditions on a BigInt field (ANDed).")
 
 
 @strawberry.input(description="Conditions on an id field (ANDed).")
@@ -92,23 +84,6 @@ class UUIDFilter:
     eq: UUID | None = UNSET
     in_: list[UUID] | None = strawberry.field(name="in", default=UNSET)
     not_in: list[UUID] | None = UNSET
-
-
-@strawberry.input(description="Conditions on a BigInt field (ANDed).")
-class BigIntFilter:
-    eq: BigInt | None = UNSET
-    neq: BigInt | None = UNSET
-    in_: list[BigInt] | None = strawberry.field(name="in", default=UNSET)
-    not_in: list[BigInt] | None = UNSET
-    lt: BigInt | None = UNSET
-    lte: BigInt | None = UNSET
-    gt: BigInt | None = UNSET
-    gte: BigInt | None = UNSET
-    between: list[BigInt] | None = strawberry.field(
-        default=UNSET, description="[low, high], inclusive."
-    )
-    not_between: list[BigInt] | None = UNSET
-    is_null: bool | None = UNSET
 
 
 @strawberry.enum
@@ -175,11 +150,6 @@ _OPERATORS = {"in_": "in"}
 def given_value(value: Any) -> bool:
     """Whether an optional argument or input field was given (UNSET and null: not)."""
     return value is not None and value is not UNSET
-
-
-def _input(name: str, annotations: dict[str, Any], description: str | None, **fields: Any) -> type:
-    namespace = {"__module__": __name__, "__annotations__": annotations, **fields}
-    return strawberry.input(type(name, (), namespace), name=name, description=description)
 
 
 def _enum_filter(values: type[enum.Enum]) -> type:

@@ -85,6 +85,20 @@ async def pending(conn: Connection) -> list[Migration]:
     return _check_unchanged(await _applied(conn))
 
 
+async def apply(conn: Connection, migration: Migration) -> None:
+    """Apply one migration and record it, in one transaction (the caller holds the lock
+    and knows it is pending)."""
+    async with conn.transaction():
+        await conn.execute(_CREATE_TABLE)
+        await conn.execute(migration.sql)
+        await conn.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+            migration.version,
+            migration.name,
+            migration.checksum,
+        )
+
+
 async def migrate(conn: Connection) -> list[Migration]:
     """Apply every pending migration; returns those applied (empty: nothing to do)."""
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
@@ -93,14 +107,7 @@ async def migrate(conn: Connection) -> list[Migration]:
         # read under the lock: another process may have just migrated
         todo = _check_unchanged(await _applied(conn))
         for migration in todo:
-            async with conn.transaction():
-                await conn.execute(migration.sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    migration.version,
-                    migration.name,
-                    migration.checksum,
-                )
+            await apply(conn, migration)
         return todo
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)

@@ -45,15 +45,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
 async def test_a_database_of_the_first_version_migrates_forward(empty_database_url: str) -> None:
     conn = await asyncpg.connect(empty_database_url)
     try:
-        first = migrations.available()[0]
-        await conn.execute(migrations._CREATE_TABLE)
-        await conn.execute(first.sql)
-        await conn.execute(
-            "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-            first.version,
-            first.name,
-            first.checksum,
-        )
+        await migrations.apply(conn, migrations.available()[0])
         org = await conn.fetchval("INSERT INTO organizations (name) VALUES ('o') RETURNING id")
         project = await conn.fetchval(
             "INSERT INTO projects (organization_id, name) VALUES ($1, 'p') RETURNING id", org
