@@ -42,6 +42,8 @@ MAX_BODY_BYTES = 1024 * 1024  # larger request bodies: HTTP 413
 _SIZED_BY = {"nodes": "ids", "_entities": "representations"}
 # a fragment spread inside a fragment spread... must not expand without end
 _MAX_EXPANDED_FIELDS = 200_000
+# pairs of same-named fields with selections in one selection set (see _merged_pairs)
+MAX_MERGED_PAIRS = 100
 
 
 class QueryTooComplex(DomainError):
@@ -175,10 +177,28 @@ def check_breadth(document: DocumentNode, limits: Limits) -> None:
                 "holds this many fields once its fragments are spread:", held,
                 limits.selection_fields, "a selection set of",
             )  # fmt: skip
+        pairs = _merged_pairs(selections)
+        if pairs > MAX_MERGED_PAIRS:
+            raise _over(
+                "repeats fields with selections under one name, pairs of them:", pairs,
+                MAX_MERGED_PAIRS, "a selection set of",
+            )  # fmt: skip
         total += sum(isinstance(s, FieldNode) for s in selections)
         stack.extend(selections)
     if total > limits.fields:
         raise _over("has this many fields:", total, limits.fields)
+
+
+def _merged_pairs(selections: Any) -> int:
+    """Pairs of fields with selections of their own under one response name:
+    validation compares the selections of each pair, some 20 µs a pair however
+    small (99 copies of `__schema { queryType { name } }`: 4,851 pairs, 0.1 s)."""
+    names: dict[str, int] = {}
+    for s in selections:
+        if isinstance(s, FieldNode) and s.selection_set is not None:
+            key = (s.alias or s.name).value
+            names[key] = names.get(key, 0) + 1
+    return sum(n * (n - 1) // 2 for n in names.values())
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:

@@ -216,6 +216,12 @@ async def test_an_anonymous_introspection_is_answered(client: Client) -> None:
             "{ " + "viewer { scopes } " * 2_400 + "}",
             "a selection set of the query has this many selections: 2,400; the limit is 100",
         ),
+        # 99 copies of one field with a selection: validation compared 4,851 pairs
+        (
+            "{ " + "__schema { queryType { name } } " * 99 + "}",
+            "a selection set of the query repeats fields with selections under one name, "
+            "pairs of them: 4,851; the limit is 100",
+        ),
         # twelve selection sets within the width, over the total
         (
             "{ " + ("viewer { " + "scopes " * 90 + "} ") * 12 + "}",
@@ -290,9 +296,27 @@ async def test_fragments_count_where_they_are_spread(
             "fragment B on Viewer { scopes ...A }"  # fmt: skip
     found = await error(client, cycle, token)
     assert found["message"] == "Cannot spread fragment 'A' within itself via 'B'."
-    # as many fields as the limit, through fragments, run
-    status, body = await graphql(client, _grouped_fragments(100), token)
+    # half as many fields as the limit, all of one name through 50 fragments, run;
+    # at the limit, comparing them goes past the validation's budget
+    status, body = await graphql(client, _grouped_fragments(50), token)
     assert (status, body) == (200, {"data": {"viewer": {"scopes": ["*"]}}})
+    found = await error(client, _grouped_fragments(100), token)
+    assert (found["extensions"]["code"], found["message"]) == ("QUERY_TOO_COMPLEX", _BUDGET)
+
+
+_BUDGET = (
+    "the query repeats fields of one name too often to be checked "
+    "(comparing them took over 10,000 steps)"
+)
+
+
+async def test_validation_stops_at_its_budget(client: Client, token: str) -> None:
+    # within every limit checked before validation, but ten sets of 99 fields of
+    # one name make graphql-core compare 441,000 pairs: past its budget, the
+    # validation stops (after 0.3 s at the library's default budget, 20 ms at ours)
+    query = "{ " + ("viewer { " + "scopes " * 99 + "} ") * 10 + "}"
+    found = await error(client, query, token)
+    assert (found["message"], found["extensions"]["code"]) == (_BUDGET, "QUERY_TOO_COMPLEX")
 
 
 async def test_wide_anonymous_introspection_is_refused_before_validation(client: Client) -> None:
