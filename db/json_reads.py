@@ -19,7 +19,7 @@ from itertools import count
 from typing import Any
 
 from db import codecs
-from db.binder import MAX_PARAMETERS, Binder
+from db.binder import Binder
 from db.identifiers import ident, qualified
 from db.lists import ALIAS
 from db.pages import PageQuery
@@ -44,7 +44,7 @@ from db.plans import (
 from db.viewer import Viewer
 from db.visibility import visible
 
-__all__ = ["FALLBACK_MARK", "MAX_PARAMETERS", "read_statement"]
+__all__ = ["FALLBACK_MARK", "read_statement"]
 
 # the marker of a statement failed on purpose: "answer through the resolver path"
 FALLBACK_MARK = "envgraph:fallback"

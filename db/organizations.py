@@ -11,6 +11,7 @@ from db.errors import BadInput, Forbidden, NotFound
 from db.projects import require_admin
 from db.queries import QUERIES
 from db.session import Session
+from db.users import validated_user
 from db.viewer import Viewer, require_scope
 from db.writes import locked_row, translated
 
@@ -33,10 +34,15 @@ async def create_organization(session: Session, viewer: Viewer, name: str) -> as
     return row
 
 
-async def _user(tx: Session, email: str) -> UUID:
-    user_id: UUID | None = await tx.fetchval(QUERIES["user_id_by_email"], email.strip())
-    if user_id is None:
-        raise NotFound(f"no user with e-mail {email.strip()}", field="email")
+async def _invited(tx: Session, email: str) -> UUID:
+    """The user with this e-mail, created when there is none (named after the
+    address's local part, with no token: they act once an operator issues one),
+    so that an organization's ADMIN learns nothing of who else has an account."""
+    email, name = validated_user(email, email.strip().split("@", 1)[0][:200])
+    user_id: UUID | None = await tx.fetchval(QUERIES["invited_user_id"], email, name)
+    if user_id is None:  # created by a concurrent transaction, committed since
+        user_id = await tx.fetchval(QUERIES["user_id_by_email"], email)
+    assert user_id is not None
     return user_id
 
 
@@ -48,13 +54,14 @@ def _check_role(role: str, roles: tuple[str, ...]) -> None:
 async def add_organization_member(
     session: Session, viewer: Viewer, organization_id: UUID, email: str, role: str
 ) -> None:
-    """Make a user a member (or change their role) of an organization (its ADMINs only)."""
+    """Make a user a member (or change their role) of an organization (its ADMINs
+    only); an unknown e-mail becomes a user first."""
     require_scope(viewer, "organization:write")
     _check_role(role, ORGANIZATION_ROLES)
     async with session.transaction() as tx:
         await locked_row(tx, ORGANIZATION, organization_id, viewer, "organizationId", share=True)
         await require_admin(tx, viewer, organization_id)
-        user_id = await _user(tx, email)
+        user_id = await _invited(tx, email)
         await tx.fetchval(
             QUERIES["put_organization_member"],
             organization_id,
@@ -72,13 +79,10 @@ async def add_project_member(
     async with session.transaction() as tx:
         project = await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
         await require_admin(tx, viewer, project["organization_id"])
-        user_id = await _user(tx, email)
-        member = await tx.fetchval(
-            QUERIES["is_organization_member"],
-            project["organization_id"],
-            user_id,
+        user_id = await tx.fetchval(
+            QUERIES["organization_member_by_email"], project["organization_id"], email.strip()
         )
-        if not member:
+        if user_id is None:  # an unknown address too: nothing said of who has an account
             raise BadInput(
                 "the user must belong to the project's organization first", field="email"
             )
@@ -98,7 +102,6 @@ async def remove_project_member(
     async with session.transaction() as tx:
         project = await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
         await require_admin(tx, viewer, project["organization_id"])
-        user_id = await _user(tx, email)
-        removed = await tx.fetchval(QUERIES["remove_project_member"], project_id, user_id)
+        removed = await tx.fetchval(QUERIES["remove_project_member"], project_id, email.strip())
         if removed is None:
             raise NotFound(f"{email.strip()} has no role in this project", field="email")

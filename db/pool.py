@@ -12,15 +12,7 @@ from asyncpg.pool import PoolConnectionProxy
 # only fires when it does not (frozen, or a network partition that keeps the
 # socket open), so that a request never hangs for as long as the server does.
 CLIENT_TIMEOUT_MARGIN_S = 2.0
-DEFAULT_CONNECTIONS_PER_REQUEST = 2
 CONNECTION_CHECK_MS = 500
-
-
-class Pool(asyncpg.Pool):
-    """asyncpg's pool, plus how many of its connections one request may hold at once
-    (db/session.py keeps to it, so that no request can take the whole pool)."""
-
-    connections_per_request: int = DEFAULT_CONNECTIONS_PER_REQUEST
 
 
 async def create_pool(
@@ -29,20 +21,15 @@ async def create_pool(
     size: int,
     statement_timeout_ms: int,
     connect_timeout_s: float = 5.0,
-    connections_per_request: int = DEFAULT_CONNECTIONS_PER_REQUEST,
-) -> Pool:
+) -> asyncpg.Pool:
     """Open a pool that connects lazily, so the service starts (and `/readyz`
     can say why it is not ready) even while PostgreSQL is down."""
-    # asyncpg.create_pool() takes no pool class; it is this very call
-    pool = Pool(
+    pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
         min_size=0,
         max_size=size,
         max_queries=50_000,
         max_inactive_connection_lifetime=300.0,
-        loop=None,
-        connection_class=asyncpg.Connection,
-        record_class=asyncpg.Record,
         timeout=connect_timeout_s,
         command_timeout=statement_timeout_ms / 1000 + CLIENT_TIMEOUT_MARGIN_S,
         reset=_keep_session,
@@ -55,8 +42,6 @@ async def create_pool(
             "client_connection_check_interval": str(CONNECTION_CHECK_MS),
         },
     )
-    pool.connections_per_request = connections_per_request
-    await pool
     return pool
 
 

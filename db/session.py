@@ -7,9 +7,10 @@ metrics export.
 
 Two rules keep one request from hurting the others:
 
-- a request holds at most `pool.connections_per_request` pooled connections
-  at once (its root fields run concurrently on the resolver path); its
-  further statements wait for one of its own, not for the pool;
+- a request holds at most `max_connections` pooled connections at once
+  (GATEWAY_CONNECTIONS_PER_REQUEST, given where the request's session is
+  made; its root fields run concurrently on the resolver path); its further
+  statements wait for one of its own, not for the pool;
 - a connection whose statement failed on the client's side (a protocol or
   interface error, the client-side timeout, a cancellation mid-statement)
   is terminated, never given back: the driver may be out of step with the
@@ -31,9 +32,12 @@ from asyncpg.connection import LoggedQuery
 from asyncpg.exceptions._base import InternalClientError
 
 from db.errors import BadInput, Timeout, Unavailable
-from db.pool import DEFAULT_CONNECTIONS_PER_REQUEST, Connection
+from db.pool import Connection
 
 T = TypeVar("T")
+
+# the settings' default (gateway/settings.py); tools and tests make sessions too
+DEFAULT_CONNECTIONS_PER_REQUEST = 2
 
 # Refused or broken connections (SQLSTATE class 08), no pooled connection in
 # time, a server shutting down or starting up (57P): the database is not
@@ -103,7 +107,7 @@ class Session:
         counter: StatementCounter | None = None,
         *,
         acquire_timeout_s: float = 5.0,
-        max_connections: int | None = None,
+        max_connections: int = DEFAULT_CONNECTIONS_PER_REQUEST,
         _connection: Connection | None = None,
         _parent: Session | None = None,
     ) -> None:
@@ -113,10 +117,6 @@ class Session:
         self._counter = counter
         self._connection = _connection
         self._parent = _parent
-        if max_connections is None:
-            max_connections = getattr(
-                pool, "connections_per_request", DEFAULT_CONNECTIONS_PER_REQUEST
-            )
         self._connections = asyncio.Semaphore(max_connections)
 
     def _count(self) -> None:

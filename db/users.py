@@ -24,7 +24,8 @@ class NewUser:
     name: str
 
 
-def _validated(email: str, name: str) -> tuple[str, str]:
+def validated_user(email: str, name: str) -> tuple[str, str]:
+    """The e-mail and name stripped, or BAD_USER_INPUT saying what is wrong."""
     email, name = email.strip(), name.strip()
     if not _EMAIL.match(email) or len(email) > 320:
         raise BadInput(f"not an e-mail address: {email!r}", field="email")
@@ -35,7 +36,7 @@ def _validated(email: str, name: str) -> tuple[str, str]:
 
 async def create_user(conn: Connection, *, email: str, name: str) -> NewUser:
     """Create a user; an e-mail already taken (in any letter case) is a conflict."""
-    email, name = _validated(email, name)
+    email, name = validated_user(email, name)
     try:
         row = await conn.fetchrow(QUERIES["create_user"], email, name)
     except asyncpg.UniqueViolationError:

@@ -84,7 +84,6 @@ async def _pool_context(app: web.Application) -> AsyncIterator[None]:
         settings.database_url,
         size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms,
-        connections_per_request=settings.connections_per_request,
     )
     app[POOL] = pool
     yield

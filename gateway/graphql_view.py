@@ -203,6 +203,7 @@ class GatewayView(GraphQLView[Context, None]):
             request.app[POOL],
             request.app[STATEMENTS],
             acquire_timeout_s=settings.pool_timeout_ms / 1000,
+            max_connections=settings.connections_per_request,
         )
         credentials = await read_credentials(
             session, request.headers.get("Authorization"), request.app[TOKENS]

@@ -91,6 +91,7 @@ async def ingest_events(request: web.Request) -> web.StreamResponse:
         request.app[POOL],
         request.app[STATEMENTS],
         acquire_timeout_s=settings.pool_timeout_ms / 1000,
+        max_connections=settings.connections_per_request,
     )
     codes: list[str] = []
     try:

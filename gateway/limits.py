@@ -42,6 +42,8 @@ MAX_BODY_BYTES = 1024 * 1024  # larger request bodies: HTTP 413
 _SIZED_BY = {"nodes": "ids", "_entities": "representations"}
 # a fragment spread inside a fragment spread... must not expand without end
 _MAX_EXPANDED_FIELDS = 200_000
+# pairs of same-named fields with selections in one selection set (see _merged_pairs)
+MAX_MERGED_PAIRS = 100
 
 
 class QueryTooComplex(DomainError):
@@ -148,11 +150,15 @@ def check_variables(variables: dict[str, Any] | None, limits: Limits) -> None:
 
 def check_breadth(document: DocumentNode, limits: Limits) -> None:
     """QUERY_TOO_COMPLEX when a selection set has more selections (fields, fragment
-    spreads, inline fragments), or the document more fields, than allowed: checked
-    on the syntax tree BEFORE validation, whose rule that fields can merge
-    compares the fields of a selection set, fragments' included, pair by pair
-    (1,400 copies of one introspection field took seconds)."""
+    spreads, inline fragments) or holds more fields once its fragments are
+    spread into it, or the document has more fields, than allowed: checked on the
+    syntax tree BEFORE validation. Its rule that fields can merge compares the
+    fields of a selection set, fragments' included, pair by pair: 1,400 copies of
+    one introspection field took seconds, and so did 600 distinct fragments of
+    one field each, spread ten to a fragment into one selection set."""
     total = 0
+    fragments = _fragments(document)
+    flattened: dict[int, int] = {}
     stack: list[Node] = list(document.definitions)
     while stack:
         node = stack.pop()
@@ -165,11 +171,84 @@ def check_breadth(document: DocumentNode, limits: Limits) -> None:
                 "has this many selections:", len(selections), limits.selection_fields,
                 "a selection set of",
             )  # fmt: skip
-        fields = sum(isinstance(s, FieldNode) for s in selections)
-        total += fields
+        held = _flattened_fields(selection_set, fragments, flattened)
+        if held > limits.selection_fields:
+            raise _over(
+                "holds this many fields once its fragments are spread:", held,
+                limits.selection_fields, "a selection set of",
+            )  # fmt: skip
+        pairs = _merged_pairs(selections)
+        if pairs > MAX_MERGED_PAIRS:
+            raise _over(
+                "repeats fields with selections under one name, pairs of them:", pairs,
+                MAX_MERGED_PAIRS, "a selection set of",
+            )  # fmt: skip
+        total += sum(isinstance(s, FieldNode) for s in selections)
         stack.extend(selections)
     if total > limits.fields:
         raise _over("has this many fields:", total, limits.fields)
+
+
+def _merged_pairs(selections: Any) -> int:
+    """Pairs of fields with selections of their own under one response name:
+    validation compares the selections of each pair, some 20 µs a pair however
+    small (99 copies of `__schema { queryType { name } }`: 4,851 pairs, 0.1 s)."""
+    names: dict[str, int] = {}
+    for s in selections:
+        if isinstance(s, FieldNode) and s.selection_set is not None:
+            key = (s.alias or s.name).value
+            names[key] = names.get(key, 0) + 1
+    return sum(n * (n - 1) // 2 for n in names.values())
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _parts(
+    selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
+) -> list[SelectionSetNode]:
+    """The selection sets whose fields are merged into this one: its inline
+    fragments' and the fragments it spreads (unknown ones: validation says so)."""
+    parts = []
+    for selection in selection_set.selections:
+        if isinstance(selection, InlineFragmentNode):
+            parts.append(selection.selection_set)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                parts.append(fragment.selection_set)
+    return parts
+
+
+def _flattened_fields(
+    root: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    memo: dict[int, int],
+) -> int:
+    """The fields a selection set holds with its fragments spread into it (a
+    fragment spread twice counts twice), by selection set node, memoised in
+    `memo` for the whole document: each fragment is counted once however often
+    it is spread. Without recursion (a chain of fragments is as long as the
+    tokens allow); a fragment spread within itself counts nothing there (a
+    cycle: validation reports it)."""
+    active: set[int] = set()
+    stack: list[tuple[SelectionSetNode, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in memo or (key in active and not children_done):
+            continue
+        parts = _parts(node, fragments)
+        if children_done:
+            active.discard(key)
+            fields = sum(isinstance(s, FieldNode) for s in node.selections)
+            memo[key] = fields + sum(memo.get(id(part), 0) for part in parts)
+            continue
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((part, False) for part in parts if id(part) not in memo)
+    return memo[id(root)]
 
 
 def _over(what: str, value: int, limit: int, subject: str = "") -> QueryTooComplex:
@@ -284,9 +363,7 @@ def check_limits(
     chosen = operation(document, operation_name)
     if chosen is None:
         return
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = _fragments(document)
     root = schema.get_root_type(chosen.operation)
     walk = _Walk(schema, fragments, variables or {}, limits)
     walk.selections(chosen.selection_set, root, 0, 1, frozenset())

@@ -8,11 +8,13 @@ from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from db.errors import TooComplex
 from schema.documents import MAX_CACHED_CHARS, parsed
 from schema.errors import classify_errors
 from schema.mutations import Mutation
@@ -38,6 +40,32 @@ class SharedParse(SchemaExtension):
         yield
 
 
+# graphql-core's rule that fields can merge compares the fields of one response
+# name pair by pair, fragments' included, metering that work and aborting the
+# validation past a budget. Its default (500,000 units) is up to a second of CPU
+# here, while the event loop serves nobody else (tests/gateway/
+# test_noisy_neighbour.py). A query that repeats no response name spends
+# nothing (the full introspection query, the test corpus); 10,000 units are some
+# 10 ms. Set for the process: both executors validate through this rule.
+VALIDATION_BUDGET = 10_000
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = VALIDATION_BUDGET
+# what graphql-core says when the budget runs out (or its recursion would)
+_ABORTED = "Validation aborted."
+_TOO_COMPLEX = (
+    "the query repeats fields of one name too often to be checked "
+    f"(comparing them took over {VALIDATION_BUDGET:,} steps)"
+)
+
+
+def _aborted_as_too_complex(errors: list[GraphQLError]) -> list[GraphQLError]:
+    return [
+        GraphQLError(_TOO_COMPLEX, original_error=TooComplex(_TOO_COMPLEX))
+        if e.message == _ABORTED
+        else e
+        for e in errors
+    ]
+
+
 # validation errors by query text and rules, for texts the document cache keeps:
 # keyed by text, not by document, so that no document outlives that cache
 _VALIDATIONS: OrderedDict[tuple[str, tuple[Any, ...]], list[GraphQLError]] = OrderedDict()
@@ -57,7 +85,9 @@ class SharedValidation(SchemaExtension):
         key = (query or "", rules)
         errors = _VALIDATIONS.get(key)
         if errors is None:
-            errors = validate_document(context.schema._schema, document, rules)
+            errors = _aborted_as_too_complex(
+                validate_document(context.schema._schema, document, rules)
+            )
             if query and len(query) <= MAX_CACHED_CHARS:
                 _VALIDATIONS[key] = errors
                 if len(_VALIDATIONS) > MAX_VALIDATIONS:

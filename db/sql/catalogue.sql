@@ -12,15 +12,34 @@ INSERT INTO organization_members (organization_id, user_id, role) VALUES ($1, $2
 INSERT INTO organization_members (organization_id, user_id, role) VALUES ($1, $2, $3)
 ON CONFLICT (organization_id, user_id) DO UPDATE SET role = $3
 
--- name: is_organization_member
-SELECT EXISTS (SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id = $2)
+-- name: invited_user_id
+-- The user with e-mail $1 (any letter case), created (named $2) when there is
+-- none: adding a member answers alike whether or not the address was known.
+-- NULL only when another transaction created the same address meanwhile.
+WITH found AS (SELECT id FROM users WHERE lower(email) = lower($1)),
+made AS (
+    INSERT INTO users (email, name) SELECT $1, $2 WHERE NOT EXISTS (SELECT FROM found)
+    ON CONFLICT (lower(email)) DO NOTHING
+    RETURNING id
+)
+SELECT id FROM found UNION ALL SELECT id FROM made
+
+-- name: organization_member_by_email
+-- The member of organization $1 with e-mail $2: none whether the address is
+-- unknown or its user is not a member, which callers answer alike.
+SELECT m.user_id FROM organization_members m JOIN users u ON u.id = m.user_id
+WHERE m.organization_id = $1 AND lower(u.email) = lower($2)
 
 -- name: put_project_member
 INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3)
 ON CONFLICT (project_id, user_id) DO UPDATE SET role = $3
 
 -- name: remove_project_member
-DELETE FROM project_members WHERE project_id = $1 AND user_id = $2 RETURNING user_id
+-- By e-mail ($2), in one statement: an unknown address is no role, as is a
+-- known one without a role.
+DELETE FROM project_members
+WHERE project_id = $1 AND user_id = (SELECT id FROM users WHERE lower(email) = lower($2))
+RETURNING user_id
 
 -- name: create_project
 INSERT INTO projects (organization_id, name, asset_type)

@@ -108,25 +108,32 @@ async def test_a_frozen_database_is_a_timeout_not_a_hang(
         assert backend not in await _backends(conn)
 
 
+@pytest.mark.parametrize("share", [2, 3])
 async def test_one_request_holds_at_most_its_share_of_the_pool(
-    settings: Settings, conn: asyncpg.Connection, token: str
+    settings: Settings, conn: asyncpg.Connection, token: str, share: int
 ) -> None:
     await seed_demo(conn, 1)
     # the resolver path runs root fields concurrently, each statement on a
     # pooled connection: 29 aliases of a list that waits (here on a lock)
-    resolvers = replace(settings, pool_size=10, compiled_reads=False, pool_timeout_ms=1000)
+    resolvers = replace(
+        settings,
+        pool_size=10,
+        compiled_reads=False,
+        pool_timeout_ms=1000,
+        connections_per_request=share,
+    )
     wide = "{ " + " ".join(f"a{n}: environments {{ totalCount }}" for n in range(29)) + " }"
     async with TestClient(TestServer(create_app(resolvers))) as client:
         async with conn.transaction():
             await conn.execute("LOCK TABLE environments IN ACCESS EXCLUSIVE MODE")
             hog = asyncio.create_task(graphql(client, wide, token))
             await asyncio.sleep(1.0)
-            # the hog waits on two connections of its own, not on the pool's ten
+            # the hog waits on its share of connections, not on the pool's ten
             waiting = await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND application_name = 'envgraph' AND wait_event_type = 'Lock'"
             )
-            assert waiting == 2
+            assert waiting == share
             # another request gets a connection at once
             started = time.monotonic()
             status, body = await graphql(client, "{ viewer { user { email } } }", token)

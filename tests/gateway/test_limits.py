@@ -117,8 +117,11 @@ async def test_a_small_page_fits_the_budget(client: Client, token: str) -> None:
 async def test_fragment_bombs_are_cut_short(client: Client, token: str) -> None:
     levels = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(20)]
     query = "{ ...F0 } " + " ".join(levels) + " fragment F20 on Query { __typename }"
+    # counted once per fragment, not expanded: the definitions are checked from
+    # the last, and F13's selection set is the first to hold too many, 2^7
     assert await _too_complex(client, token, query) == (
-        "the query expands to more than 200,000 fields (fragments spread within fragments)"
+        "a selection set of the query holds this many fields once its fragments are "
+        "spread: 128; the limit is 100"
     )
 
 
@@ -213,6 +216,12 @@ async def test_an_anonymous_introspection_is_answered(client: Client) -> None:
             "{ " + "viewer { scopes } " * 2_400 + "}",
             "a selection set of the query has this many selections: 2,400; the limit is 100",
         ),
+        # 99 copies of one field with a selection: validation compared 4,851 pairs
+        (
+            "{ " + "__schema { queryType { name } } " * 99 + "}",
+            "a selection set of the query repeats fields with selections under one name, "
+            "pairs of them: 4,851; the limit is 100",
+        ),
         # twelve selection sets within the width, over the total
         (
             "{ " + ("viewer { " + "scopes " * 90 + "} ") * 12 + "}",
@@ -236,6 +245,78 @@ async def test_wide_selection_sets_are_refused_before_validation(
     found = await error(client, query, token)
     assert (found["message"], found["extensions"]["code"]) == (message, "QUERY_TOO_COMPLEX")
     assert validated == []
+
+
+def _grouped_fragments(fields: int) -> str:
+    """`fields` distinct fragments of one field each, spread ten to a fragment into
+    one selection set: each selection set is narrow as written."""
+    groups = " ".join(
+        f"fragment G{g} on Viewer {{ "
+        + " ".join(f"...F{n}" for n in range(g * 10, g * 10 + 10))
+        + " }"
+        for g in range(fields // 10)
+    )
+    spreads = " ".join(f"...G{g}" for g in range(fields // 10))
+    singles = " ".join(f"fragment F{n} on Viewer {{ scopes }}" for n in range(fields))
+    return f"{{ viewer {{ {spreads} }} }} {groups} {singles}"
+
+
+async def test_fragments_count_where_they_are_spread(
+    client: Client, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validated: list[object] = []
+    real = validate_document
+
+    def counting(*args: Any) -> Any:
+        validated.append(args)
+        return real(*args)
+
+    monkeypatch.setattr("schema.schema.validate_document", counting)
+    monkeypatch.setattr("gateway.compiled.validate_document", counting)
+    # 600 distinct fragments merged into one selection set: graphql-core's rule
+    # that fields can merge compared them pair by pair for most of a second
+    found = await error(client, _grouped_fragments(600), token)
+    assert (found["message"], found["extensions"]["code"]) == (
+        "a selection set of the query holds this many fields once its fragments are "
+        "spread: 600; the limit is 100",
+        "QUERY_TOO_COMPLEX",
+    )
+    assert validated == []
+    # a chain of fragments as long as the tokens allow is counted without recursion
+    # (the operation last: it is checked first, from the top of the chain)
+    chain = " ".join(f"fragment F{n} on Viewer {{ scopes ...F{n + 1} }}" for n in range(1_000))
+    query = chain + " fragment F1000 on Viewer { scopes } { viewer { ...F0 } }"
+    found = await error(client, query, token)
+    assert found["message"] == (
+        "a selection set of the query holds this many fields once its fragments are "
+        "spread: 1,001; the limit is 100"
+    )
+    # a cycle counts nothing more: validation reports it
+    cycle = "{ viewer { ...A } } fragment A on Viewer { scopes ...B } " \
+            "fragment B on Viewer { scopes ...A }"  # fmt: skip
+    found = await error(client, cycle, token)
+    assert found["message"] == "Cannot spread fragment 'A' within itself via 'B'."
+    # half as many fields as the limit, all of one name through 50 fragments, run;
+    # at the limit, comparing them goes past the validation's budget
+    status, body = await graphql(client, _grouped_fragments(50), token)
+    assert (status, body) == (200, {"data": {"viewer": {"scopes": ["*"]}}})
+    found = await error(client, _grouped_fragments(100), token)
+    assert (found["extensions"]["code"], found["message"]) == ("QUERY_TOO_COMPLEX", _BUDGET)
+
+
+_BUDGET = (
+    "the query repeats fields of one name too often to be checked "
+    "(comparing them took over 10,000 steps)"
+)
+
+
+async def test_validation_stops_at_its_budget(client: Client, token: str) -> None:
+    # within every limit checked before validation, but ten sets of 99 fields of
+    # one name make graphql-core compare 441,000 pairs: past its budget, the
+    # validation stops (after 0.3 s at the library's default budget, 20 ms at ours)
+    query = "{ " + ("viewer { " + "scopes " * 99 + "} ") * 10 + "}"
+    found = await error(client, query, token)
+    assert (found["message"], found["extensions"]["code"]) == (_BUDGET, "QUERY_TOO_COMPLEX")
 
 
 async def test_wide_anonymous_introspection_is_refused_before_validation(client: Client) -> None:
