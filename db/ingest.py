@@ -46,6 +46,9 @@ BATCH_ROWS = 5_000
 # past this many rows the final INSERT may outlast the per-statement timeout,
 # which is set for reads: a bulk ingestion's transaction runs without it
 _LONG_ROWS = 50_000
+# how long such a move may take before the client gives up (a 1 GiB upload's
+# move took about two minutes on 2 cores)
+LONG_MOVE_TIMEOUT_S = 3600.0
 
 _STAGING = "ingest_staging"
 _COLUMNS = ("line", "id", "timestamp", "event", "distinct_id", "person_id", "properties")
@@ -214,9 +217,13 @@ class Staging:
             project_id = await _locked_environment(self.conn, viewer, environment_id)
             if not self.staged:
                 return Ingested(0, 0)
+            # the client-side timeout (db/pool.py: the statement timeout and a
+            # margin) would cancel a long move too: it gets its own bound
+            timeout = None
             if self.staged > _LONG_ROWS:
                 await self.conn.execute("SET LOCAL statement_timeout = 0")
-            moved = await self.conn.fetchrow(_MOVE, environment_id, project_id)
+                timeout = LONG_MOVE_TIMEOUT_S
+            moved = await self.conn.fetchrow(_MOVE, environment_id, project_id, timeout=timeout)
             assert moved is not None
             if moved["stored"] < moved["distinct_ids"]:
                 await self._refuse_foreign(environment_id)

@@ -344,3 +344,29 @@ async def test_events_of_three_months_land_in_three_partitions(
         f"events_p{this_year}_02",
         f"events_p{this_year}_03",
     ]
+
+
+@pytest.fixture
+async def impatient_client(settings: Settings) -> AsyncIterator[Client]:
+    """A server whose statements time out after 100 ms (the client's after 2.1 s)."""
+    impatient = replace(settings, statement_timeout_ms=100)
+    async with TestClient(TestServer(create_app(impatient))) as test_client:
+        yield test_client
+
+
+async def test_a_long_move_outlives_the_read_timeouts(
+    impatient_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    # the move of a large upload made to take 3 s, past the statement timeout and
+    # the client-side one (which once cancelled it: HTTP 503, nothing stored)
+    await conn.execute(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$; "
+        "CREATE TRIGGER slow AFTER INSERT ON event_ids FOR EACH STATEMENT EXECUTE FUNCTION slow()"
+    )
+    environment = await environment_uuid(conn)
+    rows = 50_001  # past the size from which a move runs without the timeouts
+    body = ndjson([event(n) for n in range(rows)])
+    status, answer = await post(impatient_client, str(environment), body, tokens.ada)
+    assert (status, answer) == (200, {"accepted": rows, "duplicates": 0})
+    assert await stored(conn, environment) == (rows, rows, rows)
