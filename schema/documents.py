@@ -31,7 +31,9 @@ _request_document: ContextVar[tuple[str, DocumentNode | None] | None] = ContextV
 )
 
 
-def _parse(query: str) -> DocumentNode | None:
+def parse_document(query: str) -> DocumentNode | None:
+    """The text's document, or None when it does not parse. Pure: safe in a worker
+    thread (the caches below are touched on the event loop's thread only)."""
     try:
         return parse(query)
     except GraphQLError:
@@ -40,25 +42,41 @@ def _parse(query: str) -> DocumentNode | None:
         return None
 
 
-def parsed(query: str) -> DocumentNode | None:
-    """The document, or None when it does not parse (execution reports why)."""
-    global _cached_chars  # noqa: PLW0603  (the module's one cache)
+def known(query: str) -> tuple[bool, DocumentNode | None]:
+    """(whether this text was parsed before, its document)."""
     if len(query) > MAX_CACHED_CHARS:
         held = _request_document.get()
         if held is not None and held[0] == query:
-            return held[1]
-        document = _parse(query)
-        _request_document.set((query, document))
-        return document
+            return True, held[1]
+        return False, None
     if query in _cache:
         _cache.move_to_end(query)
-        return _cache[query]
-    document = _parse(query)
+        return True, _cache[query]
+    return False, None
+
+
+def keep(query: str, document: DocumentNode | None) -> None:
+    """Hold a parse: for the request when the text is large, in the shared cache
+    when it is small."""
+    global _cached_chars  # noqa: PLW0603  (the module's one cache)
+    if len(query) > MAX_CACHED_CHARS:
+        _request_document.set((query, document))
+        return
+    if query not in _cache:
+        _cached_chars += len(query)
     _cache[query] = document
-    _cached_chars += len(query)
     while len(_cache) > MAX_CACHED_DOCUMENTS or _cached_chars > _CACHE_BUDGET_CHARS:
         oldest, _ = _cache.popitem(last=False)
         _cached_chars -= len(oldest)
+
+
+def parsed(query: str) -> DocumentNode | None:
+    """The document, or None when it does not parse (execution reports why), parsed
+    here only if not before."""
+    found, document = known(query)
+    if not found:
+        document = parse_document(query)
+        keep(query, document)
     return document
 
 
