@@ -31,7 +31,7 @@ from db.viewer import Viewer
 from gateway import off_loop
 from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
-from schema.documents import MAX_CACHED_CHARS, parsed
+from schema.documents import cached, parsed
 from schema.errors import refusal
 from schema.planner import plan_read
 from schema.schema import GatewaySchema
@@ -117,7 +117,7 @@ class Plans:
             except DomainError as error:  # a resolver raises the same one: let it
                 logger.debug("not compiled: %s %s", error.code, error.message)
                 found = None
-            if len(query or "") <= MAX_CACHED_CHARS:  # a large text is not kept as a key
+            if cached(query or ""):  # kept while its document is: a one-off text is not
                 self._plans[key] = found
             if len(self._plans) > MAX_PLANS:
                 self._plans.popitem(last=False)

@@ -6,7 +6,8 @@ here instead of validating again.
 Results are remembered two ways. The request's own result is held for the
 request (keyed by its document object, so the answer is for that very tree),
 whatever the size; results for small texts are also kept across requests,
-keyed by text and rules, like their documents (schema/documents.py). The
+keyed by text and rules, for texts whose documents the shared cache keeps
+(schema/documents.py). The
 shared caches are touched on the event loop's thread only; the worker threads
 run `validate`, which reads nothing but the immutable schema and document.
 """
@@ -21,7 +22,7 @@ from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.schema.schema import validate_document
 
 from db.errors import TooComplex
-from schema.documents import MAX_CACHED_CHARS
+from schema.documents import cached
 
 Rules = tuple[type[ASTValidationRule], ...]
 
@@ -79,7 +80,8 @@ def remember(
 ) -> None:
     """Hold the errors for the request, and for later ones when the text is small."""
     _request.set((document, rules, errors))
-    if query and len(query) <= MAX_CACHED_CHARS:
+    # kept as long as the document is (errors hold its nodes)
+    if query and cached(query):
         _shared[query, rules] = errors
         if len(_shared) > MAX_VALIDATIONS:
             _shared.popitem(last=False)
