@@ -19,22 +19,23 @@ from functools import lru_cache
 from typing import Any, cast
 
 import orjson
-import strawberry
 from aiohttp import web
-from graphql import DocumentNode, specified_rules
+from graphql import DocumentNode
 from strawberry.http import GraphQLRequestData
-from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult
 
 from db.errors import DomainError, Timeout, Unavailable
 from db.json_reads import FALLBACK_MARK, read_statement
 from db.plans import ReadPlan
 from db.viewer import Viewer
+from gateway import off_loop
 from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
-from schema.documents import MAX_CACHED_CHARS, parsed
+from schema.documents import cached, parsed
 from schema.errors import refusal
 from schema.planner import plan_read
+from schema.schema import GatewaySchema
+from schema.validation import validation_errors
 
 logger = logging.getLogger("envgraph.compiled")
 
@@ -56,42 +57,36 @@ class Plans:
     on; visibility is injected per viewer when the SQL is built), least recently
     used first out."""
 
-    def __init__(self, schema: strawberry.Schema) -> None:
+    def __init__(self, schema: GatewaySchema) -> None:
         self.schema = schema
         self._plans: OrderedDict[Hashable, Any] = OrderedDict()
-        # whether a text is valid, not its document: the documents stay in the
-        # one cache of them, bounded by size (schema/documents.py)
-        self._is_valid = lru_cache(maxsize=MAX_PLANS)(self._validate)
         # a plan's statement for a viewer, built once while it is asked for:
         # building it costs more than running a small one (plans and viewers are
         # frozen values, so they key a cache)
         self._statements = lru_cache(maxsize=MAX_PLANS)(read_statement)
 
     def statement(self, plan: ReadPlan, viewer: Viewer) -> tuple[str, list[Any]]:
-        """The plan's statement for this viewer."""
+        """The plan's statement for this viewer (thread-safe: lru_cache is)."""
         try:
             return self._statements(plan, viewer)
         except TypeError:  # a plan holding an unhashable value: built each time
             return read_statement(plan, viewer)
 
     def valid(self, query: str) -> DocumentNode | None:
-        """The query's document, if it is valid."""
-        small = len(query) <= MAX_CACHED_CHARS  # a large text is not kept as a key
-        if not (self._is_valid(query) if small else self._validate(query)):
-            return None
-        return parsed(query)
-
-    def _validate(self, query: str) -> bool:
+        """The query's document, if it is valid: the request's one validation, with
+        the rules strawberry's step uses (the view has validated already; this
+        validates only when called without it)."""
         document = parsed(query)
         if document is None:
-            return False
-        # the rules strawberry validates with, so that what is valid here is valid there
-        errors = validate_document(self.schema._schema, document, tuple(specified_rules))
+            return None
+        schema = self.schema
+        errors = validation_errors(schema._schema, query, document, schema.validation_rules)
         if errors:
             logger.debug("not valid: %s", errors[0].message)
-        return not errors
+            return None
+        return document
 
-    def plan(self, request_data: GraphQLRequestData, context: Context) -> ReadPlan | None:
+    async def plan(self, request_data: GraphQLRequestData, context: Context) -> ReadPlan | None:
         """The request's plan, or None: the resolver path answers."""
         query, viewer = request_data.query, context.authenticated
         document = self.valid(query) if query else None
@@ -109,7 +104,9 @@ class Plans:
         found = self._plans.get(key, _NO_PLAN)
         if found is _NO_PLAN:
             try:
-                found = plan_read(
+                found = await off_loop.step(
+                    query,
+                    plan_read,
                     self.schema,
                     document,
                     request_data.operation_name,
@@ -120,7 +117,7 @@ class Plans:
             except DomainError as error:  # a resolver raises the same one: let it
                 logger.debug("not compiled: %s %s", error.code, error.message)
                 found = None
-            if len(query or "") <= MAX_CACHED_CHARS:  # a large text is not kept as a key
+            if cached(query or ""):  # kept while its document is: a one-off text is not
                 self._plans[key] = found
             if len(self._plans) > MAX_PLANS:
                 self._plans.popitem(last=False)
@@ -154,12 +151,14 @@ async def compiled_result(
 
 
 async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context) -> str | None:
-    plan = plans.plan(request_data, context)
+    plan = await plans.plan(request_data, context)
     if plan is None:
         logger.debug("request %s: no plan", context.request_id)
         return None
     try:
-        sql, values = plans.statement(plan, context.authenticated)
+        sql, values = await off_loop.step(
+            request_data.query, plans.statement, plan, context.authenticated
+        )
     except DomainError as error:
         # checked as the SQL is built (search terms, NUL, the binder's parameter
         # budget): the resolver path raises the same error, so it answers

@@ -8,7 +8,6 @@ import logging
 import time
 from typing import Any, cast
 
-import strawberry
 from aiohttp import web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationType
@@ -18,6 +17,7 @@ from strawberry.types import ExecutionResult
 
 from db.errors import Timeout, Unavailable
 from db.session import Session
+from gateway import off_loop
 from gateway.accounting import account
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
@@ -52,8 +52,10 @@ from gateway.outage import RETRY_AFTER_S
 from gateway.unicode import MESSAGE as SURROGATE_MESSAGE
 from gateway.unicode import has_lone_surrogate
 from schema.context import Context
-from schema.documents import forget_request_document, operation, operations, parsed
+from schema.documents import forget_request_document, operation, operations
 from schema.errors import INTERNAL_MESSAGE, refusal
+from schema.schema import GatewaySchema
+from schema.validation import forget_request_validation
 
 logger = logging.getLogger("envgraph.http")
 
@@ -86,7 +88,9 @@ class GatewayView(GraphQLView[Context, None]):
         self.introspection = introspection
         self.limits = limits
         self.graphql_schema = graphql_schema
-        self.plans = Plans(cast(strawberry.Schema, self.schema))  # what build_schema makes
+        schema = cast(GatewaySchema, self.schema)  # what build_schema makes
+        self.rules = schema.validation_rules
+        self.plans = Plans(schema)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         metrics = request.app[METRICS]
@@ -98,6 +102,7 @@ class GatewayView(GraphQLView[Context, None]):
         finally:
             metrics.in_flight.dec()
             forget_request_document()
+            forget_request_validation()
         session = request.get(SESSION)
         credentials = request.get(CREDENTIALS)
         codes: list[str] = request[ERROR_CODES]
@@ -258,11 +263,11 @@ class GatewayView(GraphQLView[Context, None]):
         unbounded (a parse, a validation, a recursive walk) runs before the
         limits that bound it, and an anonymous caller gets no parse of a
         document that cannot be an introspection."""
-        refused = self._unread_refusal(request, sub_response, context, request_data)
+        refused = await self._unread_refusal(request, sub_response, context, request_data)
         if refused is not None:
             return refused
         query, name = request_data.query, request_data.operation_name
-        document = parsed(query) if query else None
+        document = await off_loop.document(query) if query else None
         if document is not None:
             refused = self._operation_refusal(request, sub_response, context, document, name)
         # no query at all is a request error, whoever sends it (strawberry says so)
@@ -271,13 +276,16 @@ class GatewayView(GraphQLView[Context, None]):
             refused = _unauthenticated(request, sub_response, context, None)
         if refused is None and document is not None:
             try:
-                check_limits(document, name, request_data.variables, self.graphql_schema,
-                             self.limits)  # fmt: skip
+                await off_loop.step(query, check_limits, document, name, request_data.variables,
+                                    self.graphql_schema, self.limits)  # fmt: skip
             except QueryTooComplex as error:
                 refused = _refused(request, error.message, error.code, context)
+        if refused is None and document is not None:
+            # validated here, once, for whichever executor answers (both read it)
+            await off_loop.validation(self.graphql_schema, cast(str, query), document, self.rules)
         return refused
 
-    def _unread_refusal(
+    async def _unread_refusal(
         self,
         request: web.Request,
         sub_response: web.Response,
@@ -302,7 +310,9 @@ class GatewayView(GraphQLView[Context, None]):
         if query:
             tokens = min(self.limits.tokens, ANONYMOUS_MAX_TOKENS) if anonymous else None
             try:
-                scan(query, tokens or self.limits.tokens, nesting_limit(self.limits))
+                await off_loop.step(
+                    query, scan, query, tokens or self.limits.tokens, nesting_limit(self.limits)
+                )
             except QueryTooComplex as error:
                 if anonymous:
                     return _unauthenticated(request, sub_response, context, None)

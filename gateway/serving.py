@@ -22,6 +22,7 @@ from aiohttp import web
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from gateway.interpreter import tune_interpreter
 from gateway.metrics import forget_process, share_between_processes
 from gateway.settings import Settings
 
@@ -73,8 +74,10 @@ def serve(
 
     async def runner() -> web.AppRunner:
         share_between_processes(metrics_dir)
+        app = make_app()
+        tune_interpreter()  # once the app's long-lived objects exist
         return web.AppRunner(
-            make_app(),
+            app,
             # a client that goes away cancels its request, which gives its
             # connection back to the pool at once
             handler_cancellation=True,

@@ -10,8 +10,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import strawberry.schema.schema as strawberry_schema
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from graphql import validate as graphql_validate
 
 Client = TestClient[web.Request, web.Application]
 
@@ -84,3 +86,18 @@ def require_node() -> str:
     )
     assert node is not None
     return node
+
+
+def count_validations(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The documents graphql-core validates from now on, one entry a validation:
+    counted where strawberry's `validate_document` calls graphql-core's `validate`,
+    which every validation here goes through (both executors', strawberry's own)."""
+    validated: list[object] = []
+    real = graphql_validate  # what strawberry_schema.validate is
+
+    def counting(schema: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
+        validated.append(document)
+        return real(schema, document, *args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting)
+    return validated

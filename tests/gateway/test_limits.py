@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 from graphql import parse
-from strawberry.schema.schema import validate_document
 
-from tests.support import Client, error, graphql
+from tests.support import Client, count_validations, error, graphql
 
 # small pages: four nested default pages of 20 would be 168,420 nodes, over the budget
 TWELVE_DEEP = """organizations(first: 1) { nodes { projects(first: 1) { nodes { models(first: 1) {
@@ -232,16 +231,7 @@ async def test_an_anonymous_introspection_is_answered(client: Client) -> None:
 async def test_wide_selection_sets_are_refused_before_validation(
     client: Client, token: str, query: str, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    validated: list[object] = []
-    real = validate_document
-
-    def counting(*args: Any) -> Any:
-        validated.append(args)
-        return real(*args)
-
-    # where each executor validates
-    monkeypatch.setattr("schema.schema.validate_document", counting)
-    monkeypatch.setattr("gateway.compiled.validate_document", counting)
+    validated = count_validations(monkeypatch)
     found = await error(client, query, token)
     assert (found["message"], found["extensions"]["code"]) == (message, "QUERY_TOO_COMPLEX")
     assert validated == []
@@ -264,15 +254,7 @@ def _grouped_fragments(fields: int) -> str:
 async def test_fragments_count_where_they_are_spread(
     client: Client, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    validated: list[object] = []
-    real = validate_document
-
-    def counting(*args: Any) -> Any:
-        validated.append(args)
-        return real(*args)
-
-    monkeypatch.setattr("schema.schema.validate_document", counting)
-    monkeypatch.setattr("gateway.compiled.validate_document", counting)
+    validated = count_validations(monkeypatch)
     # 600 distinct fragments merged into one selection set: graphql-core's rule
     # that fields can merge compared them pair by pair for most of a second
     found = await error(client, _grouped_fragments(600), token)
