@@ -6,7 +6,8 @@ last. "After" means later in that order. When every key is ascending and none
 may hold NULL, the predicate is a row comparison, `(a, b, id) > ($1, $2, $3)`,
 which a btree index on those columns serves as a range; otherwise it is the
 lexicographic expansion, `a > $1 OR (a = $1 AND (b < $2 OR ...))`, each
-comparison NULL-aware.
+comparison NULL-aware, behind the range it implies on a first key that
+cannot be NULL (`a >= $1 AND (...)`), which an index serves.
 """
 
 from __future__ import annotations
@@ -72,4 +73,12 @@ def seek(
             tail = f"({later} OR {equal})"
         else:
             tail = f"({later} OR ({equal} AND {tail}))"
+    first = keys[0]
+    if len(keys) > 1 and not first.nullable and bound[0] is not None:
+        # the range the expansion implies on the first key, said outright: an OR
+        # is only a filter to PostgreSQL, this bound an index condition (a page
+        # of events by cursor, timestamp DESC then id ASC, read 16,617 rows to
+        # skip those before the cursor on page 1,000 without it)
+        greater = after != first.descending
+        tail = f"({columns[0]} {'>=' if greater else '<='} {bound[0]} AND {tail})"
     return tail

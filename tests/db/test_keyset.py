@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db.entities import ENVIRONMENT, MODEL, Column, Entity, Kind
+from db.entities import ENVIRONMENT, EVENT, MODEL, Column, Entity, Kind
 from db.errors import BadInput
 from db.json_reads import read_statement
 from db.lists import ListRequest, Order
@@ -485,3 +485,44 @@ async def test_pages_of_many_parents_stop_numbering_where_they_end(
         line for line in reversed(lines[: lines.index(numbered)]) if "WindowAgg" in line
     )
     assert re.search(r"actual .*rows=11(\.00)? ", window_agg), plan  # 6 + 5
+
+
+async def test_a_deep_page_of_events_by_cursor_seeks_through_the_time_index(
+    conn: asyncpg.Connection, models: list[uuid.UUID]
+) -> None:
+    # events' default order is timestamp DESC, id ASC: mixed directions, so the
+    # seek is an OR; the range it implies on the time makes it an index condition
+    project = await conn.fetchval("SELECT project_id FROM models WHERE id = $1", models[0])
+    environment = await conn.fetchval(
+        "INSERT INTO environments (model_id, project_id, name, type) "
+        "VALUES ($1, $2, 'stream', 'PRODUCTION') RETURNING id",
+        models[0],
+        project,
+    )
+    await conn.execute(
+        "INSERT INTO events (id, environment_id, project_id, timestamp, event, distinct_id) "
+        "SELECT gen_random_uuid(), $1, $2, "
+        "timestamp '2026-11-20' - i * interval '1 second', 'p', 'u' "
+        "FROM generate_series(1, 20000) i",
+        environment,
+        project,
+    )
+    await conn.execute("ANALYZE events")
+    request = ListRequest(EVENT)
+    deep = await conn.fetchrow(
+        'SELECT "timestamp", id FROM events ORDER BY "timestamp" DESC, id OFFSET 15000 LIMIT 1'
+    )
+    win = Window(first=50, after=(deep["timestamp"], deep["id"]))
+    # the environment's page (Environment.events), as both executors read it
+    sql, values, _ = page_statement(
+        request,
+        SUPERUSER,
+        win,
+        parent_column="environment_id",
+        parent_ids=[environment],
+        with_total=False,
+    )
+    plan = await _plan(conn, sql, values)
+    assert re.search(r"Index Cond: .*timestamp.* <= ", plan), plan
+    # what the index gives past the cursor is the page, not the 15,000 rows before it
+    assert not re.search(r"Rows Removed by Filter: [0-9]{4,}", plan), plan

@@ -17,7 +17,7 @@ WHERE om.user_id = $3 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE AND (t."row_count" > $11::int8 OR (t."row_count" = $11::int8 AND (t."name" < $12::text OR (t."name" = $12::text AND (t."id" < $13::uuid OR t."id" = $13::uuid)))))
+WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE AND (t."row_count" >= $11::int8 AND (t."row_count" > $11::int8 OR (t."row_count" = $11::int8 AND (t."name" < $12::text OR (t."name" = $12::text AND (t."id" < $13::uuid OR t."id" = $13::uuid))))))
 ORDER BY t."row_count" ASC, t."name" DESC, t."id" DESC
 LIMIT 1), FALSE) AS _previous, (SELECT count(*)
 FROM "environments" t
@@ -58,7 +58,7 @@ WHERE om.user_id = $3 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE AND (t."row_count" < $14::int8 OR (t."row_count" = $14::int8 AND (t."name" > $15::text OR (t."name" = $15::text AND t."id" > $16::uuid))))
+WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE AND (t."row_count" <= $14::int8 AND (t."row_count" < $14::int8 OR (t."row_count" = $14::int8 AND (t."name" > $15::text OR (t."name" = $15::text AND t."id" > $16::uuid)))))
 ORDER BY t."row_count" DESC, t."name" ASC, t."id" ASC
 LIMIT $17::int8) n
 WHERE n._n <= $18::int8 AND (((n._n - 1) >= $20::int8 AND (n._n - 1) <= $19::int8) OR n._n = 1)) s ON TRUE
