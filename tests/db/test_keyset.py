@@ -512,6 +512,7 @@ async def test_a_deep_page_of_events_by_cursor_seeks_through_the_time_index(
     deep = await conn.fetchrow(
         'SELECT "timestamp", id FROM events ORDER BY "timestamp" DESC, id OFFSET 15000 LIMIT 1'
     )
+    assert deep is not None
     win = Window(first=50, after=(deep["timestamp"], deep["id"]))
     # the environment's page (Environment.events), as both executors read it
     sql, values, _ = page_statement(
