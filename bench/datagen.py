@@ -49,6 +49,8 @@ SCALES = {
         Scale("small", 10, 10, 10, 5, 5),
         Scale("large", 10, 10, 100, 100, 5),
         Scale("events", 1, 2, 5, 10, 1, events=10_000_000),
+        # the quick mode's: two environments of 51,000 events (page 1,000 exists)
+        Scale("events_quick", 1, 1, 1, 2, 1, events=102_000),
     )
 }
 

@@ -342,7 +342,12 @@ def _statements(results: dict[str, Any]) -> list[str]:
 
 
 def write_report(results: dict[str, Any], output: Path) -> str:
-    """Write RESULTS.md and results.png into `output`; returns what was written."""
+    """Write RESULTS.md and results.png into `output` (an events run:
+    RESULTS-events.md, bench/report_events.py); returns what was written."""
+    from bench.report_events import is_events_run, write_events_report
+
+    if is_events_run(results):
+        return write_events_report(results, output)
     output.mkdir(parents=True, exist_ok=True)
     lines = _header(results)
     lines += _goals(results)
