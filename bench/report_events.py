@@ -11,6 +11,9 @@ from bench.scenarios import EVENTS_DEEP_PAGE, SCENARIOS
 
 _MIB = 2**20
 FILE = "RESULTS-events.md"
+# what a person read in the figures (where the time goes, what would fix it):
+# kept beside the report and put into it whenever it is written again
+NOTES = Path(__file__).with_name("RESULTS-events-notes.md")
 
 
 def is_events_run(results: dict[str, Any]) -> bool:
@@ -94,6 +97,12 @@ def _ingest(results: dict[str, Any]) -> list[str]:
     ingest = results.get("ingest") or {}
     if "upload_rows_per_s" not in ingest:
         return []
+    again = (
+        f" Measured again in the run of {ingest['from_run']} (`--scenarios events_ingest`): "
+        "this run's upload failed (see the notes)."
+        if ingest.get("from_run")
+        else ""
+    )
     return [
         "## Bulk ingestion",
         "",
@@ -103,7 +112,7 @@ def _ingest(results: dict[str, Any]) -> list[str]:
         "`text/csv` upload to `POST /v1/environments/{id}/events` streamed from a file in "
         "1 MiB chunks (timed to the answer: staging, the move into `events` and `event_ids`, "
         "`event_count`, the commit). RSS: envgraph's process, sampled every 0.2 s, after a "
-        "one-row warm-up upload.",
+        "one-row warm-up upload." + again,
         "",
         "| rows | upload | raw COPY | envgraph upload | ratio | RSS before / peak | "
         "noise cores (COPY / upload) | answer |",
@@ -232,6 +241,8 @@ def write_events_report(results: dict[str, Any], output: Path) -> str:
         if any(c["scenario"] == scenario.name for c in results["cells"]):
             lines += [f"### {scenario.title}", "", *_table(results, scenario.name), ""]
     lines += _ingest(results)
+    if NOTES.exists():
+        lines += [NOTES.read_text().rstrip(), ""]
     lines += _plans(results)
     lines += _statements(results)
     failed = [c for c in results["cells"] if c.get("error")]
