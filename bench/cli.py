@@ -12,7 +12,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import statelock
-from bench.runner import Matrix, Plan
+from bench.runner import EVENT_SYSTEMS, INGEST, Matrix, Plan
 from bench.scenarios import SCENARIOS
 from bench.systems import SYSTEMS
 
@@ -32,7 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seconds", type=float, help="each timed run at least (default 5, quick 2)")
     run.add_argument("--systems", help="comma-separated, of: " + ",".join(s.name for s in SYSTEMS))
     run.add_argument(
-        "--scenarios", help="comma-separated, of: " + ",".join(s.name for s in SCENARIOS)
+        "--scenarios",
+        help="comma-separated, of: " + ",".join([*(s.name for s in SCENARIOS), INGEST]),
+    )
+    run.add_argument(
+        "--events",
+        action="store_true",
+        help="issue 13's run: the events scenarios and bulk ingestion on ten million events, "
+        f"systems {','.join(EVENT_SYSTEMS)} unless --systems; writes RESULTS-events.md",
+    )
+    run.add_argument(
+        "--ingest-mib", type=int, help="the bulk upload's size in MiB (default 1024, quick 16)"
     )
     run.add_argument(
         "--no-install", action="store_true", help="use the installed peers as they are"
@@ -81,7 +91,13 @@ def main(argv: list[str] | None = None) -> int:
             warmup_s=1,
             count_requests=3,
             max_run_s=10,
+            ingest_mib=16,
         )
+    if args.events:
+        events = (*(s.name for s in SCENARIOS if s.database == "events"), INGEST)
+        plan = replace(plan, scenarios=events, systems=EVENT_SYSTEMS)
+    if args.ingest_mib:
+        plan = replace(plan, ingest_mib=args.ingest_mib)
     if args.max_seconds:
         plan = replace(plan, max_run_s=args.max_seconds)
     if args.repeats:

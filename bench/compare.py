@@ -14,7 +14,7 @@ from typing import Any
 
 _OPAQUE = frozenset({"id", "cursor", "endCursor", "startCursor"})
 _INTEGERS = frozenset({"rowCount", "totalCount", "sortOrder"})
-_TIMES = frozenset({"createdAt", "updatedAt"})
+_TIMES = frozenset({"createdAt", "updatedAt", "timestamp"})
 
 
 def _scalar(value: Any, name: str | None, key: str | None) -> Any:

@@ -50,6 +50,9 @@ def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
             if (cell["system"], cell["scenario"]) not in have:
                 results["cells"].append(cell)
                 have.add((cell["system"], cell["scenario"]))
+        if "upload_rows_per_s" not in results.get("ingest", {}) and run.get("ingest"):
+            # the events run's ingestion, measured again in a later run
+            results["ingest"] = run["ingest"] | {"from_run": run["started"]}
         added = sorted(set(run["systems"]) - set(results["systems"]))
         results["systems"] = run["systems"] | results["systems"]
         results.setdefault("added", []).append({"started": run["started"], "systems": added})
@@ -342,7 +345,12 @@ def _statements(results: dict[str, Any]) -> list[str]:
 
 
 def write_report(results: dict[str, Any], output: Path) -> str:
-    """Write RESULTS.md and results.png into `output`; returns what was written."""
+    """Write RESULTS.md and results.png into `output` (an events run:
+    RESULTS-events.md, bench/report_events.py); returns what was written."""
+    from bench.report_events import is_events_run, write_events_report
+
+    if is_events_run(results):
+        return write_events_report(results, output)
     output.mkdir(parents=True, exist_ok=True)
     lines = _header(results)
     lines += _goals(results)

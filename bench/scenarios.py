@@ -18,11 +18,15 @@ from uuid import UUID
 
 import asyncpg
 
+from bench.events import window
 from schema.ids import global_id
 
 QUERIES = Path(__file__).with_name("queries")
 # the deep page starts this many rows before the end of the list
 DEEP_FROM_END = 100
+# the deep page of events: the 1,000th page of 50 of one environment's events
+EVENTS_PAGE = 50
+EVENTS_DEEP_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,10 @@ class Scenario:
     short: str  # for the chart
     database: str  # the scale it runs on (the quick mode runs all on small)
     ids: str | None = None  # "environment" or "model": a random one per request
+    # not timed, asked first: the query whose answer holds the cursor the
+    # scenario starts after, and where in that answer it is
+    cursor_query: str | None = None
+    cursor_at: tuple[str, ...] = ()
 
 
 SCENARIOS = (
@@ -46,9 +54,38 @@ SCENARIOS = (
     Scenario(
         "deep_offset", "4b. deep page by offset (100 rows before the end)", "deep: offset", "large"
     ),
-    Scenario("deep_cursor", "4c. the same deep page by cursor", "deep: cursor", "large"),
+    Scenario(
+        "deep_cursor",
+        "4c. the same deep page by cursor",
+        "deep: cursor",
+        "large",
+        cursor_query="cursor_near_end",
+        cursor_at=("data", "environments", "pageInfo", "startCursor"),
+    ),
     Scenario("mutation", "5. createSegment", "createSegment", "small", ids="model"),
+    # issue 13: one environment's events (the first environment by id)
+    Scenario(
+        "events_window",
+        "E1. events window page: one hour of one environment, a property filter, first 50",
+        "events window",
+        "events",
+    ),
+    Scenario(
+        "events_first",
+        "E2a. first page of 50 of one environment's events",
+        "events first",
+        "events",
+    ),
+    Scenario(
+        "events_deep",
+        f"E2b. page {EVENTS_DEEP_PAGE:,} of 50 of the same events, by cursor",
+        "events deep",
+        "events",
+        cursor_query="events_cursor",
+        cursor_at=("data", "environment", "events", "pageInfo", "endCursor"),
+    ),
 )
+EVENT_SCENARIOS = frozenset(s.name for s in SCENARIOS if s.database == "events")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +146,38 @@ def deep_offset(facts: DataFacts) -> int:
     return facts.environments - DEEP_FROM_END + 1
 
 
+def _event_variables(
+    family: str, scenario: str, facts: DataFacts, cursor: str | None
+) -> dict[str, Any]:
+    # every events scenario reads environment 1 (the first by id)
+    environment = facts.environment_ids[0]
+    values: dict[str, Any] = {
+        "id": global_id("Environment", environment) if family == "envgraph" else str(environment)
+    }
+    if scenario == "events_window":
+        since, until = window()
+        values |= {"since": since.isoformat(), "until": until.isoformat()}
+    elif scenario == "events_cursor":
+        # the last row of the page before the deep one
+        values["offset"] = (EVENTS_DEEP_PAGE - 1) * EVENTS_PAGE - 1
+    elif scenario == "events_deep":
+        values["after"] = cursor
+    return values
+
+
 def variables(
     family: str, scenario: str, facts: DataFacts, cursor: str | None = None
 ) -> dict[str, Any]:
     """The scenario's variables for a system of `family`."""
-    if scenario == "by_id":
-        return {"id": "__ID__"}
-    if scenario == "deep_offset":
-        return {"offset": deep_offset(facts)}
-    if scenario == "deep_cursor":
-        return {"after": cursor}
+    if scenario.startswith("events_"):
+        return _event_variables(family, scenario, facts, cursor)
+    if scenario in ("by_id", "deep_offset", "deep_cursor"):
+        simple: dict[str, dict[str, Any]] = {
+            "by_id": {"id": "__ID__"},
+            "deep_offset": {"offset": deep_offset(facts)},
+            "deep_cursor": {"after": cursor},
+        }
+        return simple[scenario]
     if scenario == "mutation":
         if family.startswith("postgraphile"):
             # PostGraphile's generated create takes what envgraph derives
@@ -140,6 +199,9 @@ def body(family: str, scenario: str, values: dict[str, Any]) -> str:
     return json.dumps({"query": text, "variables": values})
 
 
-def cursor_path(family: str) -> list[str]:
-    """Where the near-end cursor is in the answer to `cursor_near_end`."""
-    return ["data", "environments", "pageInfo", "startCursor"]
+def has_query(family: str, scenario: str) -> bool:
+    """Whether the family has a query for the scenario (PostGraphile v4 has no
+    events scenarios)."""
+    if family == "raw":
+        return (QUERIES / "raw" / f"{scenario}.sql").exists()
+    return (QUERIES / family / f"{scenario}.graphql").exists()

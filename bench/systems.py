@@ -86,7 +86,7 @@ def unavailable(system: System) -> str | None:
 
 
 def _command(
-    system: System, database_url: str, pool: int, peers: Peers
+    system: System, database_url: str, pool: int, peers: Peers, extra: dict[str, str]
 ) -> tuple[list[str], dict[str, str], Path]:
     env = {**os.environ, "DATABASE_URL": database_url}
     if system.family == "envgraph":
@@ -103,7 +103,7 @@ def _command(
             # turns off there: off here too
             "GATEWAY_LOG_LEVEL": "warning",
             "GATEWAY_COMPILED_READS": "true" if system.compiled else "false",
-        }
+        } | extra
         command = [sys.executable, "-m", "gateway", "serve", "--port", str(system.port)]
         if system.workers > 1:
             command += ["--workers", str(system.workers)]
@@ -183,9 +183,17 @@ class Running:
     """A started system: its process group, stopped by `stop()`."""
 
     def __init__(
-        self, system: System, database_url: str, pool: int, peers: Peers, log: Path
+        self,
+        system: System,
+        database_url: str,
+        pool: int,
+        peers: Peers,
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
     ) -> None:
-        command, env, cwd = _command(system, database_url, pool, peers)
+        """Start it; `env`: settings of envgraph's own, over the bench's."""
+        command, env, cwd = _command(system, database_url, pool, peers, env or {})
         log.parent.mkdir(parents=True, exist_ok=True)
         self.system = system
         self._log = log.open("ab")

@@ -4,12 +4,27 @@
 // as v4's ignoreIndexes is by default: envgraph's composite foreign keys
 // (model_id, project_id) have no index of their own, and with the plugin v5
 // would hide Model.environments, which the nested scenario needs.
+// events.properties (jsonb) is made filterable: v5 gives jsonb no natural
+// equality, so neither `condition` nor the filter plugin offers it by default;
+// with the behavior the plugin's jsonb operators (`contains`: `@>`) appear,
+// which the events window scenario needs.
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
+import { jsonPgSmartTags } from "postgraphile/utils";
+
+const EventPropertiesFilterable = jsonPgSmartTags({
+  version: 1,
+  config: {
+    class: {
+      events: { attribute: { properties: { tags: { behavior: "+attribute:filterBy" } } } },
+    },
+  },
+});
 
 export default {
   extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset],
+  plugins: [EventPropertiesFilterable],
   disablePlugins: ["PgIndexBehaviorsPlugin"],
   pgServices: [
     makePgService({
