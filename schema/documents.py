@@ -47,11 +47,25 @@ def parse_document(query: str) -> DocumentNode | None:
     """The text's document, or None when it does not parse. Pure: safe in a worker
     thread (the caches below are touched on the event loop's thread only)."""
     try:
-        return parse(query)
+        document = parse(query)
     except GraphQLError:
         return None
     except RecursionError:  # brackets nested past the interpreter's stack
         return None
+    _unchain(document)
+    return document
+
+
+def _unchain(document: DocumentNode) -> None:
+    """Drop each token's link to the one before it. The lexer links a document's
+    tokens both ways, so every parse left a cycle per token that only a
+    garbage collection frees, and with them, collections that stop every thread
+    of the process. Nothing reads the backward links after parsing (error
+    locations come from a node's `loc.start` and `loc.source`)."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        token.prev = None
+        token = token.next
 
 
 def known(query: str) -> tuple[bool, DocumentNode | None]:

@@ -14,10 +14,11 @@ run `validate`, which reads nothing but the immutable schema and document.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from contextvars import ContextVar
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, Visitor
 from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.schema.schema import validate_document
 
@@ -49,10 +50,39 @@ _request: ContextVar[tuple[DocumentNode, Rules, list[GraphQLError]] | None] = Co
 )
 
 
+# Every graphql-core visitor caches its bound methods per node kind on itself (a
+# reference cycle through each visitor), and a validation makes one per rule and
+# more per operation and fragment: thousands of objects per large document,
+# the rules' caches and the document among them, that only a garbage collection
+# freed, and collections stop every thread of the process (tests/gateway/
+# test_noisy_neighbour.py). The visitors a validation makes are recorded, per
+# thread, and their caches emptied once it is done: its garbage is then freed
+# as soon as it is dropped.
+_made = threading.local()
+_visitor_init = Visitor.__init__
+
+
+def _recording_init(self: Visitor) -> None:
+    _visitor_init(self)
+    made: list[Visitor] | None = getattr(_made, "visitors", None)
+    if made is not None:
+        made.append(self)
+
+
+Visitor.__init__ = _recording_init  # type: ignore[method-assign]
+
+
 def validate(schema: GraphQLSchema, document: DocumentNode, rules: Rules) -> list[GraphQLError]:
     """The document's errors under these rules (strawberry's own two added, as its
     step adds them). Pure: safe in a worker thread."""
-    errors = validate_document(schema, document, rules)
+    made: list[Visitor] = []
+    _made.visitors = made
+    try:
+        errors = validate_document(schema, document, rules)
+    finally:
+        _made.visitors = None
+        for visitor in made:
+            visitor.enter_leave_map.clear()
     return [
         GraphQLError(_TOO_COMPLEX, original_error=TooComplex(_TOO_COMPLEX))
         if e.message == _ABORTED
