@@ -69,8 +69,26 @@ def _labels(results: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def machine_section(results: dict[str, Any]) -> list[str]:
+    """The report's "Machine" section: the host, and the versions of what ran."""
+    m, v = results["machine"], results["versions"]
+    return [
+        "## Machine",
+        "",
+        "| nproc | CPU | RAM | kernel | OS | PostgreSQL | Python |",
+        "|---|---|---|---|---|---|---|",
+        f"| {m['nproc']} | {m['cpu']} | {m['ram']} | {m['kernel']} | {m['os']} "
+        f"| {m['postgresql']} | {m['python']} |",
+        "",
+        "| " + " | ".join(v) + " |",
+        "|" + "---|" * len(v),
+        "| " + " | ".join(v.values()) + " |",
+        "",
+    ]
+
+
 def _header(results: dict[str, Any]) -> list[str]:
-    plan, m, v = results["plan"], results["machine"], results["versions"]
+    plan = results["plan"]
     cap = plan.get("max_run_s", 60)
     dbs = results["databases"]
     return [
@@ -85,17 +103,7 @@ def _header(results: dict[str, Any]) -> list[str]:
             for run in results.get("added", [])
         ),
         "",
-        "## Machine",
-        "",
-        "| nproc | CPU | RAM | kernel | OS | PostgreSQL | Python |",
-        "|---|---|---|---|---|---|---|",
-        f"| {m['nproc']} | {m['cpu']} | {m['ram']} | {m['kernel']} | {m['os']} "
-        f"| {m['postgresql']} | {m['python']} |",
-        "",
-        "| " + " | ".join(v) + " |",
-        "|" + "---|" * len(v),
-        "| " + " | ".join(v.values()) + " |",
-        "",
+        *machine_section(results),
         "## How it was measured",
         "",
         "- One PostgreSQL cluster of the benchmark's own (127.0.0.1, `shared_buffers` 1 GB, "

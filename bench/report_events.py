@@ -6,7 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.report import _cells, _fmt, _labels, _noise, _system_plans, _table, median
+from bench.report import (
+    _cells,
+    _fmt,
+    _labels,
+    _noise,
+    _system_plans,
+    _table,
+    machine_section,
+    median,
+)
 from bench.scenarios import EVENTS_DEEP_PAGE, SCENARIOS
 
 _MIB = 2**20
@@ -169,7 +178,7 @@ def _statements(results: dict[str, Any]) -> list[str]:
 
 
 def _header(results: dict[str, Any]) -> list[str]:
-    plan, m, v = results["plan"], results["machine"], results["versions"]
+    plan, m = results["plan"], results["machine"]
     noises = [n for c in results["cells"] if (n := _noise(c))]
     busiest = max((n[1] for n in noises), default=0.0)
     data = "; ".join(
@@ -190,17 +199,7 @@ def _header(results: dict[str, Any]) -> list[str]:
         + ". The raw results are the JSON beside this file; `python -m bench report FILE` "
         "writes this report again.",
         "",
-        "## Machine",
-        "",
-        "| nproc | CPU | RAM | kernel | OS | PostgreSQL | Python |",
-        "|---|---|---|---|---|---|---|",
-        f"| {m['nproc']} | {m['cpu']} | {m['ram']} | {m['kernel']} | {m['os']} "
-        f"| {m['postgresql']} | {m['python']} |",
-        "",
-        "| " + " | ".join(v) + " |",
-        "|" + "---|" * len(v),
-        "| " + " | ".join(v.values()) + " |",
-        "",
+        *machine_section(results),
         f"Busy-ness: other work used up to {busiest:.2f} cores (of {m['nproc']}) during the "
         "timed runs (the `noise cores` columns: CPU of processes outside the benchmark).",
         "",
