@@ -152,13 +152,14 @@ async def _load_answers(load: asyncio.subprocess.Process) -> Counter[tuple[str, 
     return Counter({(kind, status): n for kind, status, n in json.loads(counted)})
 
 
-# The ratio is not met yet: every hostile document is new text of up to 10,000
-# tokens, and its lexing, parse and validation (twice: the compiled path
-# validates apart from strawberry's step) run on the event loop, 30-100 ms each
-# on this machine, ahead of the neighbour's turn. Moving them off the loop (or
-# admitting one such step per client at a time) is what is left; until then the
-# ratio is reported as an expected failure, the answers are held to as they are.
-NOT_YET = "CPU-bound document steps run on the event loop (see the comment above)"
+# The issue's goal, 10x, is not met yet (7-28x measured on a 2-core machine
+# shared with other work): large documents are parsed, validated and planned in
+# one worker thread off the event loop, validated once, and leave no cycle
+# garbage, but that thread and the loop still share the GIL on two cores. What
+# is held hard is the bound below (before the work of issue 17 it was 110x),
+# and the 10x goal is reported as an expected failure while it is missed.
+HARD_BOUND = 60
+NOT_YET = "the 10x goal is not met yet (see the comment above)"
 
 
 async def test_a_noisy_neighbour_does_not_slow_another_tenant(
@@ -226,5 +227,6 @@ async def test_a_noisy_neighbour_does_not_slow_another_tenant(
         assert {(status, *codes) for _, _, status, codes in quiet_answers} == {(200,)}, figures
         assert all(status < 500 for _, status in noisy_answers), figures
         assert service.stop() == 0
+    assert loaded["p99 ms"] < HARD_BOUND * idle["p99 ms"], figures
     if loaded["p99 ms"] >= 10 * idle["p99 ms"]:
         pytest.xfail(f"{NOT_YET}: {figures}")
