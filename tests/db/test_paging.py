@@ -80,14 +80,18 @@ U = uuid.UUID(int=7)
         ((ID,), (U,), False, True, 't."id" <= $1::uuid', [U]),
         ((ASC_INT, ID), (3, U), True, False, '(t."a", t."id") > ($1::int8, $2::uuid)', [3, U]),
         ((ASC_INT, ID), (3, U), False, False, '(t."a", t."id") < ($1::int8, $2::uuid)', [3, U]),
-        # DESC before the id's ASC: expanded
+        # DESC before the id's ASC: expanded, behind the range it implies on the
+        # first key (an index condition; the OR alone is a filter)
         (
             (DESC_INT, ID), (3, U), True, False,
-            '(t."a" < $1::int8 OR (t."a" = $1::int8 AND t."id" > $2::uuid))', [3, U],
+            '(t."a" <= $1::int8 AND (t."a" < $1::int8 OR '
+            '(t."a" = $1::int8 AND t."id" > $2::uuid)))',
+            [3, U],
         ),
         (
             (DESC_INT, ID), (3, U), False, True,
-            '(t."a" > $1::int8 OR (t."a" = $1::int8 AND (t."id" < $2::uuid OR t."id" = $2::uuid)))',
+            '(t."a" >= $1::int8 AND (t."a" > $1::int8 OR (t."a" = $1::int8 AND '
+            '(t."id" < $2::uuid OR t."id" = $2::uuid))))',
             [3, U],
         ),
         # ASC NULLS LAST: after a value come the NULLs; after NULL, only other NULLs
@@ -121,8 +125,8 @@ U = uuid.UUID(int=7)
         # a mix: each key its own way
         (
             (ASC_INT, DESC_NULL, ID), (1, None, U), True, False,
-            '(t."a" > $1::int8 OR (t."a" = $1::int8 AND (t."n" IS NOT NULL '
-            'OR (t."n" IS NULL AND t."id" > $2::uuid))))',
+            '(t."a" >= $1::int8 AND (t."a" > $1::int8 OR (t."a" = $1::int8 AND (t."n" IS NOT NULL '
+            'OR (t."n" IS NULL AND t."id" > $2::uuid)))))',
             [1, U],
         ),
     ],
