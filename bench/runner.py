@@ -44,11 +44,6 @@ _EXPLAINED = frozenset({"list", "deep_first", "deep_offset", "deep_cursor"}) | E
 _REFERENCE = "envgraph-1w"
 # not a wrk scenario: bulk ingestion against a raw COPY, after the systems
 INGEST = "events_ingest"
-# the upload's final statement moves millions of rows in one go: db/ingest.py
-# lifts PostgreSQL's statement timeout for it, but not asyncpg's command
-# timeout (the statement timeout + 2 s, db/pool.py), which cancels it after
-# 122 s with the bench's 120 s timeout (HTTP 503): an hour here, until fixed
-_INGEST_ENV = {"GATEWAY_STATEMENT_TIMEOUT_MS": "3600000"}
 # the systems and scenarios of `--events` (issue 13): PostGraphile v4 is left out
 EVENT_SYSTEMS = ("envgraph-1w", "postgraphile-v5", "raw")
 
@@ -204,9 +199,7 @@ class Matrix:
                 token=database.token,
                 size_bytes=self.plan.ingest_mib * 2**20,
                 cluster_uid=self.cluster_uid(),
-                start_server=lambda url: Running(
-                    system, url, self.plan.pool, installed, log, env=_INGEST_ENV
-                ),
+                start_server=lambda url: Running(system, url, self.plan.pool, installed, log),
                 log=self.log,
             )
             self.results["ingest"] = result.as_dict()

@@ -7,10 +7,10 @@ from typing import Any
 from db.errors import TooComplex
 
 # PostgreSQL's protocol numbers parameters with 16 bits: a statement with more
-# cannot even be sent (asyncpg fails it half-way through). The budget stays
-# well under that, whatever adds parameters after a filter (visibility, paging,
-# the compiled path's keys), and is far above anything a sane query binds.
-PROTOCOL_MAX_PARAMETERS = 32_767
+# than 32,767 cannot even be sent (asyncpg fails it half-way through). The
+# budget stays well under that, whatever adds parameters after a filter
+# (visibility, paging, the compiled path's keys), and is far above anything a
+# sane query binds.
 MAX_PARAMETERS = 10_000
 
 

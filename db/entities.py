@@ -220,6 +220,11 @@ class Entity:
         """The column called `name` (KeyError: not exposed)."""
         return self._columns[name]
 
+    def column_kind(self, name: str) -> Kind | None:
+        """The kind of the column called `name` (None: not exposed)."""
+        column = self._columns.get(name)
+        return None if column is None else column.kind
+
     def relation(self, name: str) -> Relation:
         """The parent relation called `name`."""
         for relation in self.relations:

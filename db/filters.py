@@ -117,7 +117,7 @@ def where(entity: Entity, alias: str, node: Filter, viewer: Viewer, bind: Binder
     if isinstance(node, Not):
         return f"NOT {where(entity, alias, node.item, viewer, bind)}"
     if isinstance(node, PropertyTest):
-        if node.column not in {c.name for c in entity.columns if c.kind is Kind.JSON}:
+        if entity.column_kind(node.column) is not Kind.JSON:
             raise BadInput(f"{entity.name} has no properties {node.column!r}", field="filter")
         return property_sql(alias, node, bind)
     return _related(entity, alias, node, viewer, bind)

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from db.tokens import create_token
 from schema.ids import global_id
 from tests.schema.compiled_support import both, resolver_client
 from tests.schema.conftest import Tokens
@@ -331,8 +332,6 @@ async def test_another_tenant_sees_none_of_them(client: Client, tokens: Tokens, 
 async def test_event_scope_is_needed(
     client: Client, conn: asyncpg.Connection, tokens: Tokens, acme: UUID
 ) -> None:
-    from db.tokens import create_token
-
     narrow = (await create_token(conn, email="ada@example.com", scopes=["environment:read"])).token
     found = await error(client, LIST, narrow, env=global_id("Environment", acme))
     assert found["extensions"]["code"] == "FORBIDDEN"
