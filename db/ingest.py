@@ -158,6 +158,10 @@ class Staging:
     ) -> None:
         if self.conn.is_closed():
             return
+        if error is not None and self.conn.is_in_transaction():
+            # staged inside the caller's transaction, which rolls back: the table
+            # goes with it (and a statement would fail in an aborted transaction)
+            return
         try:
             await self.conn.execute(_DROP)
         except (asyncpg.PostgresError, asyncpg.InterfaceError):
@@ -243,8 +247,12 @@ async def ingest_rows(
     """Ingest rows already checked (the mutation's few): a fixed number of
     statements whatever their number, up to BATCH_ROWS."""
     require_scope(viewer, SCOPE)
+    # one transaction from the staging table's creation to the move: behind a
+    # pooler in transaction mode, that is what keeps them on one server session
+    # (the few rows make its partition lock, if one is created, short)
     async with (
         session.connection() as conn,
+        conn.transaction(),
         Staging(conn, on_copy=session.count_statement) as staging,
     ):
         for row in rows:

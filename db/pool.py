@@ -21,9 +21,26 @@ async def create_pool(
     size: int,
     statement_timeout_ms: int,
     connect_timeout_s: float = 5.0,
+    transaction_pooling: bool = False,
 ) -> asyncpg.Pool:
     """Open a pool that connects lazily, so the service starts (and `/readyz`
-    can say why it is not ready) even while PostgreSQL is down."""
+    can say why it is not ready) even while PostgreSQL is down.
+
+    Behind a pooler in transaction mode (`transaction_pooling`), consecutive
+    transactions of one connection may reach different server sessions: no
+    named prepared statements (asyncpg's statement cache off), and no session
+    settings at connect time (PgBouncer refuses startup parameters it does not
+    know, and would not carry them to the next server session anyway) — the
+    statement timeout is then the database's or role's setting
+    (README, "Running on more than one machine")."""
+    settings = {
+        "application_name": "envgraph",
+        "statement_timeout": str(statement_timeout_ms),
+        # a connection db/session.py discards mid-statement (a request
+        # cancelled, a client-side error) is closed, not cancelled: the
+        # server checks for a closed socket while it runs and stops
+        "client_connection_check_interval": str(CONNECTION_CHECK_MS),
+    }
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
         min_size=0,
@@ -33,14 +50,8 @@ async def create_pool(
         timeout=connect_timeout_s,
         command_timeout=statement_timeout_ms / 1000 + CLIENT_TIMEOUT_MARGIN_S,
         reset=_keep_session,
-        server_settings={
-            "application_name": "envgraph",
-            "statement_timeout": str(statement_timeout_ms),
-            # a connection db/session.py discards mid-statement (a request
-            # cancelled, a client-side error) is closed, not cancelled: the
-            # server checks for a closed socket while it runs and stops
-            "client_connection_check_interval": str(CONNECTION_CHECK_MS),
-        },
+        statement_cache_size=0 if transaction_pooling else 100,
+        server_settings={"application_name": "envgraph"} if transaction_pooling else settings,
     )
     return pool
 

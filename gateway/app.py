@@ -17,7 +17,7 @@ from gateway.auth import TokenCache
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
 from gateway.ingest_route import setup_ingest_route
-from gateway.keys import METRICS, POOL, REQUEST_ID, SETTINGS, STATEMENTS, TOKENS
+from gateway.keys import METRICS, POOL, REQUEST_ID, SESSION_POOL, SETTINGS, STATEMENTS, TOKENS
 from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.maintenance import maintenance_context
 from gateway.metrics import Metrics
@@ -84,10 +84,20 @@ async def _pool_context(app: web.Application) -> AsyncIterator[None]:
         settings.database_url,
         size=settings.pool_size,
         statement_timeout_ms=settings.statement_timeout_ms,
+        transaction_pooling=settings.transaction_pooling,
     )
-    app[POOL] = pool
+    app[POOL] = app[SESSION_POOL] = pool
+    if settings.transaction_pooling:
+        assert settings.database_direct_url is not None, "load_settings requires it"
+        app[SESSION_POOL] = await create_pool(
+            settings.database_direct_url,
+            size=settings.pool_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
     yield
     await pool.close()
+    if app[SESSION_POOL] is not pool:
+        await app[SESSION_POOL].close()
 
 
 def _sdl_handler(sdl: str) -> Handler:

@@ -105,10 +105,11 @@ def _scopes(text: str) -> list[str]:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[str]:
-    """The database URL: DATABASE_URL, or the embedded server started for the
-    duration (and stopped after, unless another process still uses it)."""
-    if settings.database_url is not None:
-        yield settings.database_url
+    """The URL of a database session of the command's own: DATABASE_DIRECT_URL or
+    DATABASE_URL, or the embedded server started for the duration (and stopped
+    after, unless another process still uses it)."""
+    if settings.session_url is not None:
+        yield settings.session_url
         return
     server = EmbeddedPostgres(settings.data_dir)
     url = server.start()
@@ -320,7 +321,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         asyncio.run(main())
         where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}"
-        served = replace(settings, database_url=url, workers=workers, host=host, port=port)
+        # the service's pool keeps DATABASE_URL (maybe a pooler); `url` is the session's
+        served = replace(
+            settings,
+            database_url=settings.database_url or url,
+            workers=workers,
+            host=host,
+            port=port,
+        )
         token = demo[0].token if demo else None
 
         def announce() -> None:

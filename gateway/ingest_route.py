@@ -23,7 +23,7 @@ from db.session import Session
 from gateway.accounting import account
 from gateway.auth import read_credentials
 from gateway.event_streams import BadStream, Format, TooLarge, read_upload
-from gateway.keys import POOL, REQUEST_ID, SETTINGS, STATEMENTS, TOKENS
+from gateway.keys import REQUEST_ID, SESSION_POOL, SETTINGS, STATEMENTS, TOKENS
 from gateway.outage import RETRY_AFTER_S
 from schema.errors import INTERNAL_MESSAGE
 from schema.ids import expect_global_id
@@ -88,7 +88,8 @@ async def ingest_events(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     settings = request.app[SETTINGS]
     session = Session(
-        request.app[POOL],
+        # the staging table lives across transactions: a session of its own
+        request.app[SESSION_POOL],
         request.app[STATEMENTS],
         acquire_timeout_s=settings.pool_timeout_ms / 1000,
         max_connections=settings.connections_per_request,

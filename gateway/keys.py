@@ -14,6 +14,10 @@ from gateway.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
+# the pool for work that needs one server session across transactions (bulk
+# ingestion's staging table): POOL itself unless DATABASE_URL is a pooler in
+# transaction mode, then one on DATABASE_DIRECT_URL
+SESSION_POOL = web.AppKey("session_pool", asyncpg.Pool)
 REQUEST_ID = web.RequestKey("request_id", str)
 CREDENTIALS = web.RequestKey("credentials", Credentials)
 # statements run by all requests of this process, a running total (the metric

@@ -29,7 +29,8 @@ RETRY_S = 1.0
 
 async def listen_for_token_changes(app: web.Application) -> AsyncIterator[None]:
     """A cleanup context: the listener runs for the app's life (when tokens are cached)."""
-    cache, url = app[TOKENS], app[SETTINGS].database_url
+    # LISTEN is session state: a direct connection, never a pooler's
+    cache, url = app[TOKENS], app[SETTINGS].session_url
     if cache.ttl_s <= 0 or url is None:
         yield
         return

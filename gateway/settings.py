@@ -25,6 +25,12 @@ class Settings:
     """Everything the process is configured with."""
 
     database_url: str | None = None
+    # "transaction": DATABASE_URL is a pooler in transaction mode (PgBouncer),
+    # where a connection is one server session only for a transaction's length
+    database_pool_mode: str = "session"
+    # a direct connection for what needs a session of its own (migrations, the
+    # token listener, bulk ingestion's staging table); default DATABASE_URL
+    database_direct_url: str | None = None
     data_dir: Path = Path(".envgraph")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -53,6 +59,16 @@ class Settings:
     event_retention_days: int | None = None
     # the largest bulk upload of events, counted after decompression
     ingest_max_bytes: int = 2 * 1024**3
+
+    @property
+    def transaction_pooling(self) -> bool:
+        """DATABASE_URL is a pooler in transaction mode."""
+        return self.database_pool_mode == "transaction"
+
+    @property
+    def session_url(self) -> str | None:
+        """Where work that needs a session of its own connects."""
+        return self.database_direct_url or self.database_url
 
 
 def _integer(low: int, high: int) -> Callable[[str], int]:
@@ -101,6 +117,8 @@ def _non_empty(text: str) -> str:
 # field name -> (environment variable, parser)
 _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("DATABASE_URL", _database_url),
+    "database_pool_mode": ("DATABASE_POOL_MODE", _choice("session", "transaction")),
+    "database_direct_url": ("DATABASE_DIRECT_URL", _database_url),
     "data_dir": ("GATEWAY_DATA_DIR", lambda text: Path(_non_empty(text))),
     "host": ("GATEWAY_HOST", _non_empty),
     "port": ("GATEWAY_PORT", _integer(0, 65535)),
@@ -148,5 +166,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"GATEWAY_DEFAULT_PAGE_SIZE ({settings.default_page_size}) is larger than "
             f"GATEWAY_MAX_PAGE_SIZE ({settings.max_page_size})"
+        )
+    if settings.database_pool_mode == "transaction" and settings.database_direct_url is None:
+        raise SettingsError(
+            "DATABASE_POOL_MODE=transaction needs DATABASE_DIRECT_URL: migrations, the "
+            "token listener and bulk ingestion need a session of their own, which a "
+            "pooler in transaction mode does not keep"
         )
     return settings

@@ -24,6 +24,7 @@ from db.tokens import create_token
 from db.users import create_user
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.pgbouncer import PgBouncer
 from tests.support import Client, with_database
 
 _counter = itertools.count()
@@ -128,12 +129,32 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     await connection.close()
 
 
+@pytest.fixture(scope="session")
+def pooler(server_url: str) -> Iterator[PgBouncer | None]:
+    """With TEST_POOLER=pgbouncer, a PgBouncer in transaction mode that the tests'
+    service reaches its database through (migrations and the tests' own
+    connections go direct, as DATABASE_DIRECT_URL does)."""
+    if os.environ.get("TEST_POOLER", "") == "":
+        yield None
+        return
+    assert os.environ["TEST_POOLER"] == "pgbouncer", "TEST_POOLER knows only pgbouncer"
+    with PgBouncer(server_url) as bouncer:
+        yield bouncer
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, pooler: PgBouncer | None) -> Settings:
     """Default settings pointed at this test's database, but for the token cache:
     with it off, every request's token check is a statement that the statement
     budgets count, and a token changed in the database counts at once
     (tests/gateway/test_token_cache.py tests the cache)."""
+    if pooler is not None:
+        return Settings(
+            database_url=pooler.url(database_url),
+            database_pool_mode="transaction",
+            database_direct_url=database_url,
+            auth_cache_s=0,
+        )
     return Settings(database_url=database_url, auth_cache_s=0)
 
 

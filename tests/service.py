@@ -31,9 +31,7 @@ class Service:
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        clean = {
-            k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "GATEWAY_"))
-        }
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "GATEWAY_"))}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--port", str(self.port), *args],
             env={**clean, **env},

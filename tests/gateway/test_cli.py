@@ -14,7 +14,7 @@ from db.tokens import authenticate
 from db.viewer import KNOWN_SCOPES
 from tests.support import free_port
 
-_OWN_VARIABLES = ("DATABASE_URL", "GATEWAY_")
+_OWN_VARIABLES = ("DATABASE_", "GATEWAY_")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
