@@ -22,7 +22,7 @@ Two rules keep one request from hurting the others:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -71,6 +71,10 @@ def _translated() -> Iterator[None]:
         raise Unavailable() from None
 
 
+# what a replica may answer where the primary would not: a read cancelled by
+# the replay of a conflicting change ("conflict with recovery", 40001)
+_REPLICA_FAILURES = (asyncpg.SerializationError,)
+
 # what asyncpg's transaction() runs, which the count leaves out as the
 # session's own transactions do
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
@@ -118,6 +122,16 @@ class Session:
         self._connection = _connection
         self._parent = _parent
         self._connections = asyncio.Semaphore(max_connections)
+        # reading from a replica: the primary to go on with if it fails, and
+        # whom to tell (route_reads)
+        self._primary: asyncpg.Pool | None = None
+        self._on_down: Callable[[asyncpg.Pool], None] | None = None
+
+    def route_reads(self, replica: asyncpg.Pool, on_down: Callable[[asyncpg.Pool], None]) -> None:
+        """Run this read-only request's further statements on `replica`; should it
+        fail to answer (down, shutting down, a query cancelled by its recovery),
+        `on_down` hears of it and the statement runs again on the primary."""
+        self._primary, self.pool, self._on_down = self.pool, replica, on_down
 
     def _count(self) -> None:
         self.statements += 1
@@ -141,8 +155,21 @@ class Session:
             if self._connection is not None:
                 run = getattr(self._connection, method)(query, *args)
                 return await _guarded(self._connection, run)
+            if self._primary is not None:
+                try:
+                    async with self._borrowed() as connection:
+                        return await _guarded(connection, getattr(connection, method)(query, *args))
+                except (*DATABASE_DOWN, *_REPLICA_FAILURES):
+                    self._fall_back()
             async with self._borrowed() as connection:
                 return await _guarded(connection, getattr(connection, method)(query, *args))
+
+    def _fall_back(self) -> None:
+        """The replica failed: it is marked down, and the primary takes over."""
+        assert self._primary is not None
+        assert self._on_down is not None
+        failed, self.pool, self._primary = self.pool, self._primary, None
+        self._on_down(failed)
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         """All rows of one statement."""

@@ -22,6 +22,7 @@ from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.maintenance import maintenance_context
 from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
+from gateway.replicas import replicas_context
 from gateway.revocations import listen_for_token_changes
 from gateway.settings import Settings
 from schema.schema import build_schema
@@ -125,6 +126,7 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app[METRICS] = Metrics(lambda: app.get(POOL))
     app[TOKENS] = TokenCache(settings.auth_cache_s)
     app.cleanup_ctx.append(_pool_context)
+    app.cleanup_ctx.append(replicas_context)
     # after the pool: cleaned up in reverse order, the loop stops before the pool closes
     app.cleanup_ctx.append(maintenance_context())
     app.cleanup_ctx.append(listen_for_token_changes)

@@ -17,7 +17,7 @@ from strawberry.types import ExecutionResult
 
 from db.errors import Timeout, Unavailable
 from db.session import Session
-from gateway import off_loop
+from gateway import off_loop, replicas
 from gateway.accounting import account
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
@@ -30,6 +30,7 @@ from gateway.keys import (
     METRICS,
     OPERATION,
     POOL,
+    READ_ONLY,
     REQUEST_ERROR,
     REQUEST_ID,
     SESSION,
@@ -235,11 +236,13 @@ class GatewayView(GraphQLView[Context, None]):
         and answer a request error as GraphQL over HTTP says."""
         result = await self._refusal(request, sub_response, context, request_data)
         if result is None:
+            replicas.route(request, context.session)
             result = await compiled_result(self.plans, request, context, request_data)
         if result is None:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
+            await replicas.mark_position(request, context.session, sub_response.headers)
         codes = [str(_code(e)) for e in result.errors or ()]
         request[ERROR_CODES].extend(codes)
         if Unavailable.code in codes:
@@ -335,6 +338,7 @@ class GatewayView(GraphQLView[Context, None]):
         chosen = operation(document, name)
         if chosen is None:
             return None  # no such operation: strawberry says so
+        request[READ_ONLY] = chosen.operation is OperationType.QUERY
         if chosen.name is not None:
             request[OPERATION] = chosen.name.value
         if request.method == "GET" and chosen.operation is not OperationType.QUERY:

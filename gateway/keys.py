@@ -31,6 +31,8 @@ SESSION = web.RequestKey("session", Session)
 OPERATION = web.RequestKey("operation", str)
 ERROR_CODES = web.RequestKey("error_codes", list[str])
 EXECUTOR = web.RequestKey("executor", str)  # "compiled" or "resolver"
+# the operation run: a query (which a replica may answer) or not
+READ_ONLY = web.RequestKey("read_only", bool)
 # the storage upkeep loop of this process (gateway/maintenance.py)
 MAINTENANCE = web.AppKey("maintenance", asyncio.Task[None])
 # GraphQL over HTTP: the media type answered, and whether the request failed

@@ -70,6 +70,15 @@ class Metrics:
             "GraphQL requests past authentication and limits, by the executor that answered",
             ["executor"], registry=self.registry,
         )  # fmt: skip
+        self.databases = Counter(
+            "envgraph_requests_by_database",
+            "GraphQL operations by the database role that answered them (with replicas)",
+            ["role"], registry=self.registry,
+        )  # fmt: skip
+        self.replica_lag = Gauge(
+            "envgraph_replica_lag_ms", "How far behind each replica was last seen (-1: down)",
+            ["replica"], registry=self.registry, multiprocess_mode="livemax",
+        )  # fmt: skip
         # gauges: the sum over the live workers
         self.in_flight = Gauge(
             "envgraph_requests_in_flight", "GraphQL requests being answered",

@@ -31,6 +31,10 @@ class Settings:
     # a direct connection for what needs a session of its own (migrations, the
     # token listener, bulk ingestion's staging table); default DATABASE_URL
     database_direct_url: str | None = None
+    # streaming replicas that take the reads (DATABASE_REPLICA_URLS, comma-separated)
+    database_replica_urls: tuple[str, ...] = ()
+    # a replica further behind than this is not read from
+    replica_max_lag_ms: int = 1000
     data_dir: Path = Path(".envgraph")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -108,6 +112,10 @@ def _database_url(text: str) -> str:
     return text
 
 
+def _database_urls(text: str) -> tuple[str, ...]:
+    return tuple(_database_url(part.strip()) for part in text.split(",") if part.strip())
+
+
 def _non_empty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -119,6 +127,8 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "database_url": ("DATABASE_URL", _database_url),
     "database_pool_mode": ("DATABASE_POOL_MODE", _choice("session", "transaction")),
     "database_direct_url": ("DATABASE_DIRECT_URL", _database_url),
+    "database_replica_urls": ("DATABASE_REPLICA_URLS", _database_urls),
+    "replica_max_lag_ms": ("GATEWAY_REPLICA_MAX_LAG_MS", _integer(0, 86_400_000)),
     "data_dir": ("GATEWAY_DATA_DIR", lambda text: Path(_non_empty(text))),
     "host": ("GATEWAY_HOST", _non_empty),
     "port": ("GATEWAY_PORT", _integer(0, 65535)),

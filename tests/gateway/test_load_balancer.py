@@ -1,0 +1,167 @@
+"""Two `serve` instances behind Debian's HAProxy, sharing nothing but
+PostgreSQL: a bounded mixed load sees no 5xx and loses no write, and a token
+revoked while both cache it for an hour is refused by either on the next
+request."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+from prometheus_client.parser import text_string_to_metric_families
+
+from db.demo import seed_demo
+from db.tokens import create_token
+from schema.ids import global_id
+from tests.gateway.test_cli import run_cli
+from tests.service import Service
+from tests.support import free_port, require
+
+_CREATE = """mutation($org: ID!, $name: String!) {
+  createProject(input: {organizationId: $org, name: $name}) { project { name } } }"""
+_READ = "{ projects(first: 5) { totalCount nodes { name models { totalCount } } } }"
+
+
+@contextmanager
+def _haproxy(backends: list[int]) -> Iterator[int]:
+    """A load balancer on a port of its own, round robin over the backends."""
+    program = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    require(Path(program).exists(), "HAProxy", "apt-get install haproxy")
+    front = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="envgraph-haproxy-"))
+    config = folder / "haproxy.cfg"
+    servers = "\n".join(
+        f"    server s{i} 127.0.0.1:{port} check inter 200ms" for i, port in enumerate(backends)
+    )
+    config.write_text(
+        f"""global
+    maxconn 512
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    retries 2
+    option redispatch
+frontend envgraph
+    bind 127.0.0.1:{front}
+    default_backend instances
+backend instances
+    balance roundrobin
+    option httpchk GET /readyz
+{servers}
+"""
+    )
+    process = subprocess.Popen(
+        [program, "-f", str(config), "-db"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield front
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _post(port: int, query: str, token: str, **variables: object) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _answered(port: int) -> float:
+    """GraphQL requests an instance has answered, from its /metrics."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "envgraph_requests_total"
+    )
+
+
+def _wait_balanced(port: int, token: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+            if _post(port, "{ viewer { scopes } }", token)[0] == 200:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the load balancer never answered")
+
+
+async def test_two_instances_behind_haproxy(database_url: str, conn: asyncpg.Connection) -> None:
+    await seed_demo(conn, 1)
+    token = (await create_token(conn, email="ada@example.com", scopes=["*"])).token
+    organization = await conn.fetchval(
+        "SELECT o.id FROM organizations o JOIN organization_members m ON m.organization_id = o.id"
+        " JOIN users u ON u.id = m.user_id WHERE u.email = 'ada@example.com' AND m.role = 'ADMIN'"
+        " ORDER BY o.name LIMIT 1"
+    )
+    org = global_id("Organization", organization)
+    before = await conn.fetchval("SELECT count(*) FROM projects")
+    # tokens cached for an hour: only the broadcast can refuse a revoked one
+    env = {"DATABASE_URL": database_url, "GATEWAY_AUTH_CACHE_S": "3600"}
+    with (
+        Service("--workers", "1", env=env) as first,
+        Service("--workers", "1", env=env) as second,
+        _haproxy([first.port, second.port]) as front,
+    ):
+        one, two = first.port, second.port
+        first.ready()
+        second.ready()
+        _wait_balanced(front, token)
+
+        def one_request(n: int) -> int:
+            if n % 4 == 0:
+                status, body = _post(front, _CREATE, token, org=org, name=f"lb-{n}")
+            else:
+                status, body = _post(front, _READ, token)
+            assert "errors" not in body, body
+            return status
+
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(one_request, range(200)))
+        assert statuses == [200] * 200
+        # and both instances took their share
+        assert all(_answered(port) >= 50 for port in (one, two)), [_answered(p) for p in (one, two)]
+        # every write landed once
+        assert await conn.fetchval("SELECT count(*) FROM projects") == before + 50
+
+        # both instances hold the token in their caches
+        for port in (one, two, one, two):
+            assert _post(port, "{ viewer { scopes } }", token)[0] == 200
+        prefix = await conn.fetchval("SELECT prefix FROM api_tokens")
+        revoked = run_cli("revoke-token", prefix, env={"DATABASE_URL": database_url})
+        assert revoked.returncode == 0, revoked.stderr
+        assert [_post(port, "{ viewer { scopes } }", token)[0] for port in (two, one)] == [
+            401,
+            401,
+        ]
