@@ -31,3 +31,13 @@ def visible(
         return f"{qualified(alias, 'id')} IN {organizations}{hidden}"
     projects = fragment("visible_projects", user)
     return f"{qualified(alias, entity.project_column)} IN {projects}{hidden}"
+
+
+def masked_shown(alias: str, viewer: Viewer, bind: Binder) -> str:
+    """A predicate on `alias` (a row of users) true when the viewer may see its masked
+    columns (the e-mail): their own row, a user who shares an organization with them,
+    anyone's for a superuser (as `users_by_ids` decides it for the field)."""
+    if viewer.superuser:
+        return "TRUE"
+    shared = fragment("users_sharing_an_organization", bind(viewer.user_id))
+    return f"{qualified(alias, 'id')} IN {shared}"
