@@ -114,6 +114,7 @@ class _Inserter:
                WHERE o.name <> 'Initech Labs' ORDER BY m.id OFFSET $1 LIMIT 1""",
             number % 12,
         )
+        assert row is not None
         segment: UUID = await self.conn.fetchval(
             """INSERT INTO segments (model_id, project_id, name, definition, created_by, updated_by)
                VALUES ($1, $2, $3, 'a > 1', $4, $4) RETURNING id""",
