@@ -188,6 +188,7 @@ class Entity:
     # (None: the entity's visibility is decided otherwise, see db/visibility.py)
     project_column: str | None = None
     # soft delete: a row whose column of this name is set is hidden from every read
+    # but its lists' `deleted: INCLUDE | ONLY` (the column is a field of its own)
     deleted_column: str | None = None
     # the GraphQL type name (default: the name in PascalCase)
     graphql_name: str | None = None

@@ -19,7 +19,8 @@ def visible(
     entity: Entity, alias: str, viewer: Viewer, bind: Binder, *, with_hidden: bool = False
 ) -> str:
     """A predicate on `alias` (a row of `entity`) true only for rows the viewer may see
-    (soft-deleted rows too when `with_hidden`: restoring needs them)."""
+    (soft-deleted rows too when `with_hidden`: restoring needs them, as do lists
+    asking for them)."""
     deleted = entity.deleted_column
     hidden = f" AND {qualified(alias, deleted)} IS NULL" if deleted and not with_hidden else ""
     if viewer.superuser:
