@@ -99,6 +99,9 @@ class Column:
     description: str | None = None
     # PostgreSQL's type when it is not the kind's usual one (e.g. bigint)
     sql_type: str | None = None
+    # shown only to viewers who share an organization with the row's user (a
+    # user's e-mail): elsewhere it reads as NULL, in filters too
+    masked: bool = False
 
     def __post_init__(self) -> None:
         # an enum column's labels come from its description: the GraphQL enum, the
@@ -133,7 +136,7 @@ class Relation:
 @dataclass(frozen=True, slots=True)
 class Through:
     """A parent reached through another parent (`organization` through `project`):
-    a field, not a filter."""
+    a field and a filter, as a direct relation is."""
 
     name: str
     path: tuple[str, ...]  # relation names, hop by hop, starting on this entity
@@ -185,6 +188,7 @@ class Entity:
     # (None: the entity's visibility is decided otherwise, see db/visibility.py)
     project_column: str | None = None
     # soft delete: a row whose column of this name is set is hidden from every read
+    # but its lists' `deleted: INCLUDE | ONLY` (the column is a field of its own)
     deleted_column: str | None = None
     # the GraphQL type name (default: the name in PascalCase)
     graphql_name: str | None = None
@@ -196,6 +200,19 @@ class Entity:
     _columns: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.deleted_column is not None and all(
+            c.name != self.deleted_column for c in self.columns
+        ):
+            # the soft-delete column is a field of its own (`deletedAt`), by
+            # description alone: set on the rows `deleted: INCLUDE | ONLY` lists
+            deleted = Column(
+                self.deleted_column,
+                Kind.DATETIME,
+                nullable=True,
+                description="When it was deleted (null: it is not); deleted ones are "
+                "listed with `deleted: INCLUDE` or `ONLY`.",
+            )
+            object.__setattr__(self, "columns", (*self.columns, deleted))
         object.__setattr__(self, "_columns", {c.name: c for c in self.columns})
         for name, _ in self.default_order:
             if not self._columns[name].orderable:
@@ -259,6 +276,23 @@ class Entity:
         yield from (r.name for r in self.relations)
         yield from (t.name for t in self.through)
 
+    def parent(self, name: str) -> Entity:
+        """The entity of the parent field `name` (KeyError: no such parent)."""
+        return self.path(name)[-1][0]
+
+    @property
+    def name_ordered_parents(self) -> tuple[str, ...]:
+        """The parents whose name can order lists of this entity (`PROJECT_NAME`)."""
+        mine = {self.parent(p).name: p for p in self.parents}
+        return tuple(mine[name] for name in NAME_ORDERED_PARENTS if name in mine)
+
+    def user_ref(self, name: str) -> UserRef:
+        """The user reference called `name` (KeyError: none)."""
+        for ref in self.user_refs:
+            if ref.name == name:
+                return ref
+        raise KeyError(name)
+
 
 def _common(*columns: Column) -> tuple[Column, ...]:
     return (
@@ -270,6 +304,9 @@ def _common(*columns: Column) -> tuple[Column, ...]:
 
 
 _NAME = Column("name", Kind.STRING, searchable=True)
+# the parents whose name orders the lists below them: `<PARENT>_NAME` order fields
+# (API.md: MODEL_NAME, PROJECT_NAME, ORGANIZATION_NAME where those parents exist)
+NAME_ORDERED_PARENTS = ("model", "project", "organization")
 _UNDER_MODEL = (
     Relation("model", "model_id", "model"),
     Relation("project", "project_id", "project"),
@@ -411,6 +448,16 @@ EVENT = Entity(
     project_column="project_id",
     time_column="timestamp",
     default_order=(("timestamp", True),),
+)
+
+# users are not an entity of the graph's lists (no root list, no scope: a user is
+# read as part of the row that names them), but rows name them (`createdBy`), and
+# filters on those references (`UserFilter`) come from this description
+USER = Entity(
+    "user",
+    "users",
+    "A person with access to the platform.",
+    _common(_NAME, Column("email", Kind.STRING, masked=True)),
 )
 
 ENTITIES: dict[str, Entity] = {

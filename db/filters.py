@@ -18,12 +18,13 @@ from typing import Any
 from uuid import UUID
 
 from db.binder import Binder, like_pattern
-from db.entities import ENTITIES, Entity, Kind, camel
+from db.entities import USER, Entity, Kind, camel, snake
 from db.errors import BadInput
 from db.identifiers import ident, qualified
+from db.parents import parent_hops, parent_in
 from db.properties import PropertyTest, property_sql
-from db.viewer import Viewer, require_read
-from db.visibility import visible
+from db.viewer import Viewer
+from db.visibility import masked_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,8 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """The parent reached through `relation` matches `filter`."""
+    """The parent called `relation` (a relation, one reached through others, or a
+    user reference such as `createdBy`) matches `filter`."""
 
     relation: str
     filter: Filter
@@ -107,7 +109,7 @@ _INT_RANGE = (-(2**63), 2**63 - 1)
 def where(entity: Entity, alias: str, node: Filter, viewer: Viewer, bind: Binder) -> str:
     """The SQL predicate for `node` on rows of `entity` named `alias`."""
     if isinstance(node, Compare):
-        return _compare(entity, alias, node, bind)
+        return _compare(entity, alias, node, viewer, bind)
     if isinstance(node, All):
         parts = [where(entity, alias, item, viewer, bind) for item in node.items]
         return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
@@ -125,26 +127,28 @@ def where(entity: Entity, alias: str, node: Filter, viewer: Viewer, bind: Binder
 
 def _related(entity: Entity, alias: str, node: Related, viewer: Viewer, bind: Binder) -> str:
     try:
-        relation = entity.relation(node.relation)
+        ref = entity.user_ref(node.relation)
     except KeyError:
-        raise BadInput(f"{entity.name} has no relation {node.relation!r}", field="filter") from None
-    target = ENTITIES[relation.target]
-    # a filter is a way of reading: without the parent's read scope, counting
-    # the rows that match would reveal its values a character at a time. Here,
-    # where every filter is bound (both executors, at any depth of and/or/not)
-    require_read(viewer, target.scope)
-    inner = f"{alias}_{relation.name}"
-    # the parent must be visible too: a filter on a parent the viewer may not
-    # see would otherwise reveal its values by probing
-    return (
-        f"{qualified(alias, relation.column)} IN (SELECT {qualified(inner, 'id')} "
-        f"FROM {ident(target.table)} {inner} "
-        f"WHERE {visible(target, inner, viewer, bind)} "
-        f"AND {where(target, inner, node.filter, viewer, bind)})"
-    )
+        ref = None
+    if ref is not None:
+        inner = f"{alias}_{snake(ref.name)}"
+        # a user is read as part of the row naming them (the field needs no scope
+        # of its own, nor does this); what the viewer may not see of them (the
+        # e-mail) the filter reads as NULL, as the field shows it (_compare)
+        return (
+            f"{qualified(alias, ref.column)} IN (SELECT {qualified(inner, 'id')} "
+            f"FROM {ident(USER.table)} {inner} "
+            f"WHERE {where(USER, inner, node.filter, viewer, bind)})"
+        )
+    hops = parent_hops(entity, node.relation, viewer, field="filter")
+
+    def condition(target: Entity, inner: str) -> str:
+        return where(target, inner, node.filter, viewer, bind)
+
+    return parent_in(alias, hops, condition, viewer, bind)
 
 
-def _compare(entity: Entity, alias: str, node: Compare, bind: Binder) -> str:
+def _compare(entity: Entity, alias: str, node: Compare, viewer: Viewer, bind: Binder) -> str:
     try:
         column = entity.column(node.column)
     except KeyError:
@@ -152,6 +156,10 @@ def _compare(entity: Entity, alias: str, node: Compare, bind: Binder) -> str:
     if node.op not in OPERATORS[column.kind]:
         raise BadInput(f"{column.public} does not take {camel(node.op)}", field="filter")
     sql = qualified(alias, column.name)
+    if column.masked:
+        # what the viewer may not see reads as NULL: every operator then answers
+        # alike whatever the hidden value is (no oracle on it)
+        sql = f"(CASE WHEN {masked_shown(alias, viewer, bind)} THEN {sql} END)"
     if column.kind is Kind.ENUM:
         sql += "::text"
     op, value = node.op, node.value

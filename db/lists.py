@@ -1,4 +1,4 @@
-"""What a list is: visibility, filter, search and a total order.
+"""What a list is: visibility, filter, search, soft-deleted rows and a total order.
 
 A `ListRequest` is the plain object the resolvers build from a connection's
 arguments; this module turns it into SQL clauses, which `db/pages.py` puts
@@ -7,13 +7,15 @@ into a page query (one parent or many at once).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from db.binder import Binder
 from db.entities import Entity, Kind
 from db.errors import BadInput
 from db.filters import Filter, like_pattern, where
-from db.identifiers import qualified
+from db.identifiers import ident, qualified
+from db.parents import parent_hops, parent_value
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -23,10 +25,19 @@ ALIAS = "t"
 
 @dataclass(frozen=True, slots=True)
 class Order:
-    """Sort by `column`, descending when `descending`."""
+    """Sort by `column`, descending when `descending`. `column` is a column of the
+    entity, or `<parent>.<column>` a column of one of its parents (`project.name`)."""
 
     column: str
     descending: bool = False
+
+
+class Deleted(enum.Enum):
+    """Which rows of a soft-deleted kind a list holds."""
+
+    EXCLUDE = "EXCLUDE"  # the live ones (the default)
+    INCLUDE = "INCLUDE"  # live and deleted
+    ONLY = "ONLY"  # the deleted ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,8 @@ class ListRequest:
     filter: Filter | None = None
     search: str | None = None
     order: tuple[Order, ...] = ()
+    # rows of an entity with a `deleted_column` (others: EXCLUDE, there are none)
+    deleted: Deleted = Deleted.EXCLUDE
 
 
 def _search(entity: Entity, text: str, bind: Binder) -> str:
@@ -55,8 +68,16 @@ def _search(entity: Entity, text: str, bind: Binder) -> str:
 
 
 def predicate(request: ListRequest, viewer: Viewer, bind: Binder) -> str:
-    """Visibility, filter and search of the list, as one SQL predicate."""
-    parts = [visible(request.entity, ALIAS, viewer, bind)]
+    """Visibility, soft-deleted rows, filter and search of the list, as one SQL
+    predicate."""
+    entity, deleted = request.entity, request.deleted
+    if entity.deleted_column is None and deleted is not Deleted.EXCLUDE:
+        raise BadInput(f"{entity.name} has no deleted rows", field="deleted")
+    # visibility hides deleted rows unless the list asks for them
+    parts = [visible(entity, ALIAS, viewer, bind, with_hidden=deleted is not Deleted.EXCLUDE)]
+    if deleted is Deleted.ONLY:
+        assert entity.deleted_column is not None
+        parts.append(f"{qualified(ALIAS, entity.deleted_column)} IS NOT NULL")
     if request.filter is not None:
         parts.append(where(request.entity, ALIAS, request.filter, viewer, bind))
     if request.search and request.search.strip():
@@ -76,6 +97,9 @@ class SortKey:
     # an ENUM column's labels (None for other kinds): a cursor's value is checked
     # against them before any SQL, bound as the enum an unknown one would fail it
     labels: frozenset[str] | None = None
+    # a parent's column (parent field, its column): `column` is then the name the
+    # list's rows carry its value under (see `source`)
+    parent: tuple[str, str] | None = None
 
     def sql(self, alias: str, *, reverse: bool = False) -> str:
         """`alias."column" ASC|DESC`, or the other way round with `reverse`."""
@@ -92,20 +116,51 @@ def sort_keys(request: ListRequest) -> tuple[SortKey, ...]:
     keys: dict[str, SortKey] = {}
     default = tuple(Order(name, descending) for name, descending in request.entity.default_order)
     for order in request.order or default:
-        try:
-            column = request.entity.column(order.column)
-        except KeyError:
-            column = None
-        if column is None or not column.orderable:
-            raise BadInput(f"cannot order {request.entity.name} by {order.column}", field="orderBy")
-        if column.name not in keys:
-            enum = column.enum
-            labels = None if enum is None else frozenset(str(e.value) for e in enum)
-            keys[column.name] = SortKey(
-                column.name, column.kind, order.descending, column.nullable, labels
-            )
+        key = _sort_key(request.entity, order)
+        keys.setdefault(key.column, key)
     keys.pop("id", None)  # the id always comes last, ascending
     return (*keys.values(), SortKey("id", Kind.ID, False, False))
+
+
+def _sort_key(entity: Entity, order: Order) -> SortKey:
+    parent, dot, name = order.column.partition(".")
+    column = None
+    try:
+        if not dot:
+            column = entity.column(order.column)
+        elif parent in entity.name_ordered_parents:
+            column = entity.parent(parent).column(name)
+    except KeyError:
+        pass
+    if column is None or not column.orderable:
+        raise BadInput(f"cannot order {entity.name} by {order.column}", field="orderBy")
+    enum = column.enum
+    labels = None if enum is None else frozenset(str(e.value) for e in enum)
+    if not dot:
+        return SortKey(column.name, column.kind, order.descending, column.nullable, labels)
+    # NULL should the parent not be visible (it always is, as the row is; the
+    # seek is NULL-aware all the same)
+    return SortKey(
+        f"_{parent}_{column.name}", column.kind, order.descending, True, labels, (parent, name)
+    )
+
+
+def source(request: ListRequest, viewer: Viewer, bind: Binder) -> str:
+    """The rows the list reads, as `<table> t`: with the values of parents' columns
+    its order needs as columns of their own (a read of those parents, which needs
+    their read scopes), so that ordering, the seek and cursors read them as any
+    column."""
+    entity = request.entity
+    table = f"{ident(entity.table)} {ALIAS}"
+    values = []
+    for key in sort_keys(request):
+        if key.parent is not None:
+            hops = parent_hops(entity, key.parent[0], viewer, field="orderBy")
+            value = parent_value(ALIAS, hops, key.parent[1], viewer, bind)
+            values.append(f"{value} AS {ident(key.column)}")
+    if not values:
+        return table
+    return f"(SELECT {ALIAS}.*, {', '.join(values)} FROM {table}) {ALIAS}"
 
 
 def order_by(request: ListRequest, alias: str = ALIAS, *, reverse: bool = False) -> str:

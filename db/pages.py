@@ -30,9 +30,9 @@ import asyncpg
 
 from db import codecs
 from db.binder import Binder
-from db.identifiers import ident, qualified
+from db.identifiers import qualified
 from db.keyset import seek
-from db.lists import ALIAS, ListRequest, order_by, predicate, sort_keys
+from db.lists import ALIAS, ListRequest, order_by, predicate, sort_keys, source
 from db.paging import Window, fingerprint, row_cursor
 from db.pool import Queryable
 from db.viewer import Viewer
@@ -56,7 +56,8 @@ class PageQuery:
         self.request, self.win, self.bind = request, win, bind
         self.keys = sort_keys(request)
         self.print_ = fingerprint(request)
-        self.table = f"{ident(request.entity.table)} {ALIAS}"
+        # the table, with the parents' values the order needs (checked as read)
+        self.table = source(request, viewer, bind)
         # bound once, its text used wherever the list is read again (EXISTS, count)
         self.where = predicate(request, viewer, bind)
         self.within, self.partition = within, partition

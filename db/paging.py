@@ -2,7 +2,7 @@
 
 `after`/`before` are cursors: each holds its row's sort key (the `orderBy`
 values and the id) and a fingerprint of the list it was made for (entity,
-filter, search, order), so that a cursor reused under another ordering or
+filter, search, order, deleted rows), so that a cursor reused under another ordering or
 filter is refused instead of silently pointing elsewhere. They SEEK: the
 list is cut to the rows strictly between the two keys (db/keyset.py), which
 costs the same at any depth. `offset` then skips that many rows of what
@@ -22,12 +22,20 @@ from typing import Any
 
 from db import codecs
 from db.errors import BadInput
-from db.lists import ListRequest, SortKey, sort_keys
+from db.lists import Deleted, ListRequest, SortKey, sort_keys
 
 
 def fingerprint(request: ListRequest) -> str:
     """A short digest of what makes sort keys in this list mean something."""
-    key = repr((request.entity.name, request.filter, request.search, request.order))
+    made_of: tuple[object, ...] = (
+        request.entity.name,
+        request.filter,
+        request.search,
+        request.order,
+    )
+    if request.deleted is not Deleted.EXCLUDE:  # so that the default's cursors stay as they were
+        made_of += (request.deleted.value,)
+    key = repr(made_of)
     # 14 digits: the cursor's prefix "c2:<fingerprint>:" is then 18 bytes, a whole
     # number of base64 groups, encoded once in Python (db/codecs.py)
     return hashlib.sha256(key.encode()).hexdigest()[:14]

@@ -19,7 +19,8 @@ def visible(
     entity: Entity, alias: str, viewer: Viewer, bind: Binder, *, with_hidden: bool = False
 ) -> str:
     """A predicate on `alias` (a row of `entity`) true only for rows the viewer may see
-    (soft-deleted rows too when `with_hidden`: restoring needs them)."""
+    (soft-deleted rows too when `with_hidden`: restoring needs them, as do lists
+    asking for them)."""
     deleted = entity.deleted_column
     hidden = f" AND {qualified(alias, deleted)} IS NULL" if deleted and not with_hidden else ""
     if viewer.superuser:
@@ -31,3 +32,13 @@ def visible(
         return f"{qualified(alias, 'id')} IN {organizations}{hidden}"
     projects = fragment("visible_projects", user)
     return f"{qualified(alias, entity.project_column)} IN {projects}{hidden}"
+
+
+def masked_shown(alias: str, viewer: Viewer, bind: Binder) -> str:
+    """A predicate on `alias` (a row of users) true when the viewer may see its masked
+    columns (the e-mail): their own row, a user who shares an organization with them,
+    anyone's for a superuser (as `users_by_ids` decides it for the field)."""
+    if viewer.superuser:
+        return "TRUE"
+    shared = fragment("users_sharing_an_organization", bind(viewer.user_id))
+    return f"{qualified(alias, 'id')} IN {shared}"

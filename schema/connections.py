@@ -20,13 +20,21 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from db.entities import Entity
 from db.filters import All, Compare, Filter
-from db.lists import ListRequest
+from db.lists import Deleted, ListRequest
 from db.pages import Page, fetch_page
 from db.paging import Window, window
 from db.viewer import Viewer, require_read
 from schema.context import Context
 from schema.fields import argument, generated_field
-from schema.inputs import FILTERS, KIND_TYPES, ORDERS, given_value, to_filter, to_order
+from schema.inputs import (
+    FILTERS,
+    KIND_TYPES,
+    ORDERS,
+    DeletedFilter,
+    given_value,
+    to_filter,
+    to_order,
+)
 from schema.metadata import ListField
 from schema.rows import from_row
 
@@ -121,6 +129,7 @@ def list_arguments(
         else All(tuple(conditions)),
         search=args.get("search"),
         order=to_order(entity, args.get("order_by")),
+        deleted=args.get("deleted", Deleted.EXCLUDE),
     )
     win = window(
         request,
@@ -184,9 +193,22 @@ def list_field(
             argument("until", Optional[datetime], "Before this time (exclusive)."),  # noqa: UP045
         ]
     )
+    # a soft-deleted kind's lists say which rows they hold (db/lists.py)
+    deleted_argument = (
+        []
+        if entity.deleted_column is None
+        else [
+            argument(
+                "deleted",
+                Optional[DeletedFilter],  # noqa: UP045 (a runtime value)
+                default=Deleted.EXCLUDE,
+            )
+        ]
+    )
     arguments = [
         *(_equal_argument(entity, name) for name in equal_arguments),
         *window_arguments,
+        *deleted_argument,
         argument("filter", Optional[filter_type]),  # noqa: UP045
         argument("search", Optional[str]),  # noqa: UP045
         argument("order_by", Optional[list[order_type]]),  # type: ignore[valid-type]  # noqa: UP045

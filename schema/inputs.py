@@ -16,10 +16,10 @@ import strawberry
 from strawberry import UNSET
 from strawberry.scalars import JSON
 
-from db.entities import ENTITIES, Column, Entity, Kind, snake
+from db.entities import ENTITIES, USER, Column, Entity, Kind, snake
 from db.errors import BadInput
 from db.filters import All, AnyOf, Compare, Filter, Not, PropertyTest, Related
-from db.lists import Order
+from db.lists import Deleted, Order
 from schema.ids import parse_global_id
 from schema.scalars import ENUMS, BigInt
 
@@ -187,9 +187,17 @@ def _fill_filter(cls: type, entity: Entity, filters: dict[str, type]) -> type:
         else:
             annotations[column.name] = Optional[_filter_type(column)]  # noqa: UP045
         setattr(cls, column.name, UNSET)
-    for relation in entity.relations:
-        annotations[relation.name] = Optional[filters[relation.target]]  # noqa: UP045
-        setattr(cls, relation.name, UNSET)
+        if column.masked:
+            description = "Compared as the caller sees it: null where it is hidden from them."
+            setattr(cls, column.name, strawberry.field(default=UNSET, description=description))
+    # every parent, direct or reached through others (`organization`), and every
+    # user the row names (`createdBy`)
+    for parent in entity.parents:
+        annotations[parent] = Optional[filters[entity.parent(parent).name]]  # noqa: UP045
+        setattr(cls, parent, UNSET)
+    for ref in entity.user_refs:
+        annotations[ref.name] = Optional[filters[USER.name]]  # noqa: UP045
+        setattr(cls, ref.name, UNSET)
     for python_name, graphql_name in (("and_", "and"), ("or_", "or")):
         annotations[python_name] = Optional[list[cls]]  # type: ignore[valid-type]  # noqa: UP045
         setattr(cls, python_name, strawberry.field(name=graphql_name, default=UNSET))
@@ -205,6 +213,8 @@ def _fill_filter(cls: type, entity: Entity, filters: dict[str, type]) -> type:
 def _make_order(entity: Entity) -> type:
     name = entity.type_name
     members = {c.name.upper(): c.name for c in entity.orderable}
+    # a parent's name (`PROJECT_NAME`), as db/lists.py names a parent's column
+    members.update({f"{p.upper()}_NAME": f"{p}.name" for p in entity.name_ordered_parents})
     fields = strawberry.enum(
         cast(type[enum.Enum], enum.Enum(f"{name}OrderField", members)),
         description=f"What {entity.name.replace('_', ' ')}s can be ordered by.",
@@ -217,11 +227,19 @@ def _make_order(entity: Entity) -> type:
     )
 
 
+# the entities' filters, and the users' (`createdBy: UserFilter`)
+_FILTERED = (*ENTITIES.values(), USER)
 FILTERS: dict[str, type] = {
-    e.name: type(f"{e.type_name}Filter", (), {"__module__": __name__}) for e in ENTITIES.values()
+    e.name: type(f"{e.type_name}Filter", (), {"__module__": __name__}) for e in _FILTERED
 }
-for _entity in ENTITIES.values():
+for _entity in _FILTERED:
     _fill_filter(FILTERS[_entity.name], _entity, FILTERS)
+DeletedFilter = strawberry.enum(
+    Deleted,
+    name="DeletedFilter",
+    description="Which rows a list of soft-deleted things holds: the live ones (EXCLUDE), "
+    "all (INCLUDE) or the deleted ones (ONLY).",
+)
 ORDERS: dict[str, type] = {e.name: _make_order(e) for e in ENTITIES.values()}
 
 
@@ -238,10 +256,14 @@ def to_filter(entity: Entity, given: Any) -> Filter:
             items.extend(_property_test(column, test) for test in condition)
         else:
             items.extend(_column_conditions(column, condition))
-    for relation in entity.relations:
-        nested = getattr(given, relation.name)
+    for parent in entity.parents:
+        nested = getattr(given, parent)
         if given_value(nested):
-            items.append(Related(relation.name, to_filter(ENTITIES[relation.target], nested)))
+            items.append(Related(parent, to_filter(entity.parent(parent), nested)))
+    for ref in entity.user_refs:
+        nested = getattr(given, ref.name)
+        if given_value(nested):
+            items.append(Related(ref.name, to_filter(USER, nested)))
     if given_value(given.and_):
         items.append(All(tuple(to_filter(entity, item) for item in given.and_)))
     if given_value(given.or_):

@@ -13,3 +13,12 @@ SELECT pm.project_id FROM project_members pm WHERE pm.user_id = $1
 
 -- name: visible_organizations
 SELECT om.organization_id FROM organization_members om WHERE om.user_id = $1
+
+-- name: users_sharing_an_organization
+-- The users whose e-mail user $1 may see: those who share an organization with
+-- them, and themselves.
+SELECT theirs.user_id FROM organization_members theirs
+JOIN organization_members mine ON mine.organization_id = theirs.organization_id
+WHERE mine.user_id = $1
+UNION ALL
+SELECT $1::uuid

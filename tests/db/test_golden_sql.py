@@ -20,7 +20,7 @@ from graphql import parse
 from db.entities import ENVIRONMENT, SEGMENT
 from db.filters import All, Compare, Related
 from db.json_reads import read_statement
-from db.lists import ListRequest, Order
+from db.lists import Deleted, ListRequest, Order
 from db.loading import rows_by_ids
 from db.pages import page_statement
 from db.paging import encode_cursor, fingerprint, window
@@ -83,6 +83,31 @@ def _segments_under_models() -> tuple[str, list[Any]]:
     return sql, values
 
 
+def _segments_by_parents_and_users() -> tuple[str, list[Any]]:
+    # an organization reached through the project, a user's e-mail read as the
+    # caller sees it, the deleted ones only, ordered by parents' names
+    request = ListRequest(
+        SEGMENT,
+        filter=All(
+            (
+                Related("organization", Compare("name", "eq", "Acme Analytics")),
+                Related("createdBy", Compare("email", "ends_with", "@example.com")),
+            )
+        ),
+        order=(Order("organization.name", descending=True), Order("project.name")),
+        deleted=Deleted.ONLY,
+    )
+    after = encode_cursor(fingerprint(request), ["Acme", "fraud", str(uuid.UUID(int=8))])
+    win = window(
+        request, first=5, after=after, last=None, before=None, offset=None,
+        default_size=20, max_size=100,
+    )  # fmt: skip
+    sql, values, _ = page_statement(
+        request, ADA, win, parent_column=None, parent_ids=None, with_total=True
+    )
+    return sql, values
+
+
 async def _by_ids() -> tuple[str, list[Any]]:
     class Recorder:
         async def fetch(self, sql: str, *values: Any) -> list[Any]:
@@ -97,6 +122,7 @@ async def _by_ids() -> tuple[str, list[Any]]:
 CASES: dict[str, Callable[[], Any]] = {
     "resolver_root_page_filtered_searched_ordered_after_cursor": _environments_page,
     "resolver_child_pages_last_3": _segments_under_models,
+    "resolver_segments_by_parents_and_users_deleted_only": _segments_by_parents_and_users,
     "compiled_nested_lists_parents_users": lambda: _compiled(
         """{ models(first: 2, orderBy: [{field: NAME}]) { totalCount
                pageInfo { hasNextPage endCursor }

@@ -13,7 +13,7 @@ from db.demo import seed_demo
 from db.entities import ENTITIES, ENVIRONMENT, PROJECT, SEGMENT
 from db.errors import BadInput
 from db.filters import All, AnyOf, Compare, Filter, Not, Related
-from db.lists import ListRequest, Order
+from db.lists import Deleted, ListRequest, Order
 from db.pages import fetch_page
 from db.paging import Window
 from db.viewer import Viewer
@@ -227,9 +227,43 @@ async def test_bad_filters(graph: asyncpg.Connection, node: Filter, message: str
     assert raised.value.field == "filter"
 
 
-async def test_bad_order(graph: asyncpg.Connection) -> None:
-    with pytest.raises(BadInput, match="cannot order environment by id"):
-        await fetch_rows(graph, ListRequest(ENVIRONMENT, order=(Order("id"),)), SUPERUSER, 1)
+@pytest.mark.parametrize(
+    ("entity", "column"),
+    [
+        (ENVIRONMENT, "id"),
+        (ENVIRONMENT, "project.id"),  # a parent's column that is not orderable
+        (ENVIRONMENT, "project.nope"),
+        (ENVIRONMENT, "environment.name"),  # not a parent of its own
+        (PROJECT, "model.name"),  # a child, not a parent
+        (ENVIRONMENT, "model.project.name"),  # one hop only: say `project.name`
+        (ENVIRONMENT, ".name"),
+    ],
+)
+async def test_bad_order(graph: asyncpg.Connection, entity: Any, column: str) -> None:
+    with pytest.raises(BadInput, match=f"cannot order {entity.name} by {column}") as raised:
+        await fetch_rows(graph, ListRequest(entity, order=(Order(column),)), SUPERUSER, 1)
+    assert raised.value.field == "orderBy"
+
+
+async def test_deleted_rows_only_where_there_are_some(graph: asyncpg.Connection) -> None:
+    request = ListRequest(ENVIRONMENT, deleted=Deleted.INCLUDE)
+    with pytest.raises(BadInput, match="environment has no deleted rows") as raised:
+        await fetch_rows(graph, request, SUPERUSER, 1)
+    assert raised.value.field == "deleted"
+
+
+async def test_order_by_parents_names(graph: asyncpg.Connection) -> None:
+    # the second model, lgbm, sorts first by name; within each, environments by name
+    request = ListRequest(ENVIRONMENT, order=(Order("model.name"), Order("name", descending=True)))
+    rows = await fetch_rows(graph, request, SUPERUSER, 9)
+    assert [(r["_model_name"], r["name"]) for r in rows] == [
+        ("lgbm", "omega"),
+        *(("xgb", n) for n in ("delta", "alpha", "abc", "a_c", "Beta_1")),
+    ]
+    everywhere = ListRequest(ENVIRONMENT, order=(Order("organization.name"), Order("row_count")))
+    rows = await fetch_rows(graph, everywhere, SUPERUSER, 9)
+    assert [r["row_count"] for r in rows] == [0, 10, 10, 20, 30, 40]
+    assert {r["_organization_name"] for r in rows} == {"Acme"}
 
 
 async def test_hostile_values_are_just_values(graph: asyncpg.Connection) -> None:

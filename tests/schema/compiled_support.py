@@ -56,3 +56,37 @@ async def both(
         executor = "compiled" if executed(client, "compiled") > before[0] else "resolver"
         answers.append((response.status, body, executor, client.app[STATEMENTS].total - before[1]))
     return answers[0], answers[1]
+
+
+async def same_answer(
+    compiled: Client, resolver: Client, query: str, token: str, **variables: Any
+) -> tuple[dict[str, Any], str]:
+    """The body both executors give (asserted equal), and the executor that gave the
+    compiled client's."""
+    first, second = await both(compiled, resolver, query, token, variables)
+    assert first[:2] == second[:2], (first, second)
+    return first[1], first[2]
+
+
+async def same_data(
+    compiled: Client, resolver: Client, query: str, token: str, **variables: Any
+) -> dict[str, Any]:
+    """The `data` of a query that must succeed: the same on both executors, the
+    compiled one answering it itself."""
+    body, executor = await same_answer(compiled, resolver, query, token, **variables)
+    assert body.get("errors") is None, body
+    assert executor == "compiled", query
+    result: dict[str, Any] = body["data"]
+    return result
+
+
+async def same_error(
+    compiled: Client, resolver: Client, query: str, token: str, **variables: Any
+) -> dict[str, Any]:
+    """The single error of a query that must fail, the same on both executors (the
+    compiled one leaves it to the resolver path), with its data under `data`."""
+    body, _ = await same_answer(compiled, resolver, query, token, **variables)
+    assert len(body.get("errors") or []) == 1, body
+    found: dict[str, Any] = body["errors"][0]
+    found["data"] = body.get("data")
+    return found

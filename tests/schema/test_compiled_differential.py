@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from db.entities import ENTITIES, Kind
+from db.entities import ENTITIES, USER, Kind
 from db.lists import ListRequest
 from db.paging import encode_cursor, fingerprint
 from db.tokens import create_token
@@ -58,20 +58,29 @@ LISTS: dict[str, dict[str, str]] = {
     for e in ENTITIES.values()
     if e.children
 }
-# the parents a filter can reach
-RELATIONS = {e.type_name: [r.name for r in e.relations] for e in ENTITIES.values() if e.relations}
+# what a filter can reach: every parent (direct or through others) and user
+RELATIONS = {
+    e.type_name: [*e.parents, *(ref.name for ref in e.user_refs)]
+    for e in ENTITIES.values()
+    if e.relations
+}
 ROOT_LISTS = {e.root_list.name: e.type_name for e in ENTITIES.values() if e.root_list}
-ORDERABLE = {e.type_name: [c.name.upper() for c in e.orderable] for e in ENTITIES.values()}
-# the columns a generated filter compares: text, time, JSON
+ORDERABLE = {
+    e.type_name: [
+        *(c.name.upper() for c in e.orderable),
+        *(f"{p.upper()}_NAME" for p in e.name_ordered_parents),
+    ]
+    for e in ENTITIES.values()
+}
+# the columns a generated filter compares (users' too, by createdBy): text, time, JSON
+FILTERED = {e.type_name: e for e in (*ENTITIES.values(), USER)}
 TEXTS = {
-    e.type_name: [c.public for c in e.columns if c.kind is Kind.STRING] for e in ENTITIES.values()
+    name: [c.public for c in e.columns if c.kind is Kind.STRING] for name, e in FILTERED.items()
 }
 TIMES = {
-    e.type_name: [c.public for c in e.columns if c.kind is Kind.DATETIME] for e in ENTITIES.values()
+    name: [c.public for c in e.columns if c.kind is Kind.DATETIME] for name, e in FILTERED.items()
 }
-JSONS = {
-    e.type_name: [c.public for c in e.columns if c.kind is Kind.JSON] for e in ENTITIES.values()
-}
+JSONS = {name: [c.public for c in e.columns if c.kind is Kind.JSON] for name, e in FILTERED.items()}
 # times around the demo's events (the 90 days before 2026-12-01), and far away
 STAMPS = [
     "2000-01-01T00:00:00Z",
@@ -205,6 +214,9 @@ class _Query:
         window = self.window(entity)
         given += window
         plain = plain and not window
+        if entity.deleted_column is not None and draw(st.integers(0, 3)) == 0:
+            given.append(f"deleted: {draw(st.sampled_from(['INCLUDE', 'ONLY', 'EXCLUDE']))}")
+            plain = False
         if draw(st.integers(0, 2)) == 0:
             given.append(f"filter: {self.filter(type_name, 2)}")
             plain = False
@@ -262,8 +274,8 @@ class _Query:
             ids = draw(st.lists(st.sampled_from(self.ids), max_size=3))
             op = draw(st.sampled_from(["in", "notIn"]))
             return f"{{id: {{{op}: {self.variable('[ID!]', ids)}}}}}"
-        numbers = [c for c in BY_TYPE[type_name].columns if c.kind is Kind.INT]
-        flags = [c for c in BY_TYPE[type_name].columns if c.kind is Kind.BOOLEAN]
+        numbers = [c for c in FILTERED[type_name].columns if c.kind is Kind.INT]
+        flags = [c for c in FILTERED[type_name].columns if c.kind is Kind.BOOLEAN]
         if choice == 3 and numbers:
             bounds = sorted(draw(st.lists(st.integers(0, 10_000_000), min_size=1, max_size=3)))
             op = draw(st.sampled_from(["between", "notBetween"]))

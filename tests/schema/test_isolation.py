@@ -114,11 +114,11 @@ async def test_another_tenants_ids_are_not_found(
             entity.root_list.name: {"totalCount": 0}
         }
     for child in ENTITIES.values():
-        for relation in child.relations:
-            if relation.target == entity.name and child.root_list is not None:
+        for parent in child.parents:  # direct, or reached through others
+            if child.parent(parent) is entity and child.root_list is not None:
                 filtered = (
                     f"query ($id: ID!) {{ {child.root_list.name}("
-                    f"filter: {{{relation.name}: {{id: {{eq: $id}}}}}}) {{ totalCount }} }}"
+                    f"filter: {{{parent}: {{id: {{eq: $id}}}}}}) {{ totalCount }} }}"
                 )
                 assert await data(client, filtered, tokens.ada, id=theirs) == {
                     child.root_list.name: {"totalCount": 0}

@@ -164,12 +164,13 @@ ORDERABLE = {
         "UPDATED_AT",
     ],
     "projects": ["NAME", "ASSET_TYPE", "CREATED_AT", "UPDATED_AT"],
-    "segments": ["NAME", "DESCRIPTION", "DEFINITION", "CREATED_AT", "UPDATED_AT"],
+    "segments": ["NAME", "DESCRIPTION", "DEFINITION", "CREATED_AT", "UPDATED_AT", "DELETED_AT"],
     "models": ["NAME", "VERSION", "CREATED_AT", "UPDATED_AT"],
     "organizations": ["NAME", "CREATED_AT", "UPDATED_AT"],
 }
 _COLUMNS = {"ROW_COUNT": "row_count", "SORT_ORDER": "sort_order", "ASSET_TYPE": "asset_type",
-            "CREATED_AT": "created_at", "UPDATED_AT": "updated_at"}  # fmt: skip
+            "CREATED_AT": "created_at", "UPDATED_AT": "updated_at",
+            "DELETED_AT": "deleted_at"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

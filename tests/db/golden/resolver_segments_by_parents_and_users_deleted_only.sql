@@ -1,0 +1,187 @@
+SELECT g._of, g._total, s.*, (s._n - 1) >= $11::int8 AND (s._n - 1) < $10::int8 AS _in_page, (COALESCE(bool_or((s._n - 1) >= $12::int8) OVER (), FALSE) OR g._next) AS _has_next, (COALESCE(bool_or((s._n - 1) < $13::int8) OVER (), FALSE) OR g._previous) AS _has_previous
+FROM (SELECT NULL::uuid AS _of, FALSE AS _next, COALESCE((SELECT TRUE
+FROM (SELECT t.*, (SELECT t_organization."name"
+FROM "projects" t_project
+JOIN "organizations" t_organization ON t_organization."id" = t_project."organization_id"
+WHERE t_project."id" = t."project_id" AND t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $1 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $1) AND t_organization."id" IN (SELECT om.organization_id
+FROM organization_members om
+WHERE om.user_id = $2)) AS "_organization_name", (SELECT t_project."name"
+FROM "projects" t_project
+WHERE t_project."id" = t."project_id" AND t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $3 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $3)) AS "_project_name"
+FROM "segments" t) t
+WHERE t."project_id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $4 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $4) AND t."deleted_at" IS NOT NULL AND (t."project_id" IN (SELECT t_project."id"
+FROM "projects" t_project
+WHERE t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $7 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $7) AND t_project."organization_id" IN (SELECT t_project_organization."id"
+FROM "organizations" t_project_organization
+WHERE t_project_organization."id" IN (SELECT om.organization_id
+FROM organization_members om
+WHERE om.user_id = $5) AND (t_project_organization."name" = $6))) AND t."created_by" IN (SELECT t_created_by."id"
+FROM "users" t_created_by
+WHERE ((CASE WHEN t_created_by."id" IN (SELECT theirs.user_id
+FROM organization_members theirs
+JOIN organization_members mine ON mine.organization_id = theirs.organization_id
+WHERE mine.user_id = $8
+UNION ALL
+SELECT $8::uuid) THEN t_created_by."email" END) LIKE $9))) AND TRUE AND ((t."_organization_name" > $14::text OR t."_organization_name" IS NULL) OR (t."_organization_name" = $14::text AND (t."_project_name" < $15::text OR (t."_project_name" = $15::text AND (t."id" < $16::uuid OR t."id" = $16::uuid)))))
+ORDER BY t."_organization_name" ASC, t."_project_name" DESC, t."id" DESC
+LIMIT 1), FALSE) AS _previous, (SELECT count(*)
+FROM (SELECT t.*, (SELECT t_organization."name"
+FROM "projects" t_project
+JOIN "organizations" t_organization ON t_organization."id" = t_project."organization_id"
+WHERE t_project."id" = t."project_id" AND t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $1 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $1) AND t_organization."id" IN (SELECT om.organization_id
+FROM organization_members om
+WHERE om.user_id = $2)) AS "_organization_name", (SELECT t_project."name"
+FROM "projects" t_project
+WHERE t_project."id" = t."project_id" AND t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $3 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $3)) AS "_project_name"
+FROM "segments" t) t
+WHERE t."project_id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $4 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $4) AND t."deleted_at" IS NOT NULL AND (t."project_id" IN (SELECT t_project."id"
+FROM "projects" t_project
+WHERE t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $7 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $7) AND t_project."organization_id" IN (SELECT t_project_organization."id"
+FROM "organizations" t_project_organization
+WHERE t_project_organization."id" IN (SELECT om.organization_id
+FROM organization_members om
+WHERE om.user_id = $5) AND (t_project_organization."name" = $6))) AND t."created_by" IN (SELECT t_created_by."id"
+FROM "users" t_created_by
+WHERE ((CASE WHEN t_created_by."id" IN (SELECT theirs.user_id
+FROM organization_members theirs
+JOIN organization_members mine ON mine.organization_id = theirs.organization_id
+WHERE mine.user_id = $8
+UNION ALL
+SELECT $8::uuid) THEN t_created_by."email" END) LIKE $9))) AND TRUE) AS _total) g
+LEFT
+JOIN (SELECT *
+FROM (SELECT t.*, row_number() OVER (ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC) AS _n
+FROM (SELECT t.*, (SELECT t_organization."name"
+FROM "projects" t_project
+JOIN "organizations" t_organization ON t_organization."id" = t_project."organization_id"
+WHERE t_project."id" = t."project_id" AND t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $1 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $1) AND t_organization."id" IN (SELECT om.organization_id
+FROM organization_members om
+WHERE om.user_id = $2)) AS "_organization_name", (SELECT t_project."name"
+FROM "projects" t_project
+WHERE t_project."id" = t."project_id" AND t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $3 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $3)) AS "_project_name"
+FROM "segments" t) t
+WHERE t."project_id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $4 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $4) AND t."deleted_at" IS NOT NULL AND (t."project_id" IN (SELECT t_project."id"
+FROM "projects" t_project
+WHERE t_project."id" IN (SELECT p.id
+FROM projects p
+JOIN organization_members om ON om.organization_id = p.organization_id
+WHERE om.user_id = $7 AND om.role = 'ADMIN'
+UNION
+SELECT pm.project_id
+FROM project_members pm
+WHERE pm.user_id = $7) AND t_project."organization_id" IN (SELECT t_project_organization."id"
+FROM "organizations" t_project_organization
+WHERE t_project_organization."id" IN (SELECT om.organization_id
+FROM organization_members om
+WHERE om.user_id = $5) AND (t_project_organization."name" = $6))) AND t."created_by" IN (SELECT t_created_by."id"
+FROM "users" t_created_by
+WHERE ((CASE WHEN t_created_by."id" IN (SELECT theirs.user_id
+FROM organization_members theirs
+JOIN organization_members mine ON mine.organization_id = theirs.organization_id
+WHERE mine.user_id = $8
+UNION ALL
+SELECT $8::uuid) THEN t_created_by."email" END) LIKE $9))) AND TRUE AND (t."_organization_name" < $17::text OR (t."_organization_name" = $17::text AND ((t."_project_name" > $18::text OR t."_project_name" IS NULL) OR (t."_project_name" = $18::text AND t."id" > $19::uuid))))
+ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC
+LIMIT $20::int8) n
+WHERE n._n <= $21::int8 AND (((n._n - 1) >= $23::int8 AND (n._n - 1) <= $22::int8) OR n._n = 1)) s ON TRUE
+ORDER BY g._of, s._n
+-- $1 = UUID('00000000-0000-0000-0000-000000000001')
+-- $2 = UUID('00000000-0000-0000-0000-000000000001')
+-- $3 = UUID('00000000-0000-0000-0000-000000000001')
+-- $4 = UUID('00000000-0000-0000-0000-000000000001')
+-- $5 = UUID('00000000-0000-0000-0000-000000000001')
+-- $6 = 'Acme Analytics'
+-- $7 = UUID('00000000-0000-0000-0000-000000000001')
+-- $8 = UUID('00000000-0000-0000-0000-000000000001')
+-- $9 = '%@example.com'
+-- $10 = 5
+-- $11 = 0
+-- $12 = 5
+-- $13 = 0
+-- $14 = 'Acme'
+-- $15 = 'fraud'
+-- $16 = UUID('00000000-0000-0000-0000-000000000008')
+-- $17 = 'Acme'
+-- $18 = 'fraud'
+-- $19 = UUID('00000000-0000-0000-0000-000000000008')
+-- $20 = 6
+-- $21 = 6
+-- $22 = 5
+-- $23 = 0
