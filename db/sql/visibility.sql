@@ -13,3 +13,7 @@ SELECT pm.project_id FROM project_members pm WHERE pm.user_id = $1
 
 -- name: visible_organizations
 SELECT om.organization_id FROM organization_members om WHERE om.user_id = $1
+
+-- name: organizations_of_projects
+-- The organizations a token restricted to these projects sees. $1: the projects.
+SELECT p.organization_id FROM projects p WHERE p.id = ANY($1::uuid[])
