@@ -17,10 +17,14 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from db.tokens import authenticate, create_token
 from gateway.app import create_app
+from gateway.keys import STATEMENTS
 from gateway.settings import Settings
 from schema.ids import global_id
+from tests.schema.compiled_support import both, resolver_client
 from tests.schema.conftest import Tokens
 from tests.support import VIEWER_QUERY, Client, data, error, graphql
+
+__all__ = ["resolver_client"]  # a fixture
 
 CREATE = """mutation ($input: CreateApiTokenInput!) {
   createApiToken(input: $input) {
@@ -437,3 +441,48 @@ async def test_a_tokens_projects_as_a_restricted_caller_sees_them(
         [{"name": "fraud-detection"}],
         [{"name": "fraud-detection"}],
     ]
+
+
+async def test_a_token_by_id_on_both_executors(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    mine, theirs = [
+        global_id(
+            "ApiToken", await conn.fetchval("SELECT id FROM api_tokens WHERE prefix = $1", t[:12])
+        )
+        for t in (tokens.ada, tokens.alan)
+    ]
+    query = """query ($mine: ID!, $theirs: ID!) {
+      mine: node(id: $mine) { ... on ApiToken { name prefix revokedAt } }
+      theirs: node(id: $theirs) { id }
+      byUuid: apiToken(id: $mine) { prefix }
+    }"""
+    compiled, resolved = await both(
+        client, resolver_client, query, tokens.ada, {"mine": mine, "theirs": theirs}
+    )
+    assert compiled[2] == "compiled"
+    assert compiled[:2] == resolved[:2]
+    assert compiled[1] == {
+        "data": {
+            "mine": {"name": "command line", "prefix": tokens.ada[:12], "revokedAt": None},
+            "theirs": None,
+            "byUuid": {"prefix": tokens.ada[:12]},
+        }
+    }
+
+
+async def test_statements_do_not_grow_with_rows(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    fraud = await _project(conn, "Acme Analytics", "fraud-detection")
+    churn = await _project(conn, "Acme Analytics", "churn-prediction")
+    for projects in ([fraud], [churn], [fraud, churn]):
+        await create_token(conn, email="ada@example.com", scopes=["*"], project_ids=projects)
+    # the token check, the list, then one statement for every count (or project) below
+    for query in (
+        "{ projects(first: 100) { nodes { apiTokenCount } } }",
+        "{ viewer { apiTokens(first: 100) { nodes { projects { name } } } } }",
+    ):
+        before = client.app[STATEMENTS].total
+        await data(client, query, tokens.ada)
+        assert client.app[STATEMENTS].total - before == 3, query
