@@ -40,10 +40,15 @@ def _check_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 200:
         raise BadInput("name has 1 to 200 characters", field="name")
+    if not name.isprintable():
+        raise BadInput("name holds a control character", field="name")
     return name
 
 
 def _check_expiry(viewer: Viewer, expires_at: datetime | None) -> None:
+    if expires_at is not None and expires_at.utcoffset() is None:
+        # a time without a zone would be read in the server's zone: ambiguous
+        raise BadInput("expiresAt must have a time zone (e.g. Z or +02:00)", field="expiresAt")
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise BadInput("expiresAt must be in the future", field="expiresAt")
     if viewer.expires_at is not None and (expires_at is None or expires_at > viewer.expires_at):

@@ -291,6 +291,7 @@ BAD = [
     ({"name": "x", "scopes": []}, "scopes", "at least one scope is needed"),
     ({"name": " ", "scopes": ["*"]}, "name", "name has 1 to 200 characters"),
     ({"name": "x" * 201, "scopes": ["*"]}, "name", "name has 1 to 200 characters"),
+    ({"name": "a\x00b", "scopes": ["*"]}, "name", "name holds a control character"),
     (
         {"name": "x", "scopes": ["*"], "projectIds": []},
         "projectIds",
@@ -301,6 +302,11 @@ BAD = [
         {"name": "x", "scopes": ["*"], "expiresAt": "2001-01-01T00:00:00Z"},
         "expiresAt",
         "expiresAt must be in the future",
+    ),
+    (
+        {"name": "x", "scopes": ["*"], "expiresAt": "2101-01-01T00:00:00"},
+        "expiresAt",
+        "expiresAt must have a time zone (e.g. Z or +02:00)",
     ),
 ]
 
