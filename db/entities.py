@@ -197,6 +197,11 @@ class Entity:
     time_column: str | None = None
     # the order of a list whose orderBy is empty, before the id: (column, descending)
     default_order: tuple[tuple[str, bool], ...] = ()
+    # the column naming the user a row belongs to: only that user sees the row,
+    # whatever their roles (API tokens); it takes the place of `project_column`
+    owner_column: str | None = None
+    # what its scopes are named after, when not its name (`token:read`)
+    scope_name: str | None = None
     _columns: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -226,7 +231,7 @@ class Entity:
     @property
     def scope(self) -> str:
         """What its scopes are named after: `<scope>:read`, `<scope>:write`."""
-        return self.name
+        return self.scope_name or self.name
 
     @property
     def lookup(self) -> str:
@@ -460,6 +465,34 @@ USER = Entity(
     _common(_NAME, Column("email", Kind.STRING, masked=True)),
 )
 
+API_TOKEN = Entity(
+    "api_token",
+    "api_tokens",
+    "An API token of the caller (its secret is shown once, when it is made).",
+    (
+        Column("id", Kind.ID, orderable=False),
+        Column("name", Kind.STRING, searchable=True, description="What the token is for."),
+        Column(
+            "prefix",
+            Kind.STRING,
+            searchable=True,
+            description="Its first characters, as the command line prints them (`egt_AbCd1234`).",
+        ),
+        Column("created_at", Kind.DATETIME),
+        Column(
+            "last_used_at",
+            Kind.DATETIME,
+            nullable=True,
+            description="When it was last used (to the minute).",
+        ),
+        Column("expires_at", Kind.DATETIME, nullable=True, description="Null: never."),
+        Column("revoked_at", Kind.DATETIME, nullable=True),
+    ),
+    owner_column="user_id",
+    scope_name="token",
+    default_order=(("created_at", True),),
+)
+
 ENTITIES: dict[str, Entity] = {
-    e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT, EVENT)
+    e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT, EVENT, API_TOKEN)
 }

@@ -41,6 +41,7 @@ from db.plans import (
     Total,
     UserOf,
 )
+from db.queries import fragment
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -100,11 +101,16 @@ class _Statement:
         """Whether the viewer may see this user's e-mail (as db/loading.py decides)."""
         me, superuser = self.bind(self.viewer.user_id), self.bind(self.viewer.superuser)
         mine, theirs = self.alias("m"), self.alias("o")
+        narrowed = ""
+        if self.viewer.projects is not None:  # only the organizations of its projects
+            allowed = self.bind(sorted(self.viewer.projects))
+            organizations = fragment("organizations_of_projects", allowed)
+            narrowed = f" AND {mine}.organization_id IN {organizations}"
         return (
             f"({user}.id = {me} OR {superuser}::boolean OR EXISTS (SELECT 1 "
             f"FROM organization_members {theirs} JOIN organization_members {mine} "
             f"ON {mine}.organization_id = {theirs}.organization_id "
-            f"WHERE {theirs}.user_id = {user}.id AND {mine}.user_id = {me}))"
+            f"WHERE {theirs}.user_id = {user}.id AND {mine}.user_id = {me}{narrowed}))"
         )
 
     def parent(self, field: Parent, row: str) -> str:

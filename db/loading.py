@@ -36,6 +36,9 @@ async def users_by_ids(
 ) -> list[asyncpg.Record | None]:
     """Users by id, each with whether the viewer shares an organization with them
     (`shares_organization`: whether the e-mail may be shown)."""
-    rows = await conn.fetch(QUERIES["users_by_ids"], list(ids), viewer.user_id, viewer.superuser)
+    restriction = None if viewer.projects is None else sorted(viewer.projects)
+    rows = await conn.fetch(
+        QUERIES["users_by_ids"], list(ids), viewer.user_id, viewer.superuser, restriction
+    )
     found = {row["id"]: row for row in rows}
     return [found.get(i) for i in ids]

@@ -12,7 +12,7 @@ from db.projects import require_admin
 from db.queries import QUERIES
 from db.session import Session
 from db.users import validated_user
-from db.viewer import Viewer, require_scope
+from db.viewer import Viewer, require_scope, require_unrestricted
 from db.writes import locked_row, translated
 
 ORGANIZATION_ROLES = ("ADMIN", "MEMBER")
@@ -55,8 +55,10 @@ async def add_organization_member(
     session: Session, viewer: Viewer, organization_id: UUID, email: str, role: str
 ) -> None:
     """Make a user a member (or change their role) of an organization (its ADMINs
-    only); an unknown e-mail becomes a user first."""
+    only); an unknown e-mail becomes a user first. Not through a token restricted to
+    projects: a member's role reaches every project of the organization."""
     require_scope(viewer, "organization:write")
+    require_unrestricted(viewer, "change an organization's members")
     _check_role(role, ORGANIZATION_ROLES)
     async with session.transaction() as tx:
         await locked_row(tx, ORGANIZATION, organization_id, viewer, "organizationId", share=True)

@@ -16,7 +16,7 @@ from db.entities import MODEL, ORGANIZATION, PROJECT
 from db.errors import BadInput, Conflict, Forbidden
 from db.queries import QUERIES
 from db.session import Session
-from db.viewer import Viewer, require_scope
+from db.viewer import Viewer, require_scope, require_unrestricted
 from db.writes import (
     locked_row,
     translated,
@@ -65,8 +65,10 @@ async def require_admin(tx: Session, viewer: Viewer, organization_id: UUID) -> N
 async def create_project(
     session: Session, viewer: Viewer, organization_id: UUID, changes: ProjectChanges
 ) -> asyncpg.Record:
-    """A new project of an organization (its ADMINs only)."""
+    """A new project of an organization (its ADMINs only; not through a token restricted
+    to projects, which a new project would be outside of)."""
     require_scope(viewer, "project:write")
+    require_unrestricted(viewer, "create projects")
     if changes.name is None:
         raise BadInput("name is required", field="name")
     _check_project(changes)

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import asyncpg
+
+from db.entities import PROJECT
 from db.errors import BadInput, NotFound
+from db.loading import rows_by_ids
 from db.pool import Connection, Queryable
 from db.queries import QUERIES
 from db.users import user_id_by_email
@@ -25,6 +29,10 @@ TOKEN_CHANNEL = "envgraph_tokens"
 _ALPHABET = string.ascii_letters + string.digits
 
 
+# what a token made by the command line is called (one made in the graph is named there)
+COMMAND_LINE_NAME = "command line"
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     """A token just created: the only moment its clear text exists."""
@@ -33,6 +41,17 @@ class IssuedToken:
     prefix: str
     token_id: UUID
     expires_at: datetime | None
+    # its stored row (no clear text in it: the hash only)
+    row: asyncpg.Record
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """A token revoked by `revoke_token`: its prefix, and when it had been revoked
+    already (None: revoked now)."""
+
+    prefix: str
+    already_at: datetime | None
 
 
 def hash_token(token: str) -> bytes:
@@ -42,7 +61,13 @@ def hash_token(token: str) -> bytes:
 
 def parse_scopes(text: str) -> list[str]:
     """Scopes from a comma-separated list, each one checked against the known set."""
-    scopes = sorted({part.strip() for part in text.split(",") if part.strip()})
+    return checked_scopes(text.split(","))
+
+
+def checked_scopes(given: list[str]) -> list[str]:
+    """The scopes, stripped, deduplicated and sorted; BAD_USER_INPUT naming `scopes`
+    for an unknown one or none at all."""
+    scopes = sorted({part.strip() for part in given if part.strip()})
     unknown = [scope for scope in scopes if scope not in KNOWN_SCOPES]
     if unknown:
         known = ", ".join(sorted(KNOWN_SCOPES))
@@ -60,11 +85,47 @@ async def create_token(
     superuser: bool = False,
     expires_in: timedelta | None = None,
     demo: bool = False,
+    project_ids: list[UUID] | None = None,
 ) -> IssuedToken:
-    """Issue a token for the user with this e-mail."""
+    """Issue a token for the user with this e-mail (restricted to `project_ids` when
+    given: each must be a project the user sees)."""
     user_id = await user_id_by_email(conn, email)
-    token = TOKEN_MARK + "".join(secrets.choice(_ALPHABET) for _ in range(40))
+    if project_ids is not None:
+        # the user as an unrestricted token of theirs shows them: the one visibility rule
+        user = Viewer(user_id, email, "", frozenset(), False)
+        rows = await rows_by_ids(conn, PROJECT, project_ids, user)
+        for project_id, row in zip(project_ids, rows, strict=True):
+            if row is None:
+                raise NotFound(f"no project {project_id} that {email} sees", field="projects")
     expires_at = None if expires_in is None else datetime.now().astimezone() + expires_in
+    name = "demo" if demo else COMMAND_LINE_NAME
+    return await issue_token(
+        conn,
+        user_id,
+        name=name,
+        scopes=scopes,
+        superuser=superuser,
+        expires_at=expires_at,
+        demo=demo,
+        project_ids=project_ids,
+    )
+
+
+async def issue_token(
+    conn: Queryable,
+    user_id: UUID,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None,
+    project_ids: list[UUID] | None,
+    superuser: bool = False,
+    demo: bool = False,
+) -> IssuedToken:
+    """Store a new token of this user (its hash only); its clear text is in the answer."""
+    if superuser and project_ids is not None:
+        raise BadInput("a superuser token sees everything: it cannot be restricted to projects")
+    token = TOKEN_MARK + "".join(secrets.choice(_ALPHABET) for _ in range(40))
     row = await conn.fetchrow(
         QUERIES["create_token"],
         user_id,
@@ -74,9 +135,11 @@ async def create_token(
         superuser,
         expires_at,
         demo,
+        name,
+        project_ids,
     )
     assert row is not None
-    return IssuedToken(token, token[:_PREFIX_LENGTH], row["id"], row["expires_at"])
+    return IssuedToken(token, token[:_PREFIX_LENGTH], row["id"], row["expires_at"], row)
 
 
 async def replace_demo_token(conn: Connection, *, email: str, lifetime: timedelta) -> IssuedToken:
@@ -87,11 +150,25 @@ async def replace_demo_token(conn: Connection, *, email: str, lifetime: timedelt
         return await create_token(conn, email=email, scopes=["*"], expires_in=lifetime, demo=True)
 
 
-async def revoke_token(conn: Connection, prefix: str) -> None:
-    """Revoke the token shown as `prefix`; revoking twice is harmless."""
-    revoked = await conn.fetchval(QUERIES["revoke_token"], prefix.strip())
-    if revoked is None and not await conn.fetchrow(QUERIES["token_exists"], prefix.strip()):
-        raise NotFound(f"no token with prefix {prefix.strip()!r}", field="prefix")
+def _without_ellipsis(text: str) -> str:
+    text = text.strip()
+    for ellipsis in ("…", "..."):
+        text = text.removesuffix(ellipsis)
+    return text
+
+
+async def revoke_token(conn: Queryable, text: str) -> Revoked:
+    """Revoke the token given by its prefix as `create-token` printed it
+    (`egt_AbCd1234…`, the ellipsis as one character or three, or without it) or
+    whole; revoking twice is harmless, and says when it was revoked first."""
+    given = _without_ellipsis(text)
+    # a whole token must be that very token, not merely share its prefix
+    digest = hash_token(given) if len(given) > _PREFIX_LENGTH else None
+    row = await conn.fetchrow(QUERIES["revoke_token"], given[:_PREFIX_LENGTH], digest)
+    if row is None:
+        shown = given if digest is None else given[:_PREFIX_LENGTH] + "…"
+        raise NotFound(f"no token with prefix {shown!r}", field="prefix")
+    return Revoked(row["prefix"], row["already_at"])
 
 
 async def authenticate(conn: Queryable, token: str) -> Viewer | None:
@@ -101,6 +178,7 @@ async def authenticate(conn: Queryable, token: str) -> Viewer | None:
     row = await conn.fetchrow(QUERIES["authenticate"], hash_token(token))
     if row is None:
         return None
+    projects = row["project_ids"]
     return Viewer(
         user_id=row["user_id"],
         email=row["email"],
@@ -108,4 +186,5 @@ async def authenticate(conn: Queryable, token: str) -> Viewer | None:
         scopes=frozenset(row["scopes"]),
         superuser=row["superuser"],
         expires_at=row["expires_at"],
+        projects=None if projects is None else frozenset(projects),
     )

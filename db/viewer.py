@@ -28,6 +28,10 @@ class Viewer:
     superuser: bool
     # when the token stops being valid (None: never), for caches of it
     expires_at: datetime | None = None
+    # the projects the token is restricted to (None: every project the user sees);
+    # db/visibility.py narrows every read and write to them. Part of the value, so
+    # that whatever is cached by viewer (compiled statements) tells the two apart.
+    projects: frozenset[UUID] | None = None
 
     def has_scope(self, scope: str) -> bool:
         """True when the token grants `scope` (or everything)."""
@@ -38,6 +42,13 @@ def require_scope(viewer: Viewer, scope: str) -> None:
     """FORBIDDEN, naming the scope, unless the token grants it."""
     if not viewer.has_scope(scope):
         raise Forbidden(f"this token lacks the scope {scope}")
+
+
+def require_unrestricted(viewer: Viewer, what: str) -> None:
+    """FORBIDDEN for a token restricted to projects: `what` reaches beyond any project
+    (a new project, an organization's members)."""
+    if viewer.projects is not None:
+        raise Forbidden(f"this token is restricted to projects: it cannot {what}")
 
 
 def require_read(viewer: Viewer, scope: str) -> None:

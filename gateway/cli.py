@@ -143,9 +143,35 @@ def _run(
         asyncio.run(main(url))
 
 
+def _projects(text: str) -> list[UUID]:
+    """Projects given as uuids or global ids, comma-separated (an argparse type)."""
+    found: list[UUID] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            found.append(UUID(part))
+            continue
+        except ValueError:
+            pass
+        try:
+            found.append(expect_global_id(part, "Project", "projects"))
+        except DomainError:
+            raise argparse.ArgumentTypeError(
+                f"{part!r} is neither a uuid nor a project id"
+            ) from None
+    if not found:
+        raise argparse.ArgumentTypeError("name at least one project")
+    return list(dict.fromkeys(found))
+
+
 def _print_token(issued: IssuedToken, email: str, scopes: list[str]) -> None:
     expiry = issued.expires_at.isoformat(timespec="seconds") if issued.expires_at else "never"
-    print(f"token {issued.prefix}… for {email}, scopes {','.join(scopes)}, expires {expiry}")
+    restricted = issued.row["project_ids"]
+    projects = "" if restricted is None else f", projects {','.join(map(str, restricted))}"
+    print(
+        f"token {issued.prefix}… for {email}, scopes {','.join(scopes)}{projects}, expires {expiry}"
+    )
     print("it is shown this once; store it now:")
     print(issued.token)
 
@@ -195,6 +221,7 @@ def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
             scopes=scopes,
             superuser=args.superuser,
             expires_in=args.expires_in,
+            project_ids=args.projects,
         )
         _print_token(issued, args.email, scopes)
 
@@ -202,11 +229,16 @@ def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
-    """Revoke a token by its prefix."""
+    """Revoke a token by its prefix (as printed) or whole; one already revoked is said so,
+    and is not an error (exit status 0: the token is revoked, as asked)."""
 
     async def work(conn: Connection) -> None:
-        await revoke_token(conn, args.prefix)
-        print(f"revoked {args.prefix}")
+        revoked = await revoke_token(conn, args.prefix)
+        if revoked.already_at is None:
+            print(f"revoked {revoked.prefix}")
+        else:
+            when = revoked.already_at.isoformat(timespec="seconds")
+            print(f"{revoked.prefix} was already revoked, at {when}")
 
     _run(settings, work)
 
@@ -382,12 +414,22 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--scopes", type=_scopes, default="*", help="comma-separated, e.g. segment:read (default *)"
     )
-    token.add_argument("--superuser", action="store_true", help="sees and may do everything")
+    # a superuser token sees everything: restricting one would mean nothing
+    reach = token.add_mutually_exclusive_group()
+    reach.add_argument(
+        "--projects",
+        type=_projects,
+        help="restrict it to these projects: uuids or global ids, comma-separated "
+        "(default: every project the user sees)",
+    )
+    reach.add_argument("--superuser", action="store_true", help="sees and may do everything")
     token.add_argument("--expires-in", type=_duration, help="e.g. 30d, 12h (default: never)")
     token.set_defaults(handler=cmd_create_token)
 
     revoke = commands.add_parser("revoke-token", help="revoke a token by its prefix")
-    revoke.add_argument("prefix", help="the prefix shown at creation, e.g. egt_AbCd1234")
+    revoke.add_argument(
+        "prefix", help="the prefix as create-token printed it (egt_AbCd1234…), or the whole token"
+    )
     revoke.set_defaults(handler=cmd_revoke_token)
 
     ingest = commands.add_parser("ingest", help="ingest a file of events (NDJSON or CSV)")

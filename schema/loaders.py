@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 from strawberry.dataloader import DataLoader
 
+from db.api_tokens import api_token_counts
 from db.entities import Entity
 from db.lists import ListRequest
 from db.loading import rows_by_ids, users_by_ids
@@ -53,15 +54,21 @@ class Loaders:
         self._by_id: dict[str, DataLoader[UUID, asyncpg.Record | None]] = {}
         self._pages: dict[str, DataLoader[UUID, Page]] = {}
         self.users: DataLoader[UUID, asyncpg.Record | None] = SharedLoader(load_fn=self._users)
+        # Project.apiTokenCount, by project id
+        self.api_token_counts: DataLoader[UUID, int] = SharedLoader(load_fn=self._token_counts)
 
     def forget(self) -> None:
         """Drop everything loaded so far: after a write, nothing cached may be served."""
         self._by_id.clear()
         self._pages.clear()
         self.users.clear_all()
+        self.api_token_counts.clear_all()
 
     async def _users(self, ids: Sequence[UUID]) -> list[asyncpg.Record | None]:
         return await users_by_ids(self.session, ids, self.viewer)
+
+    async def _token_counts(self, ids: Sequence[UUID]) -> list[int]:
+        return await api_token_counts(self.session, ids)
 
     def by_id(self, entity: Entity) -> DataLoader[UUID, asyncpg.Record | None]:
         """Visible rows of `entity` by id."""

@@ -21,6 +21,7 @@ from db.entities import ENTITIES, Column, Entity, Kind
 from db.errors import BadInput, NotFound
 from db.plans import ColumnValue, Email
 from db.viewer import Viewer, require_read
+from schema.api_tokens import api_token_fields
 from schema.connections import list_field
 from schema.context import Context
 from schema.event_values import environment_fields
@@ -148,6 +149,9 @@ def _fill(cls: type, entity: Entity) -> type:
 TYPES: dict[str, type] = {
     e.name: type(e.type_name, (Node,), {"__module__": __name__}) for e in ENTITIES.values()
 }
+# fields that need the types made above (a token's projects)
+for _name, _fields in api_token_fields(TYPES["project"]).items():
+    EXTRA_FIELDS[_name] = {**EXTRA_FIELDS.get(_name, {}), **_fields}
 for _entity in ENTITIES.values():
     _fill(TYPES[_entity.name], _entity)
 # the entity behind each node type's name, as global ids carry it

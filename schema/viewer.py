@@ -6,7 +6,7 @@ from uuid import UUID
 
 import strawberry
 
-from db.entities import ORGANIZATION
+from db.entities import API_TOKEN, ORGANIZATION
 from schema.connections import list_field
 from schema.context import Context
 from schema.types import User, load_user, node_type
@@ -28,7 +28,13 @@ class ViewerType:
     organizations = list_field(
         ORGANIZATION,
         node_type(ORGANIZATION),
-        description="The organizations the caller belongs to.",
+        description="The organizations the caller belongs to (a token restricted to "
+        "projects: those of its projects).",
+    )
+    api_tokens = list_field(
+        API_TOKEN,
+        node_type(API_TOKEN),
+        description="The API tokens of the caller's user (never another user's), newest first.",
     )
 
 

@@ -16,9 +16,16 @@ SELECT om.organization_id FROM organization_members om WHERE om.user_id = $1
 
 -- name: users_sharing_an_organization
 -- The users whose e-mail user $1 may see: those who share an organization with
--- them, and themselves.
+-- them (one of the organizations of the projects $2 when the token is
+-- restricted to those; NULL: any), and themselves.
 SELECT theirs.user_id FROM organization_members theirs
 JOIN organization_members mine ON mine.organization_id = theirs.organization_id
 WHERE mine.user_id = $1
+  AND ($2::uuid[] IS NULL OR mine.organization_id IN (
+      SELECT p.organization_id FROM projects p WHERE p.id = ANY($2::uuid[])))
 UNION ALL
 SELECT $1::uuid
+
+-- name: organizations_of_projects
+-- The organizations a token restricted to these projects sees. $1: the projects.
+SELECT p.organization_id FROM projects p WHERE p.id = ANY($1::uuid[])

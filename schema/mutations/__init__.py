@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.mutations.api_tokens import ApiTokenMutations
 from schema.mutations.environments import EnvironmentMutations
 from schema.mutations.events import EventMutations
 from schema.mutations.organizations import OrganizationMutations
@@ -19,5 +20,6 @@ class Mutation(
     EnvironmentMutations,
     SegmentMutations,
     EventMutations,
+    ApiTokenMutations,
 ):
     """Writes: each one transaction, all or nothing."""

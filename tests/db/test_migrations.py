@@ -26,10 +26,10 @@ TABLES = {e.table for e in ENTITIES.values()} | {
 async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None:
     conn = await asyncpg.connect(empty_database_url)
     try:
-        names = ["initial", "events", "token_notify"]
-        assert [m.name for m in await migrations.pending(conn)] == names
+        versions = [(1, "initial"), (2, "events"), (3, "token_notify"), (5, "api_token_projects")]
+        assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
-        assert [(m.version, m.name) for m in applied] == list(enumerate(names, start=1))
+        assert [(m.version, m.name) for m in applied] == versions
         assert await migrations.migrate(conn) == []
         assert await migrations.pending(conn) == []
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -60,10 +60,22 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             model,
             project,
         )
+        user = await conn.fetchval(
+            "INSERT INTO users (email, name) VALUES ('a@example.com', 'A') RETURNING id"
+        )
+        await conn.execute(
+            "INSERT INTO api_tokens (user_id, token_hash, prefix, scopes) "
+            "VALUES ($1, sha256('t'), 'egt_12345678', '{*}')",
+            user,
+        )
         applied = await migrations.migrate(conn)
-        assert [m.name for m in applied] == ["events", "token_notify"]
+        assert [m.name for m in applied] == ["events", "token_notify", "api_token_projects"]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0
+        # a token made before tokens had names: made by the command line, unrestricted
+        token = await conn.fetchrow("SELECT name, project_ids FROM api_tokens")
+        assert token is not None
+        assert tuple(token) == ("command line", None)
     finally:
         await conn.close()
 
@@ -72,8 +84,8 @@ async def test_concurrent_migrators_apply_once(empty_database_url: str) -> None:
     conns = [await asyncpg.connect(empty_database_url) for _ in range(4)]
     try:
         results = await asyncio.gather(*(migrations.migrate(c) for c in conns))
-        assert sorted(len(r) for r in results) == [0, 0, 0, 3]
-        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 3
+        assert sorted(len(r) for r in results) == [0, 0, 0, 4]
+        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 4
     finally:
         for c in conns:
             await c.close()

@@ -55,7 +55,7 @@ async def test_described_columns_exist_as_described(
     described = {c.name: (c.database_type, c.nullable) for c in entity.columns}
     assert {name: actual.get(name) for name in described} == described
     # what visibility, relations, lists and users read is there too
-    needed = [entity.project_column, *(r.column for r in entity.relations)]
+    needed = [entity.project_column, entity.owner_column, *(r.column for r in entity.relations)]
     needed += [ref.column for ref in entity.user_refs]
     assert [name for name in needed if name and name not in actual] == []
     for child in entity.children:
@@ -90,5 +90,6 @@ async def test_searches_orders_and_lists_have_their_indexes(
     # the default order (the id) seeks through the primary key
     assert "btree" in indexes["id"]
     # a nested list under many parents, and visibility, read by these columns
-    wanted = {entity.project_column, *(r.column for r in entity.relations)} - {None}
+    wanted = {entity.project_column, entity.owner_column, *(r.column for r in entity.relations)}
+    wanted -= {None}
     assert sorted(str(c) for c in wanted if "btree" not in indexes.get(str(c), ())) == []

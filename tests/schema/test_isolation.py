@@ -16,7 +16,7 @@ LISTED = [e for e in ENTITIES.values() if e.root_list is not None]
 USERS = {"ada": "ada@example.com", "grace": "grace@example.com", "alan": "alan@example.com"}
 # who sees what (API.md), written here apart from db/visibility.py: an
 # organization to its members; a project to its organization's ADMINs and its
-# members; every other row as its project
+# members; an API token to its user alone; every other row as its project
 _PROJECTS = """
     SELECT p.id FROM projects p
     JOIN organization_members om ON om.organization_id = p.organization_id
@@ -34,6 +34,11 @@ _ORGANIZATIONS = """
 async def _visible(conn: asyncpg.Connection, entity: Entity, email: str | None) -> set[UUID]:
     """The ids of `entity` that the user with `email` sees (None: a superuser)."""
     hidden = f"t.{entity.deleted_column} IS NULL" if entity.deleted_column else "TRUE"
+    if entity.owner_column is not None:  # the superuser too sees only its own
+        sql = f"SELECT t.id FROM {entity.table} t JOIN users u ON u.id = t.{entity.owner_column}"
+        if email is None:
+            return {row["id"] for row in await conn.fetch(sql)}
+        return {row["id"] for row in await conn.fetch(f"{sql} WHERE u.email = $1", email)}
     if email is None:
         sql, args = f"SELECT t.id FROM {entity.table} t WHERE {hidden}", []
     else:
@@ -77,7 +82,8 @@ async def test_another_tenants_ids_are_not_found(
 ) -> None:
     type_name, lookup = entity.type_name, entity.lookup
     visible = await _visible(conn, entity, USERS["ada"])
-    others = await _visible(conn, entity, None) - visible
+    # another tenant's (Alan's: an API token is its user's alone)
+    others = await _visible(conn, entity, USERS["alan"]) - visible
     theirs, mine = global_id(type_name, min(others)), global_id(type_name, min(visible))
     query = f"query ($id: ID!) {{ {lookup}(id: $id) {{ id }} }}"
     assert await data(client, query, tokens.ada, id=mine) == {lookup: {"id": mine}}

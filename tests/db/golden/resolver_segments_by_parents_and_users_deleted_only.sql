@@ -1,4 +1,4 @@
-SELECT g._of, g._total, s.*, (s._n - 1) >= $11::int8 AND (s._n - 1) < $10::int8 AS _in_page, (COALESCE(bool_or((s._n - 1) >= $12::int8) OVER (), FALSE) OR g._next) AS _has_next, (COALESCE(bool_or((s._n - 1) < $13::int8) OVER (), FALSE) OR g._previous) AS _has_previous
+SELECT g._of, g._total, s.*, (s._n - 1) >= $12::int8 AND (s._n - 1) < $11::int8 AS _in_page, (COALESCE(bool_or((s._n - 1) >= $13::int8) OVER (), FALSE) OR g._next) AS _has_next, (COALESCE(bool_or((s._n - 1) < $14::int8) OVER (), FALSE) OR g._previous) AS _has_previous
 FROM (SELECT NULL::uuid AS _of, FALSE AS _next, COALESCE((SELECT TRUE
 FROM (SELECT t.*, (SELECT t_organization."name"
 FROM "projects" t_project
@@ -48,9 +48,13 @@ FROM "users" t_created_by
 WHERE ((CASE WHEN t_created_by."id" IN (SELECT theirs.user_id
 FROM organization_members theirs
 JOIN organization_members mine ON mine.organization_id = theirs.organization_id
-WHERE mine.user_id = $8
+WHERE mine.user_id = $9
+  AND ($8::uuid[] IS NULL OR mine.organization_id IN (
+      SELECT p.organization_id
+FROM projects p
+WHERE p.id = ANY($8::uuid[])))
 UNION ALL
-SELECT $8::uuid) THEN t_created_by."email" END) LIKE $9))) AND TRUE AND ((t."_organization_name" > $14::text OR t."_organization_name" IS NULL) OR (t."_organization_name" = $14::text AND (t."_project_name" < $15::text OR (t."_project_name" = $15::text AND (t."id" < $16::uuid OR t."id" = $16::uuid)))))
+SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE AND ((t."_organization_name" > $15::text OR t."_organization_name" IS NULL) OR (t."_organization_name" = $15::text AND (t."_project_name" < $16::text OR (t."_project_name" = $16::text AND (t."id" < $17::uuid OR t."id" = $17::uuid)))))
 ORDER BY t."_organization_name" ASC, t."_project_name" DESC, t."id" DESC
 LIMIT 1), FALSE) AS _previous, (SELECT count(*)
 FROM (SELECT t.*, (SELECT t_organization."name"
@@ -101,9 +105,13 @@ FROM "users" t_created_by
 WHERE ((CASE WHEN t_created_by."id" IN (SELECT theirs.user_id
 FROM organization_members theirs
 JOIN organization_members mine ON mine.organization_id = theirs.organization_id
-WHERE mine.user_id = $8
+WHERE mine.user_id = $9
+  AND ($8::uuid[] IS NULL OR mine.organization_id IN (
+      SELECT p.organization_id
+FROM projects p
+WHERE p.id = ANY($8::uuid[])))
 UNION ALL
-SELECT $8::uuid) THEN t_created_by."email" END) LIKE $9))) AND TRUE) AS _total) g
+SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE) AS _total) g
 LEFT
 JOIN (SELECT *
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC) AS _n
@@ -155,12 +163,16 @@ FROM "users" t_created_by
 WHERE ((CASE WHEN t_created_by."id" IN (SELECT theirs.user_id
 FROM organization_members theirs
 JOIN organization_members mine ON mine.organization_id = theirs.organization_id
-WHERE mine.user_id = $8
+WHERE mine.user_id = $9
+  AND ($8::uuid[] IS NULL OR mine.organization_id IN (
+      SELECT p.organization_id
+FROM projects p
+WHERE p.id = ANY($8::uuid[])))
 UNION ALL
-SELECT $8::uuid) THEN t_created_by."email" END) LIKE $9))) AND TRUE AND (t."_organization_name" < $17::text OR (t."_organization_name" = $17::text AND ((t."_project_name" > $18::text OR t."_project_name" IS NULL) OR (t."_project_name" = $18::text AND t."id" > $19::uuid))))
+SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE AND (t."_organization_name" < $18::text OR (t."_organization_name" = $18::text AND ((t."_project_name" > $19::text OR t."_project_name" IS NULL) OR (t."_project_name" = $19::text AND t."id" > $20::uuid))))
 ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC
-LIMIT $20::int8) n
-WHERE n._n <= $21::int8 AND (((n._n - 1) >= $23::int8 AND (n._n - 1) <= $22::int8) OR n._n = 1)) s ON TRUE
+LIMIT $21::int8) n
+WHERE n._n <= $22::int8 AND (((n._n - 1) >= $24::int8 AND (n._n - 1) <= $23::int8) OR n._n = 1)) s ON TRUE
 ORDER BY g._of, s._n
 -- $1 = UUID('00000000-0000-0000-0000-000000000001')
 -- $2 = UUID('00000000-0000-0000-0000-000000000001')
@@ -169,19 +181,20 @@ ORDER BY g._of, s._n
 -- $5 = UUID('00000000-0000-0000-0000-000000000001')
 -- $6 = 'Acme Analytics'
 -- $7 = UUID('00000000-0000-0000-0000-000000000001')
--- $8 = UUID('00000000-0000-0000-0000-000000000001')
--- $9 = '%@example.com'
--- $10 = 5
--- $11 = 0
--- $12 = 5
--- $13 = 0
--- $14 = 'Acme'
--- $15 = 'fraud'
--- $16 = UUID('00000000-0000-0000-0000-000000000008')
--- $17 = 'Acme'
--- $18 = 'fraud'
--- $19 = UUID('00000000-0000-0000-0000-000000000008')
--- $20 = 6
+-- $8 = None
+-- $9 = UUID('00000000-0000-0000-0000-000000000001')
+-- $10 = '%@example.com'
+-- $11 = 5
+-- $12 = 0
+-- $13 = 5
+-- $14 = 0
+-- $15 = 'Acme'
+-- $16 = 'fraud'
+-- $17 = UUID('00000000-0000-0000-0000-000000000008')
+-- $18 = 'Acme'
+-- $19 = 'fraud'
+-- $20 = UUID('00000000-0000-0000-0000-000000000008')
 -- $21 = 6
--- $22 = 5
--- $23 = 0
+-- $22 = 6
+-- $23 = 5
+-- $24 = 0

@@ -1,0 +1,138 @@
+"""API tokens made and revoked through the graph, by a caller holding a token.
+
+A token never makes a wider one: its scopes within the caller's (`*` covers
+all, a write scope its read), its projects within the caller's (a restricted
+caller must name a subset; projects it cannot see do not exist for it),
+never past the caller's own expiry, never a superuser token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+
+from db.entities import API_TOKEN, PROJECT
+from db.errors import BadInput, Forbidden, NotFound
+from db.loading import rows_by_ids
+from db.pool import Queryable
+from db.queries import QUERIES
+from db.session import Session
+from db.tokens import IssuedToken, checked_scopes, issue_token
+from db.viewer import Viewer, require_scope
+from db.writes import locked_row
+
+SCOPE = f"{API_TOKEN.scope}:write"
+MAX_PROJECTS = 100
+
+
+def _covered(viewer: Viewer, scope: str) -> bool:
+    """Whether the caller's token grants `scope` itself (a write scope its read)."""
+    if viewer.has_scope(scope):
+        return True
+    entity, _, access = scope.partition(":")
+    return access == "read" and viewer.has_scope(f"{entity}:write")
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise BadInput("name has 1 to 200 characters", field="name")
+    if not name.isprintable():
+        raise BadInput("name holds a control character", field="name")
+    return name
+
+
+def _check_expiry(viewer: Viewer, expires_at: datetime | None) -> None:
+    if expires_at is not None and expires_at.utcoffset() is None:
+        # a time without a zone would be read in the server's zone: ambiguous
+        raise BadInput("expiresAt must have a time zone (e.g. Z or +02:00)", field="expiresAt")
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        raise BadInput("expiresAt must be in the future", field="expiresAt")
+    if viewer.expires_at is not None and (expires_at is None or expires_at > viewer.expires_at):
+        raise Forbidden(
+            "this token expires at "
+            f"{viewer.expires_at.astimezone(UTC).isoformat(timespec='seconds')}: "
+            "a token it makes must expire by then (expiresAt)"
+        )
+
+
+async def _check_projects(
+    conn: Queryable, viewer: Viewer, project_ids: Sequence[UUID] | None
+) -> list[UUID] | None:
+    """The projects, each one the caller sees (NOT_FOUND otherwise, as for one that
+    does not exist), in the order given; None (every project) only for a caller
+    that is not restricted itself."""
+    if project_ids is None:
+        if viewer.projects is not None:
+            raise Forbidden(
+                "this token is restricted to projects: a token it makes must be restricted "
+                "to some of them (projectIds)"
+            )
+        return None
+    wanted = list(dict.fromkeys(project_ids))
+    if not wanted:
+        raise BadInput(
+            "projectIds holds at least one project (leave it out for every project)",
+            field="projectIds",
+        )
+    if len(wanted) > MAX_PROJECTS:
+        raise BadInput(f"projectIds holds at most {MAX_PROJECTS} projects", field="projectIds")
+    # visibility decides, the caller's restriction included: what it cannot see is
+    # not found, never told apart from what does not exist
+    rows = await rows_by_ids(conn, PROJECT, wanted, viewer)
+    if any(row is None for row in rows):
+        raise NotFound("project not found", field="projectIds")
+    return wanted
+
+
+async def create_api_token(
+    session: Session,
+    viewer: Viewer,
+    *,
+    name: str,
+    scopes: list[str],
+    project_ids: Sequence[UUID] | None,
+    expires_at: datetime | None,
+) -> IssuedToken:
+    """A new token of the caller's user, no wider than the caller's token."""
+    require_scope(viewer, SCOPE)
+    name = _check_name(name)
+    scopes = checked_scopes(scopes)
+    wider = [scope for scope in scopes if not _covered(viewer, scope)]
+    if wider:
+        raise Forbidden(f"this token lacks the scope {wider[0]}: it cannot grant it")
+    _check_expiry(viewer, expires_at)
+    async with session.transaction() as tx:
+        projects = await _check_projects(tx, viewer, project_ids)
+        return await issue_token(
+            tx,
+            viewer.user_id,
+            name=name,
+            scopes=scopes,
+            expires_at=expires_at,
+            project_ids=projects,
+        )
+
+
+async def revoke_api_token(session: Session, viewer: Viewer, token_id: UUID) -> asyncpg.Record:
+    """Revoke one of the caller's own tokens (another user's is not found); revoking
+    twice changes nothing. Every process's token cache hears of it as it commits
+    (migration 0003_token_notify)."""
+    require_scope(viewer, SCOPE)
+    async with session.transaction() as tx:
+        await locked_row(tx, API_TOKEN, token_id, viewer, "id")
+        row = await tx.fetchrow(QUERIES["revoke_api_token"], token_id)
+    assert row is not None, "the row is locked"
+    record: asyncpg.Record = row
+    return record
+
+
+async def api_token_counts(conn: Queryable, project_ids: Sequence[UUID]) -> list[int]:
+    """How many live tokens (not revoked, not expired), whoever's, are restricted to
+    each project, in the order asked."""
+    rows = await conn.fetch(QUERIES["api_token_counts"], list(project_ids))
+    counts = {row["project_id"]: row["tokens"] for row in rows}
+    return [counts.get(project_id, 0) for project_id in project_ids]
