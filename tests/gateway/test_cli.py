@@ -40,7 +40,10 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
     env = {"DATABASE_URL": empty_database_url}
     first = run_cli("migrate", env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
+    assert first.stdout == (
+        "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
+        "applied 0004_environment_taxonomy\n"
+    )
     second = run_cli("migrate", env=env)
     assert second.stdout == "nothing to apply: the database is up to date\n"
 
@@ -220,4 +223,7 @@ def test_commands_are_quiet_but_for_their_output(tmp_path: Path) -> None:
     env = {"GATEWAY_DATA_DIR": str(tmp_path / "data")}
     result = run_cli("migrate", env=env)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
-    assert result.stdout == "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
+    assert result.stdout == (
+        "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
+        "applied 0004_environment_taxonomy\n"
+    )
