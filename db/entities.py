@@ -305,7 +305,8 @@ PROJECT = Entity(
             "environments",
             "environment",
             "project_id",
-            "The environments of all the project's models.",
+            "The environments of all the project's models, in their display order "
+            "(sortOrder, then name) unless orderBy says otherwise.",
         ),
         Children("segments", "segment", "project_id", "The segments of all the project's models."),
     ),
@@ -320,7 +321,13 @@ MODEL = Entity(
     relations=(Relation("project", "project_id", "project"),),
     through=_ORGANIZATION_OF_PROJECT,
     children=(
-        Children("environments", "environment", "model_id", "The model's environments."),
+        Children(
+            "environments",
+            "environment",
+            "model_id",
+            "The model's environments, in their display order (sortOrder, then name) unless "
+            "orderBy says otherwise.",
+        ),
         Children("segments", "segment", "model_id", "The model's segments."),
     ),
     root_list=RootList("models", "The models the caller sees."),
@@ -365,7 +372,8 @@ ENVIRONMENT = Entity(
     ),
     root_list=RootList(
         "environments",
-        "The environments the caller sees (optionally of one type).",
+        "The environments the caller sees (optionally of one type), by sortOrder, then name, "
+        "unless orderBy says otherwise.",
         equal_arguments=("type",),
     ),
     project_column="project_id",

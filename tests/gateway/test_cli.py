@@ -56,7 +56,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 3 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 4 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
