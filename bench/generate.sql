@@ -55,7 +55,7 @@ SELECT md5(m.id::text || '/environment/' || e)::uuid, m.id, m.project_id,
            || '-' || lpad(e::text, 4, '0'),
        (CASE WHEN (e + m.m) % 3 = 0 THEN 'PRODUCTION' ELSE 'PRE_PRODUCTION' END)::environment_type,
        ('x' || substr(md5(m.id::text || '/rows/' || e), 1, 7))::bit(28)::int,
-       e,
+       e - 1,  -- positions among the model's environments are 0-based
        (e + m.m) % 3 = 0 AND e % 7 = 0,
        timestamptz '2024-04-01 00:00:00+00' + e * interval '1 minute',
        timestamptz '2024-04-01 00:00:00+00' + e * interval '1 minute'

@@ -36,15 +36,20 @@ SELECT id, organization_id, name, asset_type FROM demo_project ON CONFLICT DO NO
 INSERT INTO models (id, project_id, name, version)
 SELECT id, project_id, name, version FROM demo_model ON CONFLICT DO NOTHING;
 
-INSERT INTO environments (id, model_id, project_id, name, type, row_count, sort_order, protected)
+-- a model's environments in their display order (0-based), each its stage
+INSERT INTO environments (id, model_id, project_id, name, type, kind, row_count, sort_order,
+                          protected)
 SELECT md5(m.id || '/environment/' || e.name)::uuid, m.id, m.project_id, e.name, e.type,
+       e.kind,
        -- a stable pseudo-random row count from the id
        ('x' || substr(md5(m.id || e.name), 1, 5))::bit(20)::int * 10,
        e.sort_order, e.type = 'PRODUCTION'
 FROM demo_model m,
-     (VALUES ('training', 'PRE_PRODUCTION'::environment_type, 1),
-             ('validation', 'PRE_PRODUCTION'::environment_type, 2),
-             ('production', 'PRODUCTION'::environment_type, 3)) AS e (name, type, sort_order)
+     (VALUES ('training', 'PRE_PRODUCTION'::environment_type,
+              'DEVELOPMENT'::environment_kind, 0),
+             ('validation', 'PRE_PRODUCTION'::environment_type, 'STAGING'::environment_kind, 1),
+             ('production', 'PRODUCTION'::environment_type, 'PRODUCTION'::environment_kind, 2))
+         AS e (name, type, kind, sort_order)
 ON CONFLICT DO NOTHING;
 
 INSERT INTO segments (id, model_id, project_id, name, description, definition, created_by, updated_by)

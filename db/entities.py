@@ -77,6 +77,15 @@ class EnvironmentType(enum.Enum):
     PRODUCTION = "PRODUCTION"
 
 
+class EnvironmentKind(enum.Enum):
+    """The deployment stage of an environment (as configuration tools name it)."""
+
+    DEVELOPMENT = "DEVELOPMENT"
+    STAGING = "STAGING"
+    PRODUCTION = "PRODUCTION"
+    CUSTOM = "CUSTOM"
+
+
 class AssetType(enum.Enum):
     """What a project monitors."""
 
@@ -338,7 +347,8 @@ PROJECT = Entity(
             "environments",
             "environment",
             "project_id",
-            "The environments of all the project's models.",
+            "The environments of all the project's models, in their display order "
+            "(sortOrder, then name) unless orderBy says otherwise.",
         ),
         Children("segments", "segment", "project_id", "The segments of all the project's models."),
     ),
@@ -353,7 +363,13 @@ MODEL = Entity(
     relations=(Relation("project", "project_id", "project"),),
     through=_ORGANIZATION_OF_PROJECT,
     children=(
-        Children("environments", "environment", "model_id", "The model's environments."),
+        Children(
+            "environments",
+            "environment",
+            "model_id",
+            "The model's environments, in their display order (sortOrder, then name) unless "
+            "orderBy says otherwise.",
+        ),
         Children("segments", "segment", "model_id", "The model's segments."),
     ),
     root_list=RootList("models", "The models the caller sees."),
@@ -365,14 +381,19 @@ ENVIRONMENT = Entity(
     "A stage of a model's data.",
     _common(
         _NAME,
-        Column("type", Kind.ENUM, enum=EnvironmentType),
+        Column("type", Kind.ENUM, enum=EnvironmentType, description="Its data's role."),
+        Column("kind", Kind.ENUM, enum=EnvironmentKind, description="Its deployment stage."),
         Column(
-            "row_count",
-            Kind.INT,
-            description="Rows published into the environment.",
-            sql_type="bigint",
+            "enabled",
+            Kind.BOOLEAN,
+            description="A disabled environment keeps its data and reads but refuses new events.",
         ),
-        Column("sort_order", Kind.INT),
+        Column("row_count", Kind.BIGINT, description="Rows published into the environment."),
+        Column(
+            "sort_order",
+            Kind.INT,
+            description="Its 0-based position among its model's environments (moveEnvironment).",
+        ),
         Column("protected", Kind.BOOLEAN, description="A protected environment cannot be deleted."),
         Column(
             "event_count",
@@ -393,10 +414,13 @@ ENVIRONMENT = Entity(
     ),
     root_list=RootList(
         "environments",
-        "The environments the caller sees (optionally of one type).",
+        "The environments the caller sees (optionally of one type), by sortOrder, then name, "
+        "unless orderBy says otherwise.",
         equal_arguments=("type",),
     ),
     project_column="project_id",
+    # the display order: the model's order, then the name (the id breaks ties)
+    default_order=(("sort_order", False), ("name", False)),
 )
 SEGMENT = Entity(
     "segment",

@@ -1,73 +1,130 @@
-"""Writes of environments: create, update, delete (one transaction each)."""
+"""Writes of environments: create, update, move, delete (one transaction each).
+
+An environment has a data role (`type`) and a deployment stage (`kind`), tied
+by one rule (`settled`): kind PRODUCTION is the PRODUCTION stream. Its
+`sort_order` is its 0-based position among its model's environments: a new one
+goes last, `move_environment` moves one, a delete closes the gap; whatever
+changes positions locks the model's row first (db/sql/environments.sql), so
+the positions of a model's environments are always 0..n-1.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from db.entities import ENVIRONMENT, MODEL
-from db.errors import BadInput, Conflict
+from db.entities import ENVIRONMENT, MODEL, EnvironmentKind, EnvironmentType
+from db.errors import BadInput, Conflict, NotFound
+from db.loading import rows_by_ids
+from db.names import check_environment_name
+from db.pool import Queryable
 from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
-from db.writes import (
-    translated,
-    update_entity,
-    writable_row,
-)
+from db.writes import require_unchanged, translated, updated_row, writable_row
 
-NAME_RULE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-TYPES = ("PRE_PRODUCTION", "PRODUCTION")
+TYPES = tuple(t.value for t in EnvironmentType)
+KINDS = tuple(k.value for k in EnvironmentKind)
 SCOPE = "environment:write"
+BIGINT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
 class EnvironmentChanges:
-    """Fields to set; None leaves a field as it is."""
+    """Fields to set; None leaves a field as it is (or takes its default on create)."""
 
     name: str | None = None
     type: str | None = None
+    kind: str | None = None
+    enabled: bool | None = None
     row_count: int | None = None
-    sort_order: int | None = None
     protected: bool | None = None
 
 
+def implied_type(kind: str) -> str:
+    """The type a kind gives when type is not said: PRODUCTION for the production
+    stage, PRE_PRODUCTION for any other."""
+    return "PRODUCTION" if kind == "PRODUCTION" else "PRE_PRODUCTION"
+
+
+def implied_kind(type: str) -> str:
+    """The kind a type gives when kind is not said: PRODUCTION or CUSTOM."""
+    return "PRODUCTION" if type == "PRODUCTION" else "CUSTOM"
+
+
+def settled(
+    kind: str | None, type: str | None, current: tuple[str, str] | None = None
+) -> tuple[str, str]:
+    """(kind, type) after a create (`current` None) or an update of (kind, type)
+    `current`. Given both: they must agree (kind PRODUCTION needs type PRODUCTION).
+    Given one on create: the other is implied; neither: CUSTOM, PRE_PRODUCTION.
+    Given one on update: the other stays, unless it would contradict the new one;
+    then it is what the new one implies on create."""
+    if kind is not None and type is not None:
+        if kind == "PRODUCTION" and type != "PRODUCTION":
+            raise BadInput("kind PRODUCTION is the PRODUCTION type, not " + type, field="type")
+        return kind, type
+    if current is None:  # create: the one not given is implied (neither: CUSTOM)
+        kind = kind if kind is not None else implied_kind(type or "PRE_PRODUCTION")
+        return kind, type if type is not None else implied_type(kind)
+    current_kind, current_type = current
+    if kind is not None:
+        return kind, "PRODUCTION" if kind == "PRODUCTION" else current_type
+    if type is not None and current_kind == "PRODUCTION":
+        return implied_kind(type), type
+    return current_kind, type or current_type
+
+
 def _check(changes: EnvironmentChanges) -> None:
-    if changes.name is not None and not NAME_RULE.match(changes.name):
-        raise BadInput("an environment name has 1 to 64 letters, digits, '_' or '-'", field="name")
+    if changes.name is not None:
+        check_environment_name(changes.name)
     if changes.type is not None and changes.type not in TYPES:
         raise BadInput(f"type is one of {', '.join(TYPES)}", field="type")
-    if changes.row_count is not None and not 0 <= changes.row_count <= 2**63 - 1:
+    if changes.kind is not None and changes.kind not in KINDS:
+        raise BadInput(f"kind is one of {', '.join(KINDS)}", field="kind")
+    if changes.row_count is not None and changes.row_count < 0:
         raise BadInput("rowCount cannot be negative", field="rowCount")
-    if changes.sort_order is not None and not -(2**31) <= changes.sort_order < 2**31:
-        raise BadInput("sortOrder is out of range", field="sortOrder")
+    if changes.row_count is not None and changes.row_count > BIGINT_MAX:
+        raise BadInput(f"rowCount is at most {BIGINT_MAX} (64 bits)", field="rowCount")
+
+
+async def _lock_model_of(tx: Queryable, viewer: Viewer, environment_id: UUID) -> asyncpg.Record:
+    """The environment, locked after its model (the order every write that moves
+    positions takes): NOT_FOUND when absent or invisible, FORBIDDEN for a reader."""
+    (seen,) = await rows_by_ids(tx, ENVIRONMENT, [environment_id], viewer)
+    if seen is None:
+        raise NotFound("environment not found", field="id")
+    await tx.fetchval(QUERIES["lock_model"], seen["model_id"])
+    # read again under the model's lock: a concurrent delete or move may have come first
+    return await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
 
 
 async def create_environment(
     session: Session, viewer: Viewer, model_id: UUID, changes: EnvironmentChanges
 ) -> asyncpg.Record:
-    """A new environment under a model; sortOrder defaults to after the last one."""
+    """A new environment under a model, after its last one; kind and type as
+    `settled` makes them."""
     require_scope(viewer, SCOPE)
-    if changes.name is None or changes.type is None:
-        raise BadInput(
-            "name and type are required", field="name" if changes.name is None else "type"
-        )
+    if changes.name is None:
+        raise BadInput("name is required", field="name")
     _check(changes)
+    kind, type = settled(changes.kind, changes.type)
     async with session.transaction() as tx:
-        model = await writable_row(tx, MODEL, model_id, viewer, "modelId", share=True)
+        # FOR UPDATE, not SHARE: creates in one model take the next position in turn
+        model = await writable_row(tx, MODEL, model_id, viewer, "modelId")
         with translated("environment"):
             row = await tx.fetchrow(
                 QUERIES["create_environment"],
                 model_id,
                 model["project_id"],
                 changes.name,
-                changes.type,
+                type,
+                kind,
+                True if changes.enabled is None else changes.enabled,
                 changes.row_count or 0,
-                changes.sort_order,
                 bool(changes.protected),
             )
     assert row is not None
@@ -81,23 +138,49 @@ async def update_environment(
     changes: EnvironmentChanges,
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
-    """Change an environment; a stale `expected_updated_at` is a conflict."""
+    """Change an environment; a stale `expected_updated_at` is a conflict. Kind and
+    type change as `settled` says (the one not given follows only to avoid a
+    contradiction)."""
     _check(changes)
-    return await update_entity(
-        session,
-        viewer,
-        ENVIRONMENT,
-        environment_id,
-        changes=asdict(changes),
-        expected_updated_at=expected_updated_at,
-    )
-
-
-async def delete_environment(session: Session, viewer: Viewer, environment_id: UUID) -> None:
-    """Delete an environment; a protected one is a conflict and stays."""
     require_scope(viewer, SCOPE)
     async with session.transaction() as tx:
         current = await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
+        require_unchanged(current, expected_updated_at, "environment")
+        if changes.kind is not None or changes.type is not None:
+            kind, type = settled(changes.kind, changes.type, (current["kind"], current["type"]))
+            changes = replace(changes, kind=kind, type=type)
+        with translated("environment"):
+            return await updated_row(tx, ENVIRONMENT, environment_id, asdict(changes))
+
+
+async def move_environment(
+    session: Session, viewer: Viewer, environment_id: UUID, position: int
+) -> asyncpg.Record:
+    """Put an environment at a 0-based `position` among its model's environments,
+    the others renumbered 0..n-1 around it, in one transaction."""
+    require_scope(viewer, SCOPE)
+    async with session.transaction() as tx:
+        current = await _lock_model_of(tx, viewer, environment_id)
+        model_id = current["model_id"]
+        count = await tx.fetchval(QUERIES["count_environments"], model_id)
+        if not 0 <= position < count:
+            raise BadInput(
+                f"position is between 0 and {count - 1} (the model has {count} environments)",
+                field="position",
+            )
+        await tx.fetchval(QUERIES["move_environment"], model_id, environment_id, position)
+        (row,) = await rows_by_ids(tx, ENVIRONMENT, [environment_id], viewer)
+    assert row is not None, "the environment is locked"
+    return row
+
+
+async def delete_environment(session: Session, viewer: Viewer, environment_id: UUID) -> None:
+    """Delete an environment (a protected one is a conflict and stays); the rest
+    of its model's environments close the gap."""
+    require_scope(viewer, SCOPE)
+    async with session.transaction() as tx:
+        current = await _lock_model_of(tx, viewer, environment_id)
         if current["protected"]:
             raise Conflict("a protected environment cannot be deleted", field="id")
         await tx.fetchval(QUERIES["delete_environment"], environment_id)
+        await tx.fetchval(QUERIES["renumber_environments"], current["model_id"])

@@ -30,7 +30,7 @@ import asyncpg
 
 from db import partitions
 from db.entities import ENVIRONMENT
-from db.errors import BadInput, NotFound
+from db.errors import BadInput, Conflict, NotFound
 from db.event_rows import LineError, Row
 from db.pool import Connection, Queryable
 from db.queries import QUERIES
@@ -118,17 +118,28 @@ class Refused(BadInput):
         self.errors = errors
 
 
+def _taking_events(row: asyncpg.Record | None) -> asyncpg.Record:
+    if row is None:
+        raise NotFound("environment not found", field="environmentId")
+    if not row["enabled"]:
+        # its data stays readable; it only refuses new events
+        raise Conflict("the environment is disabled: it takes no new events", field="environmentId")
+    return row
+
+
 async def check_writable(conn: Queryable, viewer: Viewer | None, environment_id: UUID) -> None:
     """Before reading an upload: the token's scope, an environment the viewer sees
-    (NOT_FOUND otherwise, whether absent or another tenant's) and may write to.
-    The check is made again in the transaction that writes; `viewer` None is the
-    operator (the command line), who may write anywhere."""
+    (NOT_FOUND otherwise, whether absent or another tenant's), may write to, and
+    that is enabled (CONFLICT otherwise). The check is made again in the
+    transaction that writes; `viewer` None is the operator (the command line),
+    who may write anywhere."""
     if viewer is None:
-        if await conn.fetchval(QUERIES["environment_project"], environment_id) is None:
-            raise NotFound("environment not found", field="environmentId")
+        _taking_events(await conn.fetchrow(QUERIES["environment_project"], environment_id))
         return
     require_scope(viewer, SCOPE)
-    await writable_row(conn, ENVIRONMENT, environment_id, viewer, "environmentId", share=True)
+    _taking_events(
+        await writable_row(conn, ENVIRONMENT, environment_id, viewer, "environmentId", share=True)
+    )
 
 
 class Staging:
@@ -267,10 +278,8 @@ async def _locked_environment(
     ingestions into one environment add to its event_count one after the other
     (a shared lock would deadlock them on that update)."""
     if viewer is None:
-        project_id = await conn.fetchval(QUERIES["lock_environment"], environment_id)
-        if project_id is None:
-            raise NotFound("environment not found", field="environmentId")
-        return UUID(str(project_id))
-    require_scope(viewer, SCOPE)
-    row = await writable_row(conn, ENVIRONMENT, environment_id, viewer, "environmentId")
-    return UUID(str(row["project_id"]))
+        row = await conn.fetchrow(QUERIES["lock_environment"], environment_id)
+    else:
+        require_scope(viewer, SCOPE)
+        row = await writable_row(conn, ENVIRONMENT, environment_id, viewer, "environmentId")
+    return UUID(str(_taking_events(row)["project_id"]))

@@ -8,6 +8,7 @@ import asyncpg
 
 from db.entities import ORGANIZATION, PROJECT
 from db.errors import BadInput, Forbidden, NotFound
+from db.names import check_display_name
 from db.projects import require_admin
 from db.queries import QUERIES
 from db.session import Session
@@ -24,8 +25,7 @@ async def create_organization(session: Session, viewer: Viewer, name: str) -> as
     require_scope(viewer, "organization:write")
     if not viewer.superuser:
         raise Forbidden("only a superuser token may create organizations")
-    if not 1 <= len(name.strip()) <= 200:
-        raise BadInput("name has 1 to 200 characters", field="name")
+    check_display_name(name, "name")
     async with session.transaction() as tx:
         with translated("organization"):
             row = await tx.fetchrow(QUERIES["create_organization"], name)

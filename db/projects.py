@@ -14,6 +14,7 @@ import asyncpg
 
 from db.entities import MODEL, ORGANIZATION, PROJECT
 from db.errors import BadInput, Conflict, Forbidden
+from db.names import check_display_name
 from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope, require_unrestricted
@@ -43,13 +44,8 @@ class ModelChanges:
     version: str | None = None
 
 
-def _check_text(value: str | None, field: str, longest: int) -> None:
-    if value is not None and not 1 <= len(value.strip()) <= longest:
-        raise BadInput(f"{field} has 1 to {longest} characters", field=field)
-
-
 def _check_project(changes: ProjectChanges) -> None:
-    _check_text(changes.name, "name", 200)
+    check_display_name(changes.name, "name", 200)
     if changes.asset_type is not None and changes.asset_type not in ASSET_TYPES:
         raise BadInput(f"assetType is one of {', '.join(ASSET_TYPES)}", field="assetType")
 
@@ -132,8 +128,8 @@ async def create_model(
     require_scope(viewer, "model:write")
     if changes.name is None:
         raise BadInput("name is required", field="name")
-    _check_text(changes.name, "name", 200)
-    _check_text(changes.version, "version", 100)
+    check_display_name(changes.name, "name", 200)
+    check_display_name(changes.version, "version", 100)
     async with session.transaction() as tx:
         await writable_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
         with translated("model"):
@@ -155,8 +151,8 @@ async def update_model(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change a model's name or version."""
-    _check_text(changes.name, "name", 200)
-    _check_text(changes.version, "version", 100)
+    check_display_name(changes.name, "name", 200)
+    check_display_name(changes.version, "version", 100)
     return await update_entity(
         session,
         viewer,

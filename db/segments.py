@@ -14,6 +14,7 @@ import asyncpg
 
 from db.entities import MODEL, SEGMENT
 from db.errors import BadInput
+from db.names import check_display_name
 from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
@@ -59,8 +60,7 @@ def check_definition(text: str) -> None:
 
 
 def _check(changes: SegmentChanges) -> None:
-    if changes.name is not None and not 1 <= len(changes.name.strip()) <= 200:
-        raise BadInput("a segment name has 1 to 200 characters", field="name")
+    check_display_name(changes.name, "name")
     if changes.description is not None and len(changes.description) > 4000:
         raise BadInput("a description has at most 4000 characters", field="description")
     if changes.definition is not None:

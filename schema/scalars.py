@@ -10,7 +10,7 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from db.entities import ENTITIES, AssetType, EnvironmentType
+from db.entities import ENTITIES, AssetType, EnvironmentKind, EnvironmentType
 
 
 def _graphql_enum(values: type[enum.Enum]) -> type[enum.Enum]:
@@ -25,11 +25,15 @@ ENUMS: tuple[type[enum.Enum], ...] = tuple(
     )
 )
 
-__all__ = ["ENUMS", "SCALAR_MAP", "AssetType", "BigInt", "EnvironmentType"]
+__all__ = ["ENUMS", "SCALAR_MAP", "AssetType", "BigInt", "EnvironmentKind", "EnvironmentType"]
 
 
 def _parse_bigint(value: object) -> int:
-    """A BigInt as clients send it: a JSON string of digits or an integer."""
+    """A BigInt as clients send it: a JSON string of digits or an integer.
+
+    Whole numbers of any size pass here: the 64-bit range is checked where the
+    value is used (a filter, a write), which names the input field at fault
+    (BAD_USER_INPUT with `extensions.field`); a scalar's own error cannot."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError("BigInt takes an integer or a string of digits")
     if isinstance(value, str):
@@ -37,8 +41,6 @@ def _parse_bigint(value: object) -> int:
         if not text.lstrip("-").isdigit() or not text.isascii():
             raise ValueError(f"BigInt cannot represent {value!r}")
         value = int(text)
-    if not -(2**63) <= value <= 2**63 - 1:
-        raise ValueError("BigInt is a 64-bit integer")
     return value
 
 

@@ -13,35 +13,62 @@ from db.environments import (
     EnvironmentChanges,
     create_environment,
     delete_environment,
+    move_environment,
     update_environment,
 )
 from schema.ids import expect_global_id, global_id
 from schema.mutations.common import STALE, Info, given, object_field
-from schema.scalars import EnvironmentType
+from schema.scalars import BigInt, EnvironmentKind, EnvironmentType
 from schema.types import object_of
 
+_TYPE = (
+    "Its data's role. Default: PRODUCTION when kind is PRODUCTION, else PRE_PRODUCTION; "
+    "kind PRODUCTION with type PRE_PRODUCTION is BAD_USER_INPUT."
+)
+_KIND = "Its deployment stage. Default: PRODUCTION when type is PRODUCTION, else CUSTOM."
+_UPDATE_TAXONOMY = (
+    " Changing only one of kind and type keeps the other, unless the pair would contradict "
+    "(kind PRODUCTION, type PRE_PRODUCTION): then the other follows (type PRODUCTION, or "
+    "kind CUSTOM)."
+)
+_ROW_COUNT = "A whole number from 0 to 2^63-1, as a string of digits or an integer."
 
-@strawberry.input(description="A new environment of a model.")
+
+@strawberry.input(
+    description="A new environment of a model; it goes last (moveEnvironment reorders)."
+)
 class CreateEnvironmentInput:
     model_id: strawberry.ID
     name: str = strawberry.field(description="1 to 64 letters, digits, '_' or '-'.")
-    type: EnvironmentType
-    row_count: int | None = UNSET
-    sort_order: int | None = strawberry.field(default=UNSET, description="Default: after the last.")
+    type: EnvironmentType | None = strawberry.field(default=UNSET, description=_TYPE)
+    kind: EnvironmentKind | None = strawberry.field(default=UNSET, description=_KIND)
+    enabled: bool | None = strawberry.field(default=UNSET, description="Default: true.")
+    row_count: BigInt | None = strawberry.field(default=UNSET, description=_ROW_COUNT)
     protected: bool | None = UNSET
 
 
-@strawberry.input(description="Changes to an environment (fields not given stay as they are).")
+@strawberry.input(
+    description="Changes to an environment (fields not given stay as they are)." + _UPDATE_TAXONOMY
+)
 class UpdateEnvironmentInput:
     id: strawberry.ID
     name: str | None = UNSET
     type: EnvironmentType | None = UNSET
-    row_count: int | None = UNSET
-    sort_order: int | None = UNSET
+    kind: EnvironmentKind | None = UNSET
+    enabled: bool | None = UNSET
+    row_count: BigInt | None = strawberry.field(default=UNSET, description=_ROW_COUNT)
     protected: bool | None = UNSET
     expected_updated_at: datetime | None = strawberry.field(
         default=UNSET,
         description=STALE,
+    )
+
+
+@strawberry.input(description="Where to put an environment among its model's environments.")
+class MoveEnvironmentInput:
+    id: strawberry.ID
+    position: int = strawberry.field(
+        description="The 0-based position, 0 to n-1 for a model of n environments."
     )
 
 
@@ -61,6 +88,11 @@ class UpdateEnvironmentPayload:
 
 
 @strawberry.type
+class MoveEnvironmentPayload:
+    environment: Any = object_field(ENVIRONMENT)
+
+
+@strawberry.type
 class DeleteEnvironmentPayload:
     deleted_id: strawberry.ID
 
@@ -69,8 +101,9 @@ def _changes(input: CreateEnvironmentInput | UpdateEnvironmentInput) -> Environm
     return EnvironmentChanges(
         name=given(input.name),
         type=given(input.type),
+        kind=given(input.kind),
+        enabled=given(input.enabled),
         row_count=given(input.row_count),
-        sort_order=given(input.sort_order),
         protected=given(input.protected),
     )
 
@@ -109,7 +142,27 @@ class EnvironmentMutations:
         context.loaders.forget()
         return UpdateEnvironmentPayload(environment=object_of(ENVIRONMENT, row))
 
-    @strawberry.mutation(description="Delete an environment (a protected one stays: CONFLICT).")
+    @strawberry.mutation(
+        description="Move an environment to a 0-based position among its model's "
+        "environments; the others are renumbered 0..n-1 around it (EDITOR or organization "
+        "ADMIN)."
+    )
+    async def move_environment(
+        self, info: Info, input: MoveEnvironmentInput
+    ) -> MoveEnvironmentPayload:
+        """Move, then answer with the environment at its new position."""
+        context = info.context
+        environment_id = expect_global_id(input.id, "Environment")
+        row = await move_environment(
+            context.session, context.authenticated, environment_id, input.position
+        )
+        context.loaders.forget()
+        return MoveEnvironmentPayload(environment=object_of(ENVIRONMENT, row))
+
+    @strawberry.mutation(
+        description="Delete an environment (a protected one stays: CONFLICT); the others "
+        "close the gap."
+    )
     async def delete_environment(
         self, info: Info, input: DeleteEnvironmentInput
     ) -> DeleteEnvironmentPayload:

@@ -45,7 +45,7 @@ async def test_ids_and_values_are_deterministic(conn: asyncpg.Connection) -> Non
         str(model),
     )
     assert row is not None
-    assert (row["name"], row["sort_order"]) == ("training-0001", 1)
+    assert (row["name"], row["sort_order"]) == ("training-0001", 0)
 
 
 async def test_environments_carry_their_models_project(conn: asyncpg.Connection) -> None:

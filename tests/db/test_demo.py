@@ -98,6 +98,16 @@ async def test_tenants_and_roles(conn: asyncpg.Connection) -> None:
         "SELECT type::text, protected, count(*) FROM environments GROUP BY 1, 2 ORDER BY 1"
     )
     assert [tuple(r) for r in types] == [("PRE_PRODUCTION", False, 36), ("PRODUCTION", True, 18)]
+    # each model's environments: a stage each, in their display order from 0
+    stages = await conn.fetch(
+        "SELECT name, kind::text, type::text, sort_order, enabled, count(*) FROM environments "
+        "GROUP BY 1, 2, 3, 4, 5 ORDER BY sort_order"
+    )
+    assert [tuple(r) for r in stages] == [
+        ("training", "DEVELOPMENT", "PRE_PRODUCTION", 0, True, 18),
+        ("validation", "STAGING", "PRE_PRODUCTION", 1, True, 18),
+        ("production", "PRODUCTION", "PRODUCTION", 2, True, 18),
+    ]
 
 
 @pytest.mark.parametrize("scale", [0, 101])

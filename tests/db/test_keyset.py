@@ -298,7 +298,7 @@ async def models(conn: asyncpg.Connection) -> list[uuid.UUID]:
                     f"{name}-{i:02d}",
                     ("PRODUCTION", "PRE_PRODUCTION")[i % 3 == 0],
                     i % 6,
-                    -i,
+                    environments - i,  # against the names' order
                     i % 2 == 0,
                 )
                 for i in range(environments)
@@ -420,8 +420,9 @@ async def test_an_unknown_enum_label_is_bad_input(
 
 
 # the page's rows, and a row or two past them, read in the index's order: no sort
-PRIMARY_KEY_PAGE = (
-    r"Index (Only )?Scan{} using environments_pkey on environments t\S* "
+# (environments come in sort_order, name, id unless told otherwise)
+DEFAULT_ORDER_PAGE = (
+    r"Index (Only )?Scan{} using environments_order_idx on environments t\S* "
     r".*actual .*rows=2[12](\.00)? "
 )
 
@@ -430,7 +431,7 @@ async def _plan(conn: asyncpg.Connection, sql: str, values: list[Any]) -> str:
     return "\n".join(r[0] for r in await conn.fetch("EXPLAIN (ANALYZE) " + sql, *values))
 
 
-async def test_a_deep_page_by_cursor_reads_its_rows_through_the_primary_key(
+async def test_a_deep_page_by_cursor_reads_its_rows_through_the_default_order_index(
     conn: asyncpg.Connection, models: list[uuid.UUID]
 ) -> None:
     project = await conn.fetchval("SELECT project_id FROM models LIMIT 1")
@@ -442,10 +443,14 @@ async def test_a_deep_page_by_cursor_reads_its_rows_through_the_primary_key(
     )
     await conn.execute("ANALYZE environments")
     request = ListRequest(ENVIRONMENT)
-    deep = await conn.fetchval("SELECT id FROM environments ORDER BY id OFFSET 4000 LIMIT 1")
+    row = await conn.fetchrow(
+        "SELECT sort_order, name, id FROM environments ORDER BY 1, 2, 3 OFFSET 4000 LIMIT 1"
+    )
+    assert row is not None
+    deep = tuple(row)
     pages = {
-        "": (_window(request, first=20), Window(first=20, after=(deep,))),
-        " Backward": (_window(request, last=20), Window(last=20, before=(deep,))),
+        "": (_window(request, first=20), Window(first=20, after=deep)),
+        " Backward": (_window(request, last=20), Window(last=20, before=deep)),
     }
     for direction, windows in pages.items():
         for win in windows:
@@ -453,16 +458,16 @@ async def test_a_deep_page_by_cursor_reads_its_rows_through_the_primary_key(
                 request, SUPERUSER, win, parent_column=None, parent_ids=None, with_total=False
             )
             plan = await _plan(conn, sql, values)
-            assert re.search(PRIMARY_KEY_PAGE.format(direction), plan), plan
-            assert "Sort Key: t.id" not in plan, plan
+            assert re.search(DEFAULT_ORDER_PAGE.format(direction), plan), plan
+            assert "Sort Key: t.sort_order" not in plan, plan
             if win.after is not None:
-                assert re.search(r"Index Cond: \(id > ", plan), plan
+                assert re.search(r"Index Cond: \(ROW\(sort_order, name, id\) > ", plan), plan
             # the compiled path's page reads the same way
             statement, bound = read_statement(
                 ReadPlan((("l", ListPlan(request, win, None, False, _ITEMS[1:])),)), SUPERUSER
             )
             compiled = await _plan(conn, statement, bound)
-            assert re.search(PRIMARY_KEY_PAGE.format(direction), compiled), compiled
+            assert re.search(DEFAULT_ORDER_PAGE.format(direction), compiled), compiled
 
 
 async def test_pages_of_many_parents_stop_numbering_where_they_end(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import asyncpg
 import pytest
@@ -26,7 +27,13 @@ TABLES = {e.table for e in ENTITIES.values()} | {
 async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None:
     conn = await asyncpg.connect(empty_database_url)
     try:
-        versions = [(1, "initial"), (2, "events"), (3, "token_notify"), (5, "api_token_projects")]
+        versions = [
+            (1, "initial"),
+            (2, "events"),
+            (3, "token_notify"),
+            (4, "environment_taxonomy"),
+            (5, "api_token_projects"),
+        ]
         assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
         assert [(m.version, m.name) for m in applied] == versions
@@ -69,13 +76,121 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             user,
         )
         applied = await migrations.migrate(conn)
-        assert [m.name for m in applied] == ["events", "token_notify", "api_token_projects"]
+        assert [m.name for m in applied] == [
+            "events",
+            "token_notify",
+            "environment_taxonomy",
+            "api_token_projects",
+        ]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0
         # a token made before tokens had names: made by the command line, unrestricted
         token = await conn.fetchrow("SELECT name, project_ids FROM api_tokens")
         assert token is not None
         assert tuple(token) == ("command line", None)
+    finally:
+        await conn.close()
+
+
+async def test_environments_before_0004_get_a_kind_and_positions(
+    empty_database_url: str,
+) -> None:
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        for migration in migrations.available()[:3]:
+            await migrations.apply(conn, migration)
+        org = await conn.fetchval("INSERT INTO organizations (name) VALUES ('o') RETURNING id")
+        project = await conn.fetchval(
+            "INSERT INTO projects (organization_id, name) VALUES ($1, 'p') RETURNING id", org
+        )
+        models = [
+            await conn.fetchval(
+                "INSERT INTO models (project_id, name) VALUES ($1, $2) RETURNING id", project, name
+            )
+            for name in ("a", "b")
+        ]
+        # sort orders as the old rules left them: from 1, gaps, ties, negative, set by
+        # hand; ties go by id (tied-2's is the smaller), as lists ordered by it had them
+        rows = [
+            (1, models[0], "zeta", "PRODUCTION", 3),
+            (2, models[0], "alpha", "PRE_PRODUCTION", 1),
+            (9, models[0], "tied-1", "PRE_PRODUCTION", 7),
+            (8, models[0], "tied-2", "PRODUCTION", 7),
+            (3, models[0], "first", "PRE_PRODUCTION", -5),
+            (4, models[1], "only", "PRE_PRODUCTION", 42),
+        ]
+        for id, model, name, type, sort_order in rows:
+            await conn.execute(
+                "INSERT INTO environments (id, model_id, project_id, name, type, sort_order) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                uuid.UUID(int=id),
+                model,
+                project,
+                name,
+                type,
+                sort_order,
+            )
+        before = await conn.fetch("SELECT id, updated_at FROM environments ORDER BY id")
+        await migrations.migrate(conn)
+        after = await conn.fetch(
+            "SELECT m.name AS model, e.name, e.kind::text, e.type::text, e.enabled, e.sort_order "
+            "FROM environments e JOIN models m ON m.id = e.model_id ORDER BY m.name, e.sort_order"
+        )
+        assert [tuple(r) for r in after] == [
+            ("a", "first", "CUSTOM", "PRE_PRODUCTION", True, 0),
+            ("a", "alpha", "CUSTOM", "PRE_PRODUCTION", True, 1),
+            ("a", "zeta", "PRODUCTION", "PRODUCTION", True, 2),
+            ("a", "tied-2", "PRODUCTION", "PRODUCTION", True, 3),
+            ("a", "tied-1", "CUSTOM", "PRE_PRODUCTION", True, 4),
+            ("b", "only", "CUSTOM", "PRE_PRODUCTION", True, 0),
+        ]
+        # a change of schema, not of the rows: a client's expectedUpdatedAt still holds
+        assert await conn.fetch("SELECT id, updated_at FROM environments ORDER BY id") == before
+        # and the next one goes last
+        made = await conn.fetchval(
+            "INSERT INTO environments (model_id, project_id, name, type) "
+            "VALUES ($1, $2, 'new', 'PRODUCTION') RETURNING sort_order",
+            models[0],
+            project,
+        )
+        assert made == 5
+    finally:
+        await conn.close()
+
+
+async def test_names_the_old_rule_let_in_are_repaired(empty_database_url: str) -> None:
+    conn = await asyncpg.connect(empty_database_url)
+    try:
+        for migration in migrations.available()[:3]:
+            await migrations.apply(conn, migration)
+        org = await conn.fetchval(
+            "INSERT INTO organizations (id, name) VALUES ($1, 'Acme\n') RETURNING id",
+            uuid.UUID("11111111-0000-0000-0000-000000000000"),
+        )
+        await conn.execute("INSERT INTO organizations (name) VALUES ('Fine  name')")
+        projects = {}
+        for n, name in enumerate(["p", "p\u00a0", "\u00a0 \t", "q\r\nr"]):
+            projects[name] = await conn.fetchval(
+                "INSERT INTO projects (id, organization_id, name) VALUES ($1, $2, $3) RETURNING id",
+                uuid.UUID(f"2222222{n}-0000-0000-0000-000000000000"),
+                org,
+                name,
+            )
+        await conn.execute(
+            "INSERT INTO models (project_id, name, version) VALUES ($1, 'm\t', ' v1 ')",
+            projects["p"],
+        )
+        await migrations.migrate(conn)
+        assert [r[0] for r in await conn.fetch("SELECT name FROM organizations ORDER BY name")] == [
+            "Acme",
+            "Fine  name",
+        ]
+        names = await conn.fetch("SELECT name FROM projects ORDER BY id")
+        # "p\u00a0" would clash with "p": its id's first 8 characters tell them apart
+        assert [r[0] for r in names] == ["p", "p 22222221", "-", "q  r"]
+        model = await conn.fetchrow("SELECT name, version FROM models")
+        assert model is not None
+        assert tuple(model) == ("m", "v1")
     finally:
         await conn.close()
 

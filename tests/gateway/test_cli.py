@@ -42,6 +42,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
     assert first.returncode == 0, first.stderr
     assert first.stdout == (
         "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
+        "applied 0004_environment_taxonomy\n"
         "applied 0005_api_token_projects\n"
     )
     second = run_cli("migrate", env=env)
@@ -56,7 +57,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 4 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 5 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -225,5 +226,6 @@ def test_commands_are_quiet_but_for_their_output(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
     assert result.stdout == (
         "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
+        "applied 0004_environment_taxonomy\n"
         "applied 0005_api_token_projects\n"
     )

@@ -370,3 +370,38 @@ async def test_a_long_move_outlives_the_read_timeouts(
     status, answer = await post(impatient_client, str(environment), body, tokens.ada)
     assert (status, answer) == (200, {"accepted": rows, "duplicates": 0})
     assert await stored(conn, environment) == (rows, rows, rows)
+
+
+async def test_a_disabled_environment_refuses_events_and_keeps_its_own(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    environment = await environment_uuid(conn)
+    assert await post(client, str(environment), ndjson([event(1)]), tokens.ada) == (
+        200,
+        {"accepted": 1, "duplicates": 0},
+    )
+    await conn.execute("UPDATE environments SET enabled = false WHERE id = $1", environment)
+    status, answer = await post(
+        client, environment_id(environment), ndjson([event(n) for n in range(2, 5)]), tokens.ada
+    )
+    assert status == 409
+    assert answer == {
+        "errors": [
+            {
+                "message": "the environment is disabled: it takes no new events",
+                "code": "CONFLICT",
+                "requestId": answer["errors"][0]["requestId"],
+            }
+        ]
+    }
+    assert await stored(conn, environment) == (1, 1, 1)
+    # its data stays readable
+    query = "query ($id: ID!) { environment(id: $id) { enabled eventCount events { totalCount } } }"
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"id": environment_id(environment)}},
+        headers={"Authorization": f"Bearer {tokens.ada}"},
+    )
+    assert await response.json() == {
+        "data": {"environment": {"enabled": False, "eventCount": "1", "events": {"totalCount": 1}}}
+    }

@@ -17,7 +17,7 @@ from tests.support import Client, data, error, graphql
 CREATE = """
 mutation ($input: CreateEnvironmentInput!) {
   createEnvironment(input: $input) {
-    environment { id name type rowCount sortOrder protected
+    environment { id name type kind enabled rowCount sortOrder protected
                   model { name environments { totalCount } } }
   }
 }
@@ -65,8 +65,10 @@ async def test_create_update_delete(
     assert {k: v for k, v in environment.items() if k != "id"} == {
         "name": "staging",
         "type": "PRE_PRODUCTION",
-        "rowCount": 0,
-        "sortOrder": 4,  # after the three of the demo data
+        "kind": "CUSTOM",
+        "enabled": True,
+        "rowCount": "0",
+        "sortOrder": 3,  # after the three of the demo data (0, 1, 2)
         "protected": False,
         "model": {"name": "xgb-classifier", "environments": {"totalCount": 4}},
     }
@@ -75,7 +77,7 @@ async def test_create_update_delete(
         input={"id": environment["id"], "name": "canary", "rowCount": 500, "protected": True},
     )  # fmt: skip
     after = updated["updateEnvironment"]["environment"]
-    assert (after["name"], after["rowCount"], after["protected"]) == ("canary", 500, True)
+    assert (after["name"], after["rowCount"], after["protected"]) == ("canary", "500", True)
 
     refused = await error(client, DELETE, tokens.ada, id=environment["id"])
     assert (refused["extensions"]["code"], refused["message"]) == (
@@ -149,7 +151,7 @@ async def test_stale_expected_updated_at(
         tokens.ada,
         input={"id": environment, "rowCount": 1, "expectedUpdatedAt": read},
     )
-    assert first["updateEnvironment"]["environment"]["rowCount"] == 1
+    assert first["updateEnvironment"]["environment"]["rowCount"] == "1"
     stale = await error(
         client,
         UPDATE,
@@ -216,4 +218,4 @@ async def test_fifty_concurrent_updates_one_wins(
     assert len(winners) == 1
     assert codes == ["CONFLICT"] * 49
     won = winners[0]["data"]["updateEnvironment"]["environment"]["rowCount"]
-    assert (await _environment(conn, model, "validation"))["row_count"] == won
+    assert (await _environment(conn, model, "validation"))["row_count"] == int(won)

@@ -190,3 +190,28 @@ async def test_the_statements_do_not_grow_with_the_events(
     # environment locked and the role, the move, the staging table dropped, the
     # environment read back for the payload
     assert counts == [9, 9]
+
+
+async def test_a_disabled_environment_refuses_events(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    environment = await environment_uuid(conn)
+    target = environment_id(environment)
+    update = """mutation ($id: ID!, $on: Boolean!) {
+      updateEnvironment(input: {id: $id, enabled: $on}) { environment { enabled } } }"""
+    disabled = await data(client, update, tokens.ada, id=target, on=False)
+    assert disabled == {"updateEnvironment": {"environment": {"enabled": False}}}
+    found = await error(
+        client, INGEST, tokens.ada, input={"environmentId": target, "events": [event(1)]}
+    )
+    assert (found["extensions"]["code"], found["extensions"]["field"], found["message"]) == (
+        "CONFLICT",
+        "environmentId",
+        "the environment is disabled: it takes no new events",
+    )
+    assert await total_stored(conn) == (0, 0, 0)
+    await data(client, update, tokens.ada, id=target, on=True)
+    accepted = await data(
+        client, INGEST, tokens.ada, input={"environmentId": target, "events": [event(1)]}
+    )
+    assert accepted["ingestEvents"]["accepted"] == 1

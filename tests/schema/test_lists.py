@@ -31,7 +31,7 @@ async def test_walk_forward_then_back(client: Client, tokens: Tokens) -> None:
     everything = await _page(client, tokens.root, first=100)
     assert everything["totalCount"] == 54
     expected = [e["node"]["id"] for e in everything["edges"]]
-    counts = [e["node"]["rowCount"] for e in everything["edges"]]
+    counts = [int(e["node"]["rowCount"]) for e in everything["edges"]]  # BigInt: digits
     assert counts == sorted(counts)
 
     seen: list[str] = []
@@ -157,6 +157,8 @@ ORDERABLE = {
     "environments": [
         "NAME",
         "TYPE",
+        "KIND",
+        "ENABLED",
         "ROW_COUNT",
         "SORT_ORDER",
         "PROTECTED",

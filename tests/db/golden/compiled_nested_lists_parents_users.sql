@@ -22,9 +22,9 @@ WHERE om.user_id = $20 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $20)), (($21::text || r0.id::text)::int4::text::json)), $22::text, (SELECT json_build_object($25::text, COALESCE(json_agg(json_build_object($26::text, $27::text || translate(encode(convert_to('[' || COALESCE(('"' || (r3."id")::text || '"'), 'null') || ']', 'UTF8'), 'base64'), E'+/\n', '-_'), $28::text, json_build_object($29::text, r3."name", $30::text, r3."row_count"::int4, $31::text, r3."type"::text))
+WHERE pm.user_id = $20)), (($21::text || r0.id::text)::int4::text::json)), $22::text, (SELECT json_build_object($25::text, COALESCE(json_agg(json_build_object($26::text, $27::text || translate(encode(convert_to('[' || COALESCE((r3."sort_order")::text, 'null') || ', ' || COALESCE(to_json((r3."name")::text)::text, 'null') || ', ' || COALESCE(('"' || (r3."id")::text || '"'), 'null') || ']', 'UTF8'), 'base64'), E'+/\n', '-_'), $28::text, json_build_object($29::text, r3."name", $30::text, (r3."row_count")::text, $31::text, r3."type"::text))
 ORDER BY r3._n) FILTER (WHERE (r3._n - 1) >= $33::int8 AND (r3._n - 1) < $32::int8), '[]'::json))
-FROM (SELECT t.*, row_number() OVER (ORDER BY t."id" ASC) AS _n
+FROM (SELECT t.*, row_number() OVER (ORDER BY t."sort_order" ASC, t."name" ASC, t."id" ASC) AS _n
 FROM "environments" t
 WHERE t."project_id" IN (SELECT p.id
 FROM projects p
@@ -34,7 +34,7 @@ UNION
 SELECT pm.project_id
 FROM project_members pm
 WHERE pm.user_id = $23) AND (t."protected" = $24) AND t."model_id" = r0.id
-ORDER BY t."id" ASC
+ORDER BY t."sort_order" ASC, t."name" ASC, t."id" ASC
 LIMIT $34::int8) r3
 WHERE r3._n <= $35::int8 AND (((r3._n - 1) >= $37::int8 AND (r3._n - 1) <= $36::int8) OR r3._n = 1)
 GROUP BY ()), $38::text, (SELECT json_build_object($40::text, COALESCE(json_agg(json_build_object($41::text, r4."name", $42::text, COALESCE((SELECT json_build_object($43::text, u5."name", $44::text, CASE WHEN (u5.id = $45 OR $46::boolean OR EXISTS (SELECT 1
