@@ -2,7 +2,7 @@
 SELECT json_build_object('environments', json_build_object(
   'pageInfo', json_build_object('hasNextPage', count(*) > 50),
   'nodes', coalesce(json_agg(json_build_object('id', p.id, 'uuid', p.id, 'name', p.name,
-                                               'rowCount', p.row_count) ORDER BY p.id)
+                                               'rowCount', p.row_count) ORDER BY p.n)
                       FILTER (WHERE p.n <= 50), '[]')))::text
-FROM (SELECT id, name, row_count, row_number() OVER (ORDER BY id) AS n
-      FROM (SELECT id, name, row_count FROM environments ORDER BY id OFFSET $1 LIMIT 51) l) p
+FROM (SELECT id, name, row_count, row_number() OVER (ORDER BY sort_order, name, id) AS n
+      FROM (SELECT id, name, row_count, sort_order FROM environments ORDER BY sort_order, name, id OFFSET $1 LIMIT 51) l) p

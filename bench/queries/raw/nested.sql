@@ -42,16 +42,16 @@ SELECT json_build_object('organizations', (
                                          FROM (SELECT count(*) AS total FROM environments
                                                WHERE model_id = m.id) t,
                                          LATERAL (
-                                           SELECT (array_agg(v.id ORDER BY v.id DESC))[1] AS last,
+                                           SELECT (array_agg(v.id ORDER BY v.sort_order DESC, v.name DESC, v.id DESC))[1] AS last,
                                                   json_agg(json_build_object('cursor', v.id,
                                                     'node', json_build_object(
                                                     'id', v.id, 'uuid', v.id, 'name', v.name,
                                                     'type', v.type, 'rowCount', v.row_count,
                                                     'createdAt', v.created_at,
                                                     'updatedAt', v.updated_at))
-                                                    ORDER BY v.id) AS edges
+                                                    ORDER BY v.sort_order, v.name, v.id) AS edges
                                            FROM (SELECT * FROM environments WHERE model_id = m.id
-                                                 ORDER BY id LIMIT 5) v) e)))
+                                                 ORDER BY sort_order, name, id LIMIT 5) v) e)))
                                        ORDER BY m.id) AS edges
                               FROM (SELECT * FROM models WHERE project_id = p.id
                                     ORDER BY id LIMIT 10) m) e)))
