@@ -199,8 +199,9 @@ async def test_concurrent_migrators_apply_once(empty_database_url: str) -> None:
     conns = [await asyncpg.connect(empty_database_url) for _ in range(4)]
     try:
         results = await asyncio.gather(*(migrations.migrate(c) for c in conns))
-        assert sorted(len(r) for r in results) == [0, 0, 0, 4]
-        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 4
+        shipped = len(migrations.available())
+        assert sorted(len(r) for r in results) == [0, 0, 0, shipped]
+        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == shipped
     finally:
         for c in conns:
             await c.close()
