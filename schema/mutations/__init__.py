@@ -7,6 +7,7 @@ import strawberry
 
 from schema.mutations.environments import EnvironmentMutations
 from schema.mutations.events import EventMutations
+from schema.mutations.exports import ExportMutations
 from schema.mutations.organizations import OrganizationMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.segments import SegmentMutations
@@ -19,5 +20,6 @@ class Mutation(
     EnvironmentMutations,
     SegmentMutations,
     EventMutations,
+    ExportMutations,
 ):
     """Writes: each one transaction, all or nothing."""

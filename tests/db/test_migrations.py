@@ -26,10 +26,10 @@ TABLES = {e.table for e in ENTITIES.values()} | {
 async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None:
     conn = await asyncpg.connect(empty_database_url)
     try:
-        names = ["initial", "events", "token_notify"]
-        assert [m.name for m in await migrations.pending(conn)] == names
+        versions = [(1, "initial"), (2, "events"), (3, "token_notify"), (6, "exports")]
+        assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
-        assert [(m.version, m.name) for m in applied] == list(enumerate(names, start=1))
+        assert [(m.version, m.name) for m in applied] == versions
         assert await migrations.migrate(conn) == []
         assert await migrations.pending(conn) == []
         tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -61,7 +61,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             project,
         )
         applied = await migrations.migrate(conn)
-        assert [m.name for m in applied] == ["events", "token_notify"]
+        assert [m.name for m in applied] == ["events", "token_notify", "exports"]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0
     finally:
@@ -72,8 +72,8 @@ async def test_concurrent_migrators_apply_once(empty_database_url: str) -> None:
     conns = [await asyncpg.connect(empty_database_url) for _ in range(4)]
     try:
         results = await asyncio.gather(*(migrations.migrate(c) for c in conns))
-        assert sorted(len(r) for r in results) == [0, 0, 0, 3]
-        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 3
+        assert sorted(len(r) for r in results) == [0, 0, 0, 4]
+        assert await conns[0].fetchval("SELECT count(*) FROM schema_migrations") == 4
     finally:
         for c in conns:
             await c.close()

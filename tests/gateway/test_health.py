@@ -29,7 +29,8 @@ async def test_not_ready_while_migrations_are_pending(empty_database_url: str) -
         assert response.headers["Retry-After"] == "5"
         assert await response.json() == {
             "status": "unavailable",
-            "reason": "3 migration(s) pending: 0001_initial, 0002_events, 0003_token_notify",
+            "reason": "4 migration(s) pending: 0001_initial, 0002_events, 0003_token_notify, "
+            "0006_exports",
         }
 
 
