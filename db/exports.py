@@ -158,3 +158,17 @@ async def visible_export(conn: Queryable, viewer: Viewer, export_id: UUID) -> as
         *bind.values,
     )
     return row
+
+
+async def export_status(conn: Queryable, export_id: UUID) -> asyncpg.Record:
+    """An export's row, as the operator reads it (no visibility: the command line)."""
+    row: asyncpg.Record | None = await conn.fetchrow(QUERIES["export_by_id"], export_id)
+    if row is None:
+        raise NotFound("export not found", field="id")
+    return row
+
+
+async def cancel_as_operator(conn: Queryable, export_id: UUID) -> None:
+    """Cancel an export if it is still waiting or running (the command line's own,
+    when it is interrupted)."""
+    await conn.fetchrow(QUERIES["cancel_export"], export_id)

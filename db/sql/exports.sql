@@ -38,3 +38,7 @@ SELECT e.project_id,
         ORDER BY m.created_at, m.user_id LIMIT 1) AS user_id
 FROM environments e JOIN projects p ON p.id = e.project_id
 WHERE e.id = $1
+
+-- name: export_by_id
+-- An export as the operator sees it (the command line). $1: the export.
+SELECT * FROM exports WHERE id = $1
