@@ -133,3 +133,34 @@ FROM demo_event;
 UPDATE environments e SET event_count = e.event_count + c.n
 FROM (SELECT environment_id, count(*) AS n FROM demo_event GROUP BY environment_id) c
 WHERE e.id = c.environment_id;
+
+-- Exports: three of each production environment, all ended long before
+-- envgraph.demo_events_until (none is left for a server to run), asked for
+-- by an ADMIN of its organization: one expired, one cancelled half-way, one
+-- failed.
+INSERT INTO exports (id, environment_id, project_id, format, status, rows_written, rows_total,
+                     byte_size, error, created_by, created_at, updated_at, started_at,
+                     finished_at, expires_at, attempts)
+SELECT md5(e.id || '/export/' || x.n)::uuid, e.id, e.project_id, x.format::export_format,
+       x.status::export_status, x.written, x.total, x.bytes, x.error, admin.user_id,
+       at, at + interval '1 minute', at + interval '1 second', at + interval '1 minute',
+       at + interval '7 days', 1
+FROM demo_model m
+JOIN environments e ON e.model_id = m.id AND e.name = 'production'
+JOIN projects p ON p.id = e.project_id
+CROSS JOIN LATERAL (
+    SELECT om.user_id FROM organization_members om
+    WHERE om.organization_id = p.organization_id AND om.role = 'ADMIN'
+    ORDER BY om.user_id LIMIT 1
+) admin
+CROSS JOIN LATERAL (
+    VALUES (1, 'CSV', 'EXPIRED', 2000, 2000, 312000, NULL),
+           (2, 'NDJSON', 'CANCELLED', 800, 2000, NULL, NULL),
+           (3, 'JSON', 'FAILED', 0, NULL, NULL,
+            'cannot write the export file: permission denied')
+) AS x (n, format, status, written, total, bytes, error)
+CROSS JOIN LATERAL (
+    SELECT current_setting('envgraph.demo_events_until')::timestamptz
+           - (30 + x.n) * interval '1 day' AS at
+) t
+ON CONFLICT DO NOTHING;

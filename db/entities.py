@@ -93,6 +93,25 @@ class AssetType(enum.Enum):
     GEN_AI_APP = "GEN_AI_APP"
 
 
+class ExportFormat(enum.Enum):
+    """The file an export writes."""
+
+    CSV = "CSV"
+    JSON = "JSON"
+    NDJSON = "NDJSON"
+
+
+class ExportStatus(enum.Enum):
+    """Where an export job stands."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """A column exposed to clients: a field of the type, filterable, maybe orderable."""
@@ -411,6 +430,7 @@ ENVIRONMENT = Entity(
             "environment_id",
             "The environment's events, newest first unless orderBy says otherwise.",
         ),
+        Children("exports", "export", "environment_id", "The environment's exports, newest first."),
     ),
     root_list=RootList(
         "environments",
@@ -517,6 +537,56 @@ API_TOKEN = Entity(
     default_order=(("created_at", True),),
 )
 
+EXPORT = Entity(
+    "export",
+    "exports",
+    "An environment's events written to a file (CSV, JSON or NDJSON) in the background.",
+    (
+        Column("id", Kind.ID, orderable=False),
+        Column("format", Kind.ENUM, enum=ExportFormat),
+        Column("status", Kind.ENUM, enum=ExportStatus),
+        Column("rows_written", Kind.BIGINT, description="Rows in the file so far."),
+        Column(
+            "rows_total",
+            Kind.BIGINT,
+            nullable=True,
+            description="Rows the file will hold, known before the first is written.",
+        ),
+        Column("byte_size", Kind.BIGINT, nullable=True, description="The finished file's size."),
+        Column("error", Kind.STRING, nullable=True, searchable=True, description="Why it failed."),
+        Column(
+            "content_url",
+            Kind.STRING,
+            nullable=True,
+            orderable=False,
+            description="Where to download the file (bearer token, scope export:read); set once "
+            "SUCCEEDED.",
+        ),
+        Column("created_at", Kind.DATETIME),
+        Column("updated_at", Kind.DATETIME),
+        Column("started_at", Kind.DATETIME, nullable=True),
+        Column("finished_at", Kind.DATETIME, nullable=True),
+        Column(
+            "expires_at",
+            Kind.DATETIME,
+            description="When the file is deleted and the export becomes EXPIRED.",
+        ),
+    ),
+    relations=(
+        Relation("environment", "environment_id", "environment"),
+        Relation("project", "project_id", "project"),
+    ),
+    through=(
+        Through("model", ("environment", "model")),
+        Through("organization", ("project", "organization")),
+    ),
+    user_refs=(UserRef("createdBy", "created_by", "Who asked for the export."),),
+    root_list=RootList("exports", "The exports the caller sees, newest first."),
+    project_column="project_id",
+    default_order=(("created_at", True),),
+)
+
 ENTITIES: dict[str, Entity] = {
-    e.name: e for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT, EVENT, API_TOKEN)
+    e.name: e
+    for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT, EVENT, EXPORT, API_TOKEN)
 }

@@ -14,10 +14,22 @@ from db.errors import MigrationError
 from db.pool import create_pool
 from db.session import DATABASE_DOWN, StatementCounter
 from gateway.auth import TokenCache
+from gateway.export_route import setup_export_route
+from gateway.export_runner import exports_context
+from gateway.export_service import Clock, ExportService, utc_now
 from gateway.graphiql import setup_graphiql
 from gateway.graphql_view import GatewayView
 from gateway.ingest_route import setup_ingest_route
-from gateway.keys import METRICS, POOL, REQUEST_ID, SESSION_POOL, SETTINGS, STATEMENTS, TOKENS
+from gateway.keys import (
+    EXPORTS,
+    METRICS,
+    POOL,
+    REQUEST_ID,
+    SESSION_POOL,
+    SETTINGS,
+    STATEMENTS,
+    TOKENS,
+)
 from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.maintenance import maintenance_context
 from gateway.metrics import Metrics
@@ -116,9 +128,12 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
-def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, demo_token: str | None = None, clock: Clock = utc_now
+) -> web.Application:
     """The whole HTTP service for these settings (the database URL must be set);
-    a demo token is pre-filled in GraphiQL's request headers."""
+    a demo token is pre-filled in GraphiQL's request headers. `clock` decides
+    when exports expire (tests move it instead of waiting days)."""
     app = web.Application(middlewares=[request_id_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app.on_response_prepare.append(_server_header)
@@ -130,6 +145,10 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     # after the pool: cleaned up in reverse order, the loop stops before the pool closes
     app.cleanup_ctx.append(maintenance_context())
     app.cleanup_ctx.append(listen_for_token_changes)
+    app[EXPORTS] = ExportService(settings.exports_path, clock)
+    app.cleanup_ctx.append(
+        exports_context(concurrency=settings.export_concurrency, lease_s=settings.export_lease_s)
+    )
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
         schema=schema,
@@ -156,4 +175,5 @@ def create_app(settings: Settings, *, demo_token: str | None = None) -> web.Appl
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/schema.graphql", _sdl_handler(schema.as_str() + "\n"))
     setup_ingest_route(app)
+    setup_export_route(app)
     return app

@@ -10,12 +10,13 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import BinaryIO, Never, NoReturn
@@ -27,7 +28,11 @@ from tqdm import tqdm
 from db import migrations
 from db.demo import DEMO_USER_EMAIL, MAX_SCALE, events_per_environment, seed_demo
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from db.entities import ExportFormat
 from db.errors import DomainError, MigrationError
+from db.export_jobs import job_of
+from db.exports import ExportRequest, cancel_as_operator, create_claimed_export, export_status
+from db.filters import All, Compare
 from db.ingest import Refused, Staging, check_writable
 from db.pool import Connection
 from db.tokens import (
@@ -40,6 +45,7 @@ from db.tokens import (
 from db.users import create_user
 from gateway.app import create_app
 from gateway.event_streams import BadStream, Format, read_upload
+from gateway.export_runner import Outcome, RunProgress, new_holder, run_job
 from gateway.logs import configure_logging
 from gateway.serving import serve
 from gateway.settings import Settings, SettingsError, load_settings
@@ -126,6 +132,16 @@ def _run(
     require_migrated: bool = True,
 ) -> None:
     """Run `work` on one connection, on a migrated schema unless told otherwise."""
+    _run_at(settings, lambda conn, _: work(conn), require_migrated=require_migrated)
+
+
+def _run_at(
+    settings: Settings,
+    work: Callable[[Connection, str], Awaitable[None]],
+    *,
+    require_migrated: bool = True,
+) -> None:
+    """`_run`, `work` also given the database's URL (to open more connections)."""
 
     async def main(url: str) -> None:
         conn = await asyncpg.connect(url)
@@ -135,7 +151,7 @@ def _run(
                     f"the database has {len(pending)} pending migration(s): "
                     "run `python -m gateway migrate` first"
                 )
-            await work(conn)
+            await work(conn, url)
         finally:
             await conn.close()
 
@@ -315,6 +331,75 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, work)
 
 
+def _moment(text: str) -> datetime:
+    """A time given on the command line: ISO 8601 with its zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date and time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a time zone (e.g. Z or +02:00)")
+    return moment
+
+
+def _window(since: datetime | None, until: datetime | None) -> All | None:
+    conditions = [
+        Compare("timestamp", op, moment)
+        for op, moment in (("gte", since), ("lt", until))
+        if moment is not None
+    ]
+    return All(tuple(conditions)) if conditions else None
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> None:
+    """Export an environment's events to a file, as the operator: the job is made,
+    run by this process (with a progress bar) and its file copied to `-o`."""
+    output: Path = args.output
+    request = ExportRequest(
+        args.environment, ExportFormat[args.format.upper()], _window(args.since, args.until)
+    )
+
+    async def work(conn: Connection, url: str) -> None:
+        row = await create_claimed_export(
+            conn,
+            request,
+            holder=new_holder(),
+            lease_s=settings.export_lease_s,
+            now=datetime.now(UTC),
+        )
+        job = job_of(row)
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=3)
+        with tqdm(unit=" rows", unit_scale=True, file=sys.stderr, desc=output.name) as bar:
+
+            def watch(progress: RunProgress) -> None:
+                bar.total = progress.total
+                bar.update(progress.rows - bar.n)
+
+            try:
+                outcome = await run_job(
+                    pool,
+                    job,
+                    directory=settings.exports_path,
+                    lease_s=settings.export_lease_s,
+                    watch=watch,
+                )
+            except asyncio.CancelledError:
+                # Ctrl-C: the export is called off, not left for a server to finish
+                await cancel_as_operator(conn, job.id)
+                raise
+            finally:
+                await pool.close()
+        status = await export_status(conn, job.id)
+        if outcome is not Outcome.SUCCEEDED:
+            reason = status["error"] or f"it is {status['status']}"
+            raise DomainError(f"the export failed: {reason}")
+        source = settings.exports_path / status["file_name"]
+        await asyncio.to_thread(shutil.copyfile, source, output)
+        print(f"exported {status['rows_written']} events to {output} (export {job.id})")
+
+    _run_at(settings, work)
+
+
 def cmd_export_schema(settings: Settings, _: argparse.Namespace) -> None:
     """Print the SDL."""
     print(build_schema(introspection=True).as_str())  # as GET /schema.graphql serves it
@@ -438,6 +523,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("file", type=_upload, help="a .ndjson, .jsonl or .csv file, optionally .gz")
     ingest.set_defaults(handler=cmd_ingest)
+
+    export = commands.add_parser("export", help="export an environment's events to a file")
+    export.add_argument(
+        "--environment", required=True, type=_environment, help="its uuid or global id"
+    )
+    export.add_argument("--format", required=True, choices=("csv", "json", "ndjson"))
+    export.add_argument("--since", type=_moment, help="events from this time on (ISO 8601)")
+    export.add_argument("--until", type=_moment, help="events before this time (ISO 8601)")
+    export.add_argument("-o", "--output", required=True, type=Path, help="the file to write")
+    export.set_defaults(handler=cmd_export)
 
     commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
         handler=cmd_export_schema

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 from uuid import UUID
 
 from aiohttp import ClientError, web
@@ -21,10 +20,9 @@ from db.errors import DomainError, Timeout, Unavailable
 from db.ingest import Refused, Staging, check_writable
 from db.session import Session
 from gateway.accounting import account
-from gateway.auth import read_credentials
 from gateway.event_streams import BadStream, Format, TooLarge, read_upload
-from gateway.keys import REQUEST_ID, SESSION_POOL, SETTINGS, STATEMENTS, TOKENS
-from gateway.outage import RETRY_AFTER_S
+from gateway.keys import REQUEST_ID, SESSION_POOL, SETTINGS, STATEMENTS
+from gateway.route_answers import STATUS, Answer, authenticated, error_response
 from schema.errors import INTERNAL_MESSAGE
 from schema.ids import expect_global_id
 
@@ -33,42 +31,12 @@ logger = logging.getLogger("envgraph.http")
 PATH = "/v1/environments/{id}/events"
 OPERATION = "ingest"  # the operation name of these requests in metrics and logs
 _CHUNK = 64 * 1024
-_AUTH_REQUIRED = "Authentication required: send `Authorization: Bearer <token>`."
 _FORMATS = {
     "application/x-ndjson": Format.NDJSON,
     "application/ndjson": Format.NDJSON,
     "application/jsonl": Format.NDJSON,
     "text/csv": Format.CSV,
 }
-_STATUS = {
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "NOT_FOUND": 404,
-    "BAD_USER_INPUT": 400,
-    "CONFLICT": 409,
-    "TIMEOUT": 504,
-    "SERVICE_UNAVAILABLE": 503,
-}
-
-
-class _Answer(Exception):
-    """An error answer: HTTP status, code, message (and the lines at fault)."""
-
-    def __init__(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        lines: list[dict[str, Any]] | None = None,
-        *,
-        challenge: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.lines = lines
-        self.challenge = challenge  # WWW-Authenticate, for a 401
 
 
 def _environment_id(text: str) -> UUID:
@@ -80,7 +48,7 @@ def _environment_id(text: str) -> UUID:
     try:
         return expect_global_id(text, "Environment")
     except DomainError:
-        raise _Answer(404, "NOT_FOUND", "environment not found") from None
+        raise Answer(404, "NOT_FOUND", "environment not found") from None
 
 
 async def ingest_events(request: web.Request) -> web.StreamResponse:
@@ -97,9 +65,9 @@ async def ingest_events(request: web.Request) -> web.StreamResponse:
     codes: list[str] = []
     try:
         response = await _ingest(request, session)
-    except _Answer as answer:
+    except Answer as answer:
         codes.append(answer.code)
-        response = _error(request, answer)
+        response = error_response(request, answer)
     account(
         request,
         operation=OPERATION,
@@ -116,27 +84,17 @@ async def ingest_events(request: web.Request) -> web.StreamResponse:
 async def _ingest(request: web.Request, session: Session) -> web.Response:
     limit = request.app[SETTINGS].ingest_max_bytes
     try:
-        credentials = await read_credentials(
-            session, request.headers.get("Authorization"), request.app[TOKENS]
-        )
-        viewer = credentials.viewer
-        if viewer is None:
-            raise _Answer(
-                401,
-                "UNAUTHENTICATED",
-                credentials.refusal or _AUTH_REQUIRED,
-                challenge='Bearer error="invalid_token"' if credentials.refusal else "Bearer",
-            )
+        viewer = await authenticated(request, session)
         environment_id = _environment_id(request.match_info["id"])
         form = _FORMATS.get(request.content_type)
         if form is None:
-            raise _Answer(
+            raise Answer(
                 415,
                 "BAD_USER_INPUT",
                 f"the body must be one of {', '.join(_FORMATS)}, not {request.content_type!r}",
             )
         if request.content_length is not None and request.content_length > limit:
-            raise _Answer(413, "BAD_USER_INPUT", str(TooLarge(limit)))
+            raise Answer(413, "BAD_USER_INPUT", str(TooLarge(limit)))
         # before reading a byte of the body: a refused upload costs nothing
         await check_writable(session, viewer, environment_id)
         # aiohttp has already undone a `Content-Encoding: gzip` (a bounded step at
@@ -151,16 +109,16 @@ async def _ingest(request: web.Request, session: Session) -> web.Response:
         lines = [
             {"line": e.line, "message": e.message, "code": "BAD_USER_INPUT"} for e in refused.errors
         ]
-        raise _Answer(400, "BAD_USER_INPUT", refused.message, lines) from None
+        raise Answer(400, "BAD_USER_INPUT", refused.message, lines) from None
     except TooLarge as error:
-        raise _Answer(413, "BAD_USER_INPUT", str(error)) from None
+        raise Answer(413, "BAD_USER_INPUT", str(error)) from None
     except BadStream as error:
-        raise _Answer(400, "BAD_USER_INPUT", str(error)) from None
+        raise Answer(400, "BAD_USER_INPUT", str(error)) from None
     except (Unavailable, Timeout) as error:
         logger.warning("database unavailable in request %s: %s", request[REQUEST_ID], error)
-        raise _Answer(_STATUS[error.code], error.code, error.message) from None
+        raise Answer(STATUS[error.code], error.code, error.message) from None
     except DomainError as error:
-        raise _Answer(_STATUS.get(error.code, 500), error.code, error.message) from None
+        raise Answer(STATUS.get(error.code, 500), error.code, error.message) from None
     except asyncio.CancelledError:
         # the client went away (aiohttp cancels its handler): the transaction was
         # never reached or is rolled back; nothing was written
@@ -169,27 +127,13 @@ async def _ingest(request: web.Request, session: Session) -> web.Response:
     except (ClientError, ConnectionError) as error:
         # the client went away mid-upload: the transaction was never reached
         logger.info("upload %s interrupted: %s", request[REQUEST_ID], error)
-        raise _Answer(400, "BAD_USER_INPUT", "the upload was interrupted") from None
-    except _Answer:
+        raise Answer(400, "BAD_USER_INPUT", "the upload was interrupted") from None
+    except Answer:
         raise
     except Exception:
         logger.exception("internal error in request %s", request[REQUEST_ID])
-        raise _Answer(500, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE) from None
+        raise Answer(500, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE) from None
     return web.json_response({"accepted": ingested.accepted, "duplicates": ingested.duplicates})
-
-
-def _error(request: web.Request, answer: _Answer) -> web.Response:
-    request_id = request[REQUEST_ID]
-    errors = answer.lines or [{"message": answer.message, "code": answer.code}]
-    response = web.json_response(
-        {"errors": [{**error, "requestId": request_id} for error in errors]},
-        status=answer.status,
-    )
-    if answer.challenge:
-        response.headers["WWW-Authenticate"] = answer.challenge
-    if answer.status == 503:
-        response.headers["Retry-After"] = RETRY_AFTER_S
-    return response
 
 
 def setup_ingest_route(app: web.Application) -> None:

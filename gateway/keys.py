@@ -9,6 +9,7 @@ from aiohttp import web
 
 from db.session import Session, StatementCounter
 from gateway.auth import Credentials, TokenCache
+from gateway.export_service import ExportService
 from gateway.metrics import Metrics
 from gateway.settings import Settings
 
@@ -39,3 +40,5 @@ MAINTENANCE = web.AppKey("maintenance", asyncio.Task[None])
 # before execution (a request error: no `data` key)
 MEDIA_TYPE = web.RequestKey("media_type", str)
 REQUEST_ERROR = web.RequestKey("request_error", bool)
+# where export files are, and the clock of their expiry (gateway/export_runner.py)
+EXPORTS = web.AppKey("exports", ExportService)

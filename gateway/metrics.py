@@ -23,6 +23,8 @@ from prometheus_client import (
     values,
 )
 
+from db.entities import ExportStatus
+
 _SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 # operation names come from clients: only sane ones, and not without end,
@@ -92,6 +94,15 @@ class Metrics:
             "envgraph_pool_connections_in_use", "Database connections in use",
             registry=self.registry, multiprocess_mode="livesum",
         )  # fmt: skip
+        self.exported_rows = Counter(
+            "envgraph_exported_rows", "Rows written by the exports this process finished",
+            registry=self.registry,
+        )  # fmt: skip
+        # the same value from every process (read from the database): the latest
+        self.export_jobs = Gauge(
+            "envgraph_export_jobs", "Export jobs by status",
+            ["status"], registry=self.registry, multiprocess_mode="mostrecent",
+        )  # fmt: skip
         self._operations: set[str] = set()
 
     def _read_pool(self) -> None:
@@ -100,6 +111,11 @@ class Metrics:
         pool = self._pool_of()
         self.pool_size.set(0 if pool is None else pool.get_size())
         self.pool_busy.set(0 if pool is None else pool.get_size() - pool.get_idle_size())
+
+    def read_export_jobs(self, by_status: dict[str, int]) -> None:
+        """Set the export jobs gauge (every status, 0 where there are none)."""
+        for status in ExportStatus:
+            self.export_jobs.labels(status.value).set(by_status.get(status.value, 0))
 
     def operation_label(self, name: str | None) -> str:
         """The label for an operation name, bounded in kind and number."""

@@ -63,6 +63,18 @@ class Settings:
     event_retention_days: int | None = None
     # the largest bulk upload of events, counted after decompression
     ingest_max_bytes: int = 2 * 1024**3
+    # export jobs run at once by each serving process (0: none, others run them)
+    export_concurrency: int = 2
+    # where export files are written (None: `exports` under the data dir)
+    export_dir: Path | None = None
+    # how long a running export stays its process's without a renewal: a
+    # process that died is noticed after this long, and the job runs again
+    export_lease_s: int = 30
+
+    @property
+    def exports_path(self) -> Path:
+        """The folder of export files."""
+        return self.export_dir if self.export_dir is not None else self.data_dir / "exports"
 
     @property
     def transaction_pooling(self) -> bool:
@@ -155,6 +167,9 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "compiled_reads": ("GATEWAY_COMPILED_READS", _boolean),
     "event_retention_days": ("GATEWAY_EVENT_RETENTION_DAYS", _integer(1, 36_500)),
     "ingest_max_bytes": ("GATEWAY_INGEST_MAX_BYTES", _integer(1, 2**62)),
+    "export_concurrency": ("GATEWAY_EXPORT_CONCURRENCY", _integer(0, 64)),
+    "export_dir": ("GATEWAY_EXPORT_DIR", lambda text: Path(_non_empty(text))),
+    "export_lease_s": ("GATEWAY_EXPORT_LEASE_S", _integer(2, 3_600)),
 }
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 

@@ -8,6 +8,7 @@ import strawberry
 from schema.mutations.api_tokens import ApiTokenMutations
 from schema.mutations.environments import EnvironmentMutations
 from schema.mutations.events import EventMutations
+from schema.mutations.exports import ExportMutations
 from schema.mutations.organizations import OrganizationMutations
 from schema.mutations.projects import ProjectMutations
 from schema.mutations.segments import SegmentMutations
@@ -21,5 +22,6 @@ class Mutation(
     SegmentMutations,
     EventMutations,
     ApiTokenMutations,
+    ExportMutations,
 ):
     """Writes: each one transaction, all or nothing."""

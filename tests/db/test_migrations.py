@@ -33,6 +33,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
             (3, "token_notify"),
             (4, "environment_taxonomy"),
             (5, "api_token_projects"),
+            (6, "exports"),
         ]
         assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
@@ -81,6 +82,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             "token_notify",
             "environment_taxonomy",
             "api_token_projects",
+            "exports",
         ]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0

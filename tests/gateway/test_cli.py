@@ -44,6 +44,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
         "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
         "applied 0004_environment_taxonomy\n"
         "applied 0005_api_token_projects\n"
+        "applied 0006_exports\n"
     )
     second = run_cli("migrate", env=env)
     assert second.stdout == "nothing to apply: the database is up to date\n"
@@ -57,7 +58,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 5 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 6 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -112,7 +113,8 @@ async def test_user_and_token_life_cycle(database_url: str) -> None:
             ("create-token", "--email", "a@example.com", "--scopes", "segment:delete"),
             2,
             "argument --scopes: unknown scope 'segment:delete'; known scopes: *, environment:read, "
-            "environment:write, event:read, event:write, model:read, model:write, "
+            "environment:write, event:read, event:write, "
+            "export:read, export:write, model:read, model:write, "
             "organization:read, organization:write, project:read, project:write, segment:read, "
             "segment:write, token:read, token:write "
             "(see `python -m gateway create-token --help`)",
@@ -228,4 +230,5 @@ def test_commands_are_quiet_but_for_their_output(tmp_path: Path) -> None:
         "applied 0001_initial\napplied 0002_events\napplied 0003_token_notify\n"
         "applied 0004_environment_taxonomy\n"
         "applied 0005_api_token_projects\n"
+        "applied 0006_exports\n"
     )
