@@ -14,7 +14,8 @@ from pathlib import Path
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port nobody listens on (at the time of asking)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -25,7 +26,7 @@ def _free_port() -> int:
 def haproxy(backends: list[int]) -> Iterator[int]:
     """A load balancer on a loopback port of its own (yielded), round robin over
     the backends' loopback ports."""
-    front = _free_port()
+    front = free_port()
     folder = Path(tempfile.mkdtemp(prefix="envgraph-haproxy-"))
     config = folder / "haproxy.cfg"
     servers = "\n".join(
