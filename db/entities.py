@@ -431,6 +431,7 @@ ENVIRONMENT = Entity(
             "The environment's events, newest first unless orderBy says otherwise.",
         ),
         Children("exports", "export", "environment_id", "The environment's exports, newest first."),
+        Children("secrets", "secret", "environment_id", "The environment's secrets."),
     ),
     root_list=RootList(
         "environments",
@@ -497,6 +498,38 @@ EVENT = Entity(
     project_column="project_id",
     time_column="timestamp",
     default_order=(("timestamp", True),),
+)
+
+SECRET = Entity(
+    "secret",
+    "secrets",
+    "A value of an environment's configuration kept encrypted (a credential, an API key).",
+    _common(
+        Column(
+            "key",
+            Kind.STRING,
+            searchable=True,
+            description="Its name, unique in the environment (the environment name rule).",
+        ),
+        Column("comment", Kind.STRING, searchable=True, description="What it is for."),
+        Column("version", Kind.INT, description="1 when created, bumped by every update."),
+    ),
+    relations=(
+        Relation("environment", "environment_id", "environment"),
+        Relation("project", "project_id", "project"),
+    ),
+    through=(
+        Through("model", ("environment", "model")),
+        Through("organization", ("project", "organization")),
+    ),
+    user_refs=(
+        UserRef("createdBy", "created_by", "Who created the secret."),
+        UserRef("updatedBy", "updated_by", "Who changed the secret last."),
+    ),
+    # the value is no column: its ciphertext never leaves the database but for the
+    # one resolver that decrypts it (schema/secrets.py), so no list, filter, order or
+    # compiled statement can reach it
+    project_column="project_id",
 )
 
 # users are not an entity of the graph's lists (no root list, no scope: a user is
@@ -588,5 +621,15 @@ EXPORT = Entity(
 
 ENTITIES: dict[str, Entity] = {
     e.name: e
-    for e in (ORGANIZATION, PROJECT, MODEL, ENVIRONMENT, SEGMENT, EVENT, EXPORT, API_TOKEN)
+    for e in (
+        ORGANIZATION,
+        PROJECT,
+        MODEL,
+        ENVIRONMENT,
+        SEGMENT,
+        EVENT,
+        EXPORT,
+        API_TOKEN,
+        SECRET,
+    )
 }

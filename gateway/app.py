@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import asyncpg
 from aiohttp import web
 
 from db import migrations
 from db.errors import MigrationError
 from db.pool import create_pool
+from db.secret_box import SecretBox
+from db.secret_keys import verify_key
 from db.session import DATABASE_DOWN, StatementCounter
 from gateway.auth import TokenCache
 from gateway.export_route import setup_export_route
@@ -25,6 +29,7 @@ from gateway.keys import (
     METRICS,
     POOL,
     REQUEST_ID,
+    SECRETS,
     SESSION_POOL,
     SETTINGS,
     STATEMENTS,
@@ -41,6 +46,7 @@ from schema.schema import build_schema
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _READY_TIMEOUT_S = 2.0
+logger = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -113,6 +119,21 @@ async def _pool_context(app: web.Application) -> AsyncIterator[None]:
         await app[SESSION_POOL].close()
 
 
+async def _secrets_key_context(app: web.Application) -> AsyncIterator[None]:
+    """Refuse to start with a key the stored secrets were not encrypted with
+    (KeyMismatch): better than an error on every secret read later. A database
+    not reachable or not migrated yet is no reason not to start (/readyz says
+    so); writes check the key again (db/secret_keys.py)."""
+    box = app[SECRETS]
+    if box is not None:
+        try:
+            async with app[POOL].acquire() as conn:
+                await verify_key(conn, box)
+        except (*DATABASE_DOWN, asyncpg.UndefinedTableError) as error:
+            logger.warning("the secrets key could not be checked at start: %s", error)
+    yield
+
+
 def _sdl_handler(sdl: str) -> Handler:
     async def schema_sdl(_: web.Request) -> web.Response:
         """The SDL of the schema served, for tools and other gateways."""
@@ -140,7 +161,9 @@ def create_app(
     app[STATEMENTS] = StatementCounter()
     app[METRICS] = Metrics(lambda: app.get(POOL))
     app[TOKENS] = TokenCache(settings.auth_cache_s)
+    app[SECRETS] = None if settings.secrets_key is None else SecretBox(settings.secrets_key)
     app.cleanup_ctx.append(_pool_context)
+    app.cleanup_ctx.append(_secrets_key_context)
     app.cleanup_ctx.append(replicas_context)
     # after the pool: cleaned up in reverse order, the loop stops before the pool closes
     app.cleanup_ctx.append(maintenance_context())

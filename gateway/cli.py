@@ -35,6 +35,8 @@ from db.exports import ExportRequest, cancel_as_operator, create_claimed_export,
 from db.filters import All, Compare
 from db.ingest import Refused, Staging, check_writable
 from db.pool import Connection
+from db.secret_box import SecretBox
+from db.secret_keys import verify_key
 from db.tokens import (
     IssuedToken,
     create_token,
@@ -47,6 +49,7 @@ from gateway.app import create_app
 from gateway.event_streams import BadStream, Format, read_upload
 from gateway.export_runner import Outcome, RunProgress, new_holder, run_job
 from gateway.logs import configure_logging
+from gateway.secret_commands import add_secret_commands, demo_secrets_key
 from gateway.serving import serve
 from gateway.settings import Settings, SettingsError, load_settings
 from schema.ids import expect_global_id
@@ -418,6 +421,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     workers = settings.workers if args.workers is None else args.workers
     port = settings.port if args.port is None else args.port
     demo: list[IssuedToken] = []
+    secrets_key, demo_key_file = settings.secrets_key, None
+    if args.demo and secrets_key is None:  # the demo's own, kept in the data dir
+        secrets_key, demo_key_file = demo_secrets_key(settings.data_dir)
+    box = None if secrets_key is None else SecretBox(secrets_key)
 
     async def prepare(conn: Connection) -> None:
         if args.demo:
@@ -432,6 +439,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             conn = await asyncpg.connect(url)
             try:
                 await migrations.migrate(conn)
+                # a key the stored secrets were not encrypted with stops the start here
+                await verify_key(conn, box)
                 await prepare(conn)
             finally:
                 await conn.close()
@@ -445,6 +454,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             workers=workers,
             host=host,
             port=port,
+            secrets_key=secrets_key,
         )
         token = demo[0].token if demo else None
 
@@ -457,6 +467,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             if token:
                 print(f"demo token for {DEMO_USER_EMAIL} (expires in 30 days):")
                 print(token)
+            if demo_key_file is not None:
+                print(f"secrets key of the demo: {demo_key_file} (GATEWAY_SECRETS_KEY unset)")
             sys.stdout.flush()
 
         status = serve(
@@ -537,6 +549,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
         handler=cmd_export_schema
     )
+    add_secret_commands(commands, _run)
     return parser
 
 

@@ -33,6 +33,7 @@ from gateway.keys import (
     READ_ONLY,
     REQUEST_ERROR,
     REQUEST_ID,
+    SECRETS,
     SESSION,
     SETTINGS,
     STATEMENTS,
@@ -221,6 +222,7 @@ class GatewayView(GraphQLView[Context, None]):
             viewer=credentials.viewer,
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
+            secrets=request.app[SECRETS],
         )
 
     async def execute_single(  # noqa: PLR0917  (strawberry's signature)

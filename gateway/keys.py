@@ -7,6 +7,7 @@ import asyncio
 import asyncpg
 from aiohttp import web
 
+from db.secret_box import SecretBox
 from db.session import Session, StatementCounter
 from gateway.auth import Credentials, TokenCache
 from gateway.export_service import ExportService
@@ -27,6 +28,8 @@ CREDENTIALS = web.RequestKey("credentials", Credentials)
 STATEMENTS = web.AppKey("statements", StatementCounter)
 METRICS = web.AppKey("metrics", Metrics)
 TOKENS = web.AppKey("tokens", TokenCache)
+# what secret values are encrypted with (None: GATEWAY_SECRETS_KEY is not set)
+SECRETS: web.AppKey[SecretBox | None] = web.AppKey("secrets")
 # what the view learns while answering, for metrics and logs
 SESSION = web.RequestKey("session", Session)
 OPERATION = web.RequestKey("operation", str)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from db.secret_box import KEY_VARIABLE, parse_key
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -70,6 +72,10 @@ class Settings:
     # how long a running export stays its process's without a renewal: a
     # process that died is noticed after this long, and the job runs again
     export_lease_s: int = 30
+
+    # the key secrets are encrypted with (32 bytes; None: secrets are refused);
+    # never in a repr, so never in a log line or a traceback's locals
+    secrets_key: bytes | None = field(default=None, repr=False)
 
     @property
     def exports_path(self) -> Path:
@@ -170,7 +176,10 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "export_concurrency": ("GATEWAY_EXPORT_CONCURRENCY", _integer(0, 64)),
     "export_dir": ("GATEWAY_EXPORT_DIR", lambda text: Path(_non_empty(text))),
     "export_lease_s": ("GATEWAY_EXPORT_LEASE_S", _integer(2, 3_600)),
+    "secrets_key": (KEY_VARIABLE, parse_key),
 }
+# variables whose value an error message must not repeat
+_SENSITIVE = frozenset({KEY_VARIABLE})
 assert set(_SOURCES) == {f.name for f in fields(Settings)}, "every setting has a variable"
 
 
@@ -185,7 +194,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[name] = parse(text)
         except ValueError as error:
-            raise SettingsError(f"{variable}={text!r}: {error}") from None
+            shown = variable if variable in _SENSITIVE else f"{variable}={text!r}"
+            raise SettingsError(f"{shown}: {error}") from None
     settings = Settings(**values)
     if settings.default_page_size > settings.max_page_size:
         raise SettingsError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db.secret_box import SecretBox
 from db.session import Session
 from db.viewer import Viewer
 from schema.loaders import Loaders
@@ -18,6 +19,8 @@ class Context:
     viewer: Viewer | None
     default_page_size: int = 20
     max_page_size: int = 100
+    # what secret values are encrypted with (None: no key configured, refused)
+    secrets: SecretBox | None = None
     _loaders: Loaders | None = None
 
     @property

@@ -9,9 +9,10 @@ request id, so the client gets no stack, SQL or driver name.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, ListTypeNode, NonNullTypeNode, VariableDefinitionNode
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from db.errors import DomainError
@@ -19,6 +20,10 @@ from db.errors import DomainError
 logger = logging.getLogger("envgraph.errors")
 
 INTERNAL_MESSAGE = "Internal server error"
+# inputs carrying a secret's value: an error about a variable of theirs never
+# quotes what was sent (graphql-core's do: "..., found: {...}")
+SECRET_INPUTS = frozenset({"CreateSecretInput", "UpdateSecretInput"})
+_QUOTED = re.compile(r"(, found|value): .*\Z", re.DOTALL)
 
 
 def refusal(message: str, code: str, request_id: str) -> ExecutionResult:
@@ -41,6 +46,29 @@ def _code(error: GraphQLError, execution_context: ExecutionContext | None) -> st
     return "INTERNAL_SERVER_ERROR"
 
 
+def _variable_type(error: GraphQLError) -> str | None:
+    node = error.nodes[0] if error.nodes else None
+    if not isinstance(node, VariableDefinitionNode):
+        return None
+    type_node: Any = node.type
+    while isinstance(type_node, (NonNullTypeNode, ListTypeNode)):
+        type_node = type_node.type
+    name: str = type_node.name.value
+    return name
+
+
+def _unquoted(error: GraphQLError) -> None:
+    """Drop the value a coercion error of a secret's input quotes."""
+    if _variable_type(error) not in SECRET_INPUTS:
+        return
+    inner = error.original_error
+    if isinstance(inner, GraphQLError) and error.message.endswith(inner.message):
+        head = error.message[: len(error.message) - len(inner.message)]
+        error.message = head + _QUOTED.sub(r"\1 (not shown).", inner.message)
+    else:  # a shape not foreseen: say nothing of the value
+        error.message = "a variable of a secret's input is invalid (its value is not shown)"
+
+
 def classify_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
     """Give each error its code and the request id; mask and log internal ones."""
     context: Any = execution_context.context if execution_context is not None else None
@@ -50,6 +78,8 @@ def classify_errors(errors: list[GraphQLError], execution_context: ExecutionCont
         if "code" not in extensions:  # strawberry may hand the same error over twice
             code = _code(error, execution_context)
             extensions["code"] = code
+            if code == "BAD_USER_INPUT" and error.path is None:
+                _unquoted(error)
             original = error.original_error
             if isinstance(original, DomainError) and original.field is not None:
                 extensions["field"] = original.field

@@ -21,6 +21,7 @@ from db.lists import ListRequest
 from db.loading import rows_by_ids, users_by_ids
 from db.pages import Page, fetch_child_pages
 from db.paging import Window
+from db.secrets import writable_projects
 from db.session import Session
 from db.viewer import Viewer
 
@@ -56,6 +57,8 @@ class Loaders:
         self.users: DataLoader[UUID, asyncpg.Record | None] = SharedLoader(load_fn=self._users)
         # Project.apiTokenCount, by project id
         self.api_token_counts: DataLoader[UUID, int] = SharedLoader(load_fn=self._token_counts)
+        # whether the viewer writes in a project (reads secret values there), by id
+        self.writes_in: DataLoader[UUID, bool] = SharedLoader(load_fn=self._writes_in)
 
     def forget(self) -> None:
         """Drop everything loaded so far: after a write, nothing cached may be served."""
@@ -63,12 +66,17 @@ class Loaders:
         self._pages.clear()
         self.users.clear_all()
         self.api_token_counts.clear_all()
+        self.writes_in.clear_all()
 
     async def _users(self, ids: Sequence[UUID]) -> list[asyncpg.Record | None]:
         return await users_by_ids(self.session, ids, self.viewer)
 
     async def _token_counts(self, ids: Sequence[UUID]) -> list[int]:
         return await api_token_counts(self.session, ids)
+
+    async def _writes_in(self, ids: Sequence[UUID]) -> list[bool]:
+        writable = await writable_projects(self.session, self.viewer, ids)
+        return [project_id in writable for project_id in ids]
 
     def by_id(self, entity: Entity) -> DataLoader[UUID, asyncpg.Record | None]:
         """Visible rows of `entity` by id."""

@@ -30,6 +30,8 @@ from schema.ids import global_id, parse_global_id
 from schema.inputs import KIND_TYPES
 from schema.metadata import PLAN, GlobalIdField, ParentField, UserField
 from schema.rows import from_row, register
+from schema.secrets import secret_fields
+from schema.strategies import strategy_fields
 
 Info = strawberry.Info[Context, None]
 
@@ -123,7 +125,10 @@ def _scalar(column: Column) -> Any:
 
 
 # fields a type has besides those its description makes (not lists or columns)
-EXTRA_FIELDS: dict[str, dict[str, Any]] = {"environment": environment_fields()}
+EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "environment": environment_fields(),
+    "secret": secret_fields(),
+}
 
 
 def _fill(cls: type, entity: Entity) -> type:
@@ -152,6 +157,7 @@ TYPES: dict[str, type] = {
 # fields that need the types made above (a token's projects)
 for _name, _fields in api_token_fields(TYPES["project"]).items():
     EXTRA_FIELDS[_name] = {**EXTRA_FIELDS.get(_name, {}), **_fields}
+EXTRA_FIELDS["environment"].update(strategy_fields(TYPES["segment"]))
 for _entity in ENTITIES.values():
     _fill(TYPES[_entity.name], _entity)
 # the entity behind each node type's name, as global ids carry it

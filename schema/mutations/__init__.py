@@ -11,7 +11,9 @@ from schema.mutations.events import EventMutations
 from schema.mutations.exports import ExportMutations
 from schema.mutations.organizations import OrganizationMutations
 from schema.mutations.projects import ProjectMutations
+from schema.mutations.secrets import SecretMutations
 from schema.mutations.segments import SegmentMutations
+from schema.mutations.strategies import StrategyMutations
 
 
 @strawberry.type
@@ -23,5 +25,7 @@ class Mutation(
     EventMutations,
     ApiTokenMutations,
     ExportMutations,
+    SecretMutations,
+    StrategyMutations,
 ):
     """Writes: each one transaction, all or nothing."""

@@ -20,6 +20,7 @@ TABLES = {e.table for e in ENTITIES.values()} | {
     "organization_members",
     "project_members",
     "schema_migrations",
+    "secrets_key_check",
     "users",
 }
 
@@ -34,6 +35,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
             (4, "environment_taxonomy"),
             (5, "api_token_projects"),
             (6, "exports"),
+            (8, "environment_config"),
         ]
         assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
@@ -83,6 +85,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             "environment_taxonomy",
             "api_token_projects",
             "exports",
+            "environment_config",
         ]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0

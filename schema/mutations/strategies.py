@@ -1,0 +1,177 @@
+"""The default rollout strategy's mutations (scope `environment:write`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import UNSET
+from strawberry.scalars import JSON
+
+from db.entities import ENVIRONMENT
+from db.rollout_rules import (
+    ConstraintOperator,
+    ConstraintSpec,
+    PayloadType,
+    StrategySpec,
+    VariantSpec,
+    WeightType,
+)
+from db.strategies import clear_default_strategy, set_default_strategy
+from schema.ids import expect_global_id
+from schema.mutations.common import STALE, Info, given, object_field
+from schema.types import object_of
+
+
+@strawberry.input(description="A condition on one field of the evaluation context.")
+class ConstraintInput:
+    context_name: str
+    operator: ConstraintOperator
+    case_insensitive: bool = strawberry.field(
+        default=False, description="For the STR_ and IN operators only."
+    )
+    inverted: bool = False
+    values: list[str] | None = strawberry.field(
+        default=UNSET, description="For IN, NOT_IN and STR_ (any may match)."
+    )
+    value: str | None = strawberry.field(
+        default=UNSET,
+        description="For NUM_ (a number), DATE_ (an ISO 8601 date-time with a zone) and "
+        "SEMVER_ (a semantic version); `values: [one]` is taken too.",
+    )
+
+
+@strawberry.input
+class VariantPayloadInput:
+    type: PayloadType
+    value: str
+
+
+@strawberry.input(description="A share of the traffic.")
+class VariantInput:
+    name: str
+    weight: int | None = strawberry.field(
+        default=UNSET,
+        description="0 to 1000: kept for FIX (required), worked out for VARIABLE.",
+    )
+    weight_type: WeightType = WeightType.VARIABLE
+    stickiness: str = strawberry.field(
+        default="default", description="The context field that decides the variant."
+    )
+    payload: VariantPayloadInput | None = UNSET
+
+
+@strawberry.input(description="A rollout strategy, every rule checked on write.")
+class RolloutStrategyInput:
+    name: str
+    title: str | None = UNSET
+    disabled: bool = False
+    sort_order: int = 0
+    constraints: list[ConstraintInput] = strawberry.field(default_factory=list)
+    variants: list[VariantInput] = strawberry.field(default_factory=list)
+    parameters: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
+    segment_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Segments of the environment's model."
+    )
+
+
+@strawberry.input
+class SetDefaultStrategyInput:
+    environment_id: strawberry.ID
+    strategy: RolloutStrategyInput
+    expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
+
+
+@strawberry.input
+class ClearDefaultStrategyInput:
+    environment_id: strawberry.ID
+    expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
+
+
+@strawberry.type
+class SetDefaultStrategyPayload:
+    environment: Any = object_field(ENVIRONMENT)
+
+
+@strawberry.type
+class ClearDefaultStrategyPayload:
+    environment: Any = object_field(ENVIRONMENT)
+
+
+def _variant(input: VariantInput) -> VariantSpec:
+    payload: VariantPayloadInput | None = given(input.payload)
+    return VariantSpec(
+        name=input.name,
+        weight=given(input.weight),
+        weight_type=input.weight_type.value,
+        stickiness=input.stickiness,
+        payload_type=None if payload is None else payload.type.value,
+        payload_value=None if payload is None else payload.value,
+    )
+
+
+def _spec(input: RolloutStrategyInput) -> StrategySpec:
+    return StrategySpec(
+        name=input.name,
+        title=given(input.title),
+        disabled=input.disabled,
+        sort_order=input.sort_order,
+        constraints=tuple(
+            ConstraintSpec(
+                context_name=c.context_name,
+                operator=c.operator.value,
+                case_insensitive=c.case_insensitive,
+                inverted=c.inverted,
+                values=None if (values := given(c.values)) is None else tuple(values),
+                value=given(c.value),
+            )
+            for c in input.constraints
+        ),
+        variants=tuple(_variant(v) for v in input.variants),
+        parameters=given(input.parameters),
+        segment_ids=tuple(
+            expect_global_id(s, "Segment", f"strategy.segmentIds[{i}]")
+            for i, s in enumerate(input.segment_ids)
+        ),
+    )
+
+
+@strawberry.type
+class StrategyMutations:
+    """Writes of environments' default rollout strategies."""
+
+    @strawberry.mutation(
+        description="Set an environment's default rollout strategy (replacing any)."
+    )
+    async def set_default_strategy(
+        self, info: Info, input: SetDefaultStrategyInput
+    ) -> SetDefaultStrategyPayload:
+        """Check, store, then answer with the environment."""
+        context = info.context
+        environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
+        row = await set_default_strategy(
+            context.session,
+            context.authenticated,
+            environment_id,
+            _spec(input.strategy),
+            given(input.expected_updated_at),
+        )
+        context.loaders.forget()
+        return SetDefaultStrategyPayload(environment=object_of(ENVIRONMENT, row))
+
+    @strawberry.mutation(description="Remove an environment's default rollout strategy.")
+    async def clear_default_strategy(
+        self, info: Info, input: ClearDefaultStrategyInput
+    ) -> ClearDefaultStrategyPayload:
+        """Clear, then answer with the environment."""
+        context = info.context
+        environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
+        row = await clear_default_strategy(
+            context.session,
+            context.authenticated,
+            environment_id,
+            given(input.expected_updated_at),
+        )
+        context.loaders.forget()
+        return ClearDefaultStrategyPayload(environment=object_of(ENVIRONMENT, row))
