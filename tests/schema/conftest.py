@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from db.demo import seed_demo
 from db.tokens import create_token
 from db.users import create_user
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.schema.secrets_support import KEY
+from tests.support import Client
 
 
 @dataclass(frozen=True)
@@ -44,3 +50,11 @@ async def tokens(conn: asyncpg.Connection) -> Tokens:
     """Demo data at scale 1 with a few events, and tokens for its users."""
     await seed_demo(conn, 1, events=DEMO_EVENTS, events_until=DEMO_EVENTS_UNTIL)
     return await issue_tokens(conn)
+
+
+@pytest.fixture
+async def keyed(settings: Settings) -> AsyncIterator[Client]:
+    """A client of the app with GATEWAY_SECRETS_KEY set (to KEY, made for the run)."""
+    app = create_app(replace(settings, secrets_key=KEY))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client

@@ -1,0 +1,333 @@
+"""Secrets through HTTP: encrypted at rest, values only for writers holding
+`secret:read`, versions, no value in any log or error, the environment's
+cascade, and isolation through every path."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from graphql import parse
+
+from db.json_reads import read_statement
+from db.secret_box import SecretBox, generate_key, parse_key
+from db.secret_keys import KeyMismatch
+from db.tokens import create_token
+from db.viewer import Viewer
+from gateway.app import create_app
+from gateway.settings import Settings
+from schema.ids import parse_global_id
+from schema.planner import plan_read
+from schema.schema import build_schema
+from tests.schema.compiled_support import executed
+from tests.schema.conftest import Tokens
+from tests.schema.secrets_support import CREATE, DELETE, KEY, SECRETS, UPDATE, environment
+from tests.support import Client, data, error, graphql
+
+VALUE = "hunter2-Zq8!value"
+SCHEMA = build_schema(introspection=True)
+
+
+async def _create(client: Client, token: str, environment_id: str, **fields: Any) -> Any:
+    created = await data(
+        client,
+        CREATE,
+        token,
+        input={"environmentId": environment_id, "key": "DB_PASSWORD", "value": VALUE, **fields},
+    )
+    return created["createSecret"]["secret"]
+
+
+async def test_values_are_encrypted_at_rest_and_versions_go_up(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    production = await environment(conn)
+    secret = await _create(keyed, tokens.ada, production, comment="the primary's")
+    assert {k: v for k, v in secret.items() if k != "id"} == {
+        "key": "DB_PASSWORD",
+        "value": VALUE,
+        "comment": "the primary's",
+        "version": 1,
+        "createdBy": {"name": "Ada Lovelace"},
+        "updatedBy": {"name": "Ada Lovelace"},
+    }
+    # the row holds no plaintext, in any column or encoding
+    row = await conn.fetchrow("SELECT s.*, s::text AS whole FROM secrets s")
+    assert row is not None
+    assert VALUE not in row["whole"]
+    assert VALUE.encode() not in row["ciphertext"]
+    assert VALUE.encode().hex() not in row["whole"]
+    # ... and it opens with the key, bound to its row: the id is associated data
+    _, uuid = parse_global_id(secret["id"], "id")
+    opened = SecretBox(KEY).open(row["ciphertext"], b"envgraph:secret:" + uuid.bytes)
+    assert opened == VALUE
+
+    # Grace edits fraud-detection: she may change and read it; each update bumps the version
+    changed = await data(keyed, UPDATE, tokens.grace, input={"id": secret["id"], "value": "v2"})
+    assert changed["updateSecret"]["secret"] | {"id": None} == {
+        "id": None,
+        "key": "DB_PASSWORD",
+        "value": "v2",
+        "comment": "the primary's",
+        "version": 2,
+        "updatedBy": {"name": "Grace Hopper"},
+    }
+    renamed = await data(keyed, UPDATE, tokens.ada, input={"id": secret["id"], "key": "DB_PASS"})
+    assert renamed["updateSecret"]["secret"]["version"] == 3
+    listed = await data(keyed, SECRETS, tokens.ada, id=production)
+    assert listed["environment"]["secrets"] == {
+        "totalCount": 1,
+        "nodes": [{"key": "DB_PASS", "value": "v2", "version": 3}],
+    }
+    stale = await error(
+        keyed,
+        UPDATE,
+        tokens.ada,
+        input={"id": secret["id"], "comment": "x", "expectedUpdatedAt": "2020-01-01T00:00:00Z"},
+    )
+    assert (stale["extensions"]["code"], stale["extensions"]["field"]) == (
+        "CONFLICT",
+        "expectedUpdatedAt",
+    )
+    taken = await error(
+        keyed,
+        CREATE,
+        tokens.ada,
+        input={"environmentId": production, "key": "DB_PASS", "value": "other"},
+    )
+    assert (taken["extensions"]["code"], taken["extensions"]["field"]) == ("CONFLICT", "key")
+
+    assert await data(keyed, DELETE, tokens.ada, id=secret["id"]) == {
+        "deleteSecret": {"deletedId": secret["id"]}
+    }
+    assert await conn.fetchval("SELECT count(*) FROM secrets") == 0
+
+
+async def test_a_value_needs_secret_read_and_a_writer_role(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    fraud, churn = await environment(conn), await environment(conn, "churn-prediction")
+    in_fraud = await _create(keyed, tokens.ada, fraud)
+    in_churn = await _create(keyed, tokens.ada, churn)
+    query = "query ($id: ID!) { node(id: $id) { ... on Secret { key value } } }"
+    # Grace: EDITOR of fraud-detection, VIEWER of churn-prediction
+    assert await data(keyed, query, tokens.grace, id=in_fraud["id"]) == {
+        "node": {"key": "DB_PASSWORD", "value": VALUE}
+    }
+    assert await data(keyed, query, tokens.grace, id=in_churn["id"]) == {
+        "node": {"key": "DB_PASSWORD", "value": None}
+    }
+    # a token of Ada's (ADMIN) that may list and write secrets but not read values
+    writer = await create_token(
+        conn, email="ada@example.com", scopes=["secret:write", "environment:read"]
+    )
+    assert await data(keyed, query, writer.token, id=in_fraud["id"]) == {
+        "node": {"key": "DB_PASSWORD", "value": None}
+    }
+    listed = await data(keyed, SECRETS, writer.token, id=fraud)
+    assert listed["environment"]["secrets"]["nodes"] == [
+        {"key": "DB_PASSWORD", "value": None, "version": 1}
+    ]
+    # federation answers as `node` does
+    entities = (
+        "query ($r: [_Any!]!) { _entities(representations: $r) { ... on Secret { key value } } }"
+    )
+    representations = [{"__typename": "Secret", "id": in_fraud["id"]}]
+    assert await data(keyed, entities, writer.token, r=representations) == {
+        "_entities": [{"key": "DB_PASSWORD", "value": None}]
+    }
+    assert await data(keyed, entities, tokens.grace, r=representations) == {
+        "_entities": [{"key": "DB_PASSWORD", "value": VALUE}]
+    }
+    # no secret scope at all: no secret is read, whichever way
+    reader = await create_token(conn, email="ada@example.com", scopes=["environment:read"])
+    for query_, variables in [
+        (SECRETS, {"id": fraud}),
+        (query, {"id": in_fraud["id"]}),
+        (entities, {"r": representations}),
+    ]:
+        refused = await error(keyed, query_, reader.token, **variables)
+        assert refused["extensions"]["code"] == "FORBIDDEN"
+        assert "secret:read" in refused["message"]
+        assert VALUE not in str(refused)
+
+
+async def test_isolation_through_every_path(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    fraud, churn = await environment(conn), await environment(conn, "churn-prediction")
+    secret = await _create(keyed, tokens.ada, fraud)
+    theirs = await environment(conn, "fraud-detection", organization="Initech Labs")
+    alans = await _create(keyed, tokens.alan, theirs)
+    _, uuid = parse_global_id(secret["id"], "id")
+    nested = """
+    { models { nodes { environments { nodes { secrets { totalCount nodes { key } } } } } } }
+    """
+    # a project-restricted token of Ada's: churn-prediction only
+    churn_project = await conn.fetchval(
+        "SELECT project_id FROM environments WHERE id = $1", parse_global_id(churn, "id")[1]
+    )
+    restricted = await create_token(
+        conn, email="ada@example.com", scopes=["*"], project_ids=[churn_project]
+    )
+    for token in (tokens.alan, restricted.token):
+        assert await data(
+            keyed, "query ($id: ID!) { node(id: $id) { id } }", token, id=secret["id"]
+        ) == {"node": None}
+        lookup = await error(
+            keyed, "query ($u: UUID) { secret(uuid: $u) { key } }", token, u=str(uuid)
+        )
+        assert lookup["extensions"]["code"] == "NOT_FOUND"
+        entities = "query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+        assert await data(
+            keyed, entities, token, r=[{"__typename": "Secret", "id": secret["id"]}]
+        ) == {"_entities": [None]}
+        seen = await data(keyed, nested, token)
+        keys = [
+            s["key"]
+            for m in seen["models"]["nodes"]
+            for e in m["environments"]["nodes"]
+            for s in e["secrets"]["nodes"]
+        ]
+        # Alan's own secret, no other; the restricted token sees churn-prediction's (none)
+        assert keys == (["DB_PASSWORD"] if token == tokens.alan else [])
+        for mutation, variables in [
+            (UPDATE, {"input": {"id": secret["id"], "value": "stolen"}}),
+            (DELETE, {"id": secret["id"]}),
+            (CREATE, {"input": {"environmentId": fraud, "key": "X", "value": "y"}}),
+        ]:
+            refused = await error(keyed, mutation, token, **variables)
+            assert refused["extensions"]["code"] == "NOT_FOUND", mutation
+    # Alan sees his own secret and no other; Ada's restricted token none of fraud's
+    alan_seen = await data(keyed, nested, tokens.alan)
+    counts = [
+        e["secrets"]["totalCount"]
+        for m in alan_seen["models"]["nodes"]
+        for e in m["environments"]["nodes"]
+    ]
+    assert sorted(counts)[-1:] == [1]
+    assert sum(counts) == 1
+    assert (await data(keyed, SECRETS, tokens.alan, id=theirs))["environment"]["secrets"][
+        "nodes"
+    ] == [{"key": "DB_PASSWORD", "value": VALUE, "version": 1}]
+    assert alans["id"] != secret["id"]
+    # nothing changed by the refused writes
+    assert await conn.fetchval("SELECT count(*) FROM secrets") == 2
+    assert await conn.fetchval("SELECT max(version) FROM secrets") == 1
+
+
+async def test_deleting_an_environment_deletes_its_secrets(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    training = await environment(conn, name="training")
+    production = await environment(conn)
+    for key in ("A", "B"):
+        await _create(keyed, tokens.ada, training, key=key)
+    await _create(keyed, tokens.ada, production, key="C")
+    delete = "mutation ($id: ID!) { deleteEnvironment(input: {id: $id}) { deletedId } }"
+    # a protected environment stays, and so do its secrets
+    refused = await error(keyed, delete, tokens.ada, id=production)
+    assert refused["extensions"]["code"] == "CONFLICT"
+    await data(keyed, delete, tokens.ada, id=training)
+    assert [r["key"] for r in await conn.fetch("SELECT key FROM secrets")] == ["C"]
+
+
+async def test_values_never_reach_logs_or_errors(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    production = await environment(conn)
+    await _create(keyed, tokens.ada, production)
+    failing: list[dict[str, Any]] = [
+        # a bad key, a taken key, a value too long, an unknown field, a foreign environment
+        {"environmentId": production, "key": "bad key", "value": VALUE},
+        {"environmentId": production, "key": "DB_PASSWORD", "value": VALUE},
+        {"environmentId": production, "key": "LONG", "value": VALUE * 5000},
+        {"environmentId": production, "key": "K", "value": VALUE, "bogus": VALUE},
+        {"environmentId": production, "key": "K", "value": VALUE, "comment": {"x": VALUE}},
+        {
+            "environmentId": await environment(conn, organization="Initech Labs"),
+            "key": "K",
+            "value": VALUE,
+        },
+    ]
+    bodies = []
+    for input in failing:
+        _, body = await graphql(keyed, CREATE, tokens.ada, input=input)
+        assert body.get("errors"), body
+        bodies.append(str(body))
+    _, update = await graphql(
+        keyed,
+        UPDATE,
+        tokens.grace,
+        input={"id": "U2VjcmV0OjA=", "value": VALUE, "expectedUpdatedAt": "yesterday"},
+    )
+    bodies.append(str(update))
+    assert [VALUE in body for body in bodies] == [False] * len(bodies)
+    assert VALUE not in caplog.text
+    assert await conn.fetchval("SELECT count(*) FROM secrets") == 1
+
+
+async def test_without_a_key_secrets_are_refused_naming_the_variable(
+    client: Client, keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    production = await environment(conn)
+    secret = await _create(keyed, tokens.ada, production)
+    refused = await error(
+        client, CREATE, tokens.ada, input={"environmentId": production, "key": "K", "value": "v"}
+    )
+    assert refused["extensions"]["code"] == "FORBIDDEN"
+    assert "GATEWAY_SECRETS_KEY" in refused["message"]
+    read = await error(client, SECRETS, tokens.ada, id=production)
+    assert "GATEWAY_SECRETS_KEY" in read["message"]
+    assert read["path"] == ["environment", "secrets", "nodes", 0, "value"]
+    # what does not touch a value still works
+    listed = "query ($id: ID!) { environment(id: $id) { secrets { nodes { key version } } } }"
+    assert (await data(client, listed, tokens.ada, id=production))["environment"] == {
+        "secrets": {"nodes": [{"key": "DB_PASSWORD", "version": 1}]}
+    }
+    assert (await data(client, DELETE, tokens.ada, id=secret["id"]))["deleteSecret"]
+
+
+async def test_a_wrong_key_stops_the_start(
+    keyed: Client, settings: Settings, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    await _create(keyed, tokens.ada, await environment(conn))
+    other = create_app(replace(settings, secrets_key=parse_key(generate_key())))
+    with pytest.raises(KeyMismatch, match="GATEWAY_SECRETS_KEY is not the key"):
+        async with TestClient(TestServer(other)):
+            pass
+
+
+async def test_the_compiled_path_never_reads_a_value(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    production = await environment(conn)
+    await _create(keyed, tokens.ada, production)
+    metadata = """
+    query ($id: ID!) {
+      environment(id: $id) { secrets { nodes { id key comment version createdBy { name } } } }
+    }
+    """
+    viewer = Viewer(uuid.UUID(int=1), "ada@example.com", "Ada", frozenset({"*"}), False)
+    variables = {"id": production}
+    # what the compiled path makes of a query without `value`: no ciphertext in its SQL
+    plan = plan_read(SCHEMA, parse(metadata), None, variables, viewer, page_sizes=(20, 100))
+    assert plan is not None
+    sql, _ = read_statement(plan, viewer)
+    assert "ciphertext" not in sql
+    assert '"secrets"' in sql
+    # a query selecting `value` is not compilable: the resolvers answer it
+    assert plan_read(SCHEMA, parse(SECRETS), None, variables, viewer, page_sizes=(20, 100)) is None
+    before = executed(keyed, "compiled"), executed(keyed, "resolver")
+    compiled = await data(keyed, metadata, tokens.ada, **variables)
+    assert compiled["environment"]["secrets"]["nodes"][0]["key"] == "DB_PASSWORD"
+    resolved = await data(keyed, SECRETS, tokens.ada, **variables)
+    assert resolved["environment"]["secrets"]["nodes"][0]["value"] == VALUE
+    after = executed(keyed, "compiled"), executed(keyed, "resolver")
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
