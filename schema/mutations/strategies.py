@@ -20,6 +20,7 @@ from db.rollout_rules import (
 )
 from db.strategies import clear_default_strategy, set_default_strategy
 from schema.ids import expect_global_id
+from schema.inputs import given_value
 from schema.mutations.common import STALE, Info, given, object_field
 from schema.types import object_of
 
@@ -100,7 +101,8 @@ class ClearDefaultStrategyPayload:
 
 
 def _variant(input: VariantInput) -> VariantSpec:
-    payload: VariantPayloadInput | None = given(input.payload)
+    # not given(): it would take the input's `value` for an enum's
+    payload = input.payload if given_value(input.payload) else None
     return VariantSpec(
         name=input.name,
         weight=given(input.weight),

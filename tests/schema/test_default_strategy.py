@@ -1,0 +1,297 @@
+"""The default rollout strategy through HTTP: set, read, evaluated, cleared;
+rules refused naming their input path; segments of the model only, a
+deleted one dropping out; scopes and roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from db.tokens import create_token
+from schema.ids import global_id
+from tests.schema.conftest import Tokens
+from tests.schema.secrets_support import environment
+from tests.support import Client, data, error
+
+SET = """
+mutation ($input: SetDefaultStrategyInput!) {
+  setDefaultStrategy(input: $input) {
+    environment {
+      defaultStrategy {
+        name title disabled sortOrder parameters
+        constraints { contextName operator caseInsensitive inverted values value }
+        variants { name weight weightType stickiness payload { type value } }
+        segments { name }
+      }
+    }
+  }
+}
+"""
+CLEAR = """
+mutation ($id: ID!) {
+  clearDefaultStrategy(input: {environmentId: $id}) { environment { defaultStrategy { name } } }
+}
+"""
+EVALUATE = """
+query ($id: ID!, $context: JSON!) {
+  environment(id: $id) {
+    evaluateStrategy(context: $context) {
+      enabled variant { name weight payload { value } } matchedConstraints { contextName }
+    }
+  }
+}
+"""
+SEGMENTS = "query ($id: ID!) { environment(id: $id) { defaultStrategy { segments { name } } } }"
+
+
+async def _segment(conn: asyncpg.Connection, name: str, project: str = "fraud-detection") -> str:
+    found = await conn.fetchval(
+        """SELECT s.id FROM segments s JOIN models m ON m.id = s.model_id
+           JOIN projects p ON p.id = m.project_id
+           JOIN organizations o ON o.id = p.organization_id
+           WHERE o.name = 'Acme Analytics' AND p.name = $1 AND m.name = 'xgb-classifier'
+             AND m.version = 'v1' AND s.name = $2""",
+        project,
+        name,
+    )
+    return global_id("Segment", found)
+
+
+def _canary(segment_ids: list[str]) -> dict[str, Any]:
+    return {
+        "name": "canary",
+        "title": "Canary of v2",
+        "sortOrder": 1,
+        "constraints": [
+            {"contextName": "region", "operator": "IN", "values": ["EU"], "caseInsensitive": True},
+            {"contextName": "appVersion", "operator": "SEMVER_GT", "value": "1.0.0-rc.1"},
+            {"contextName": "plan", "operator": "IN", "values": ["free"], "inverted": True},
+        ],
+        "variants": [
+            {"name": "stable", "weight": 900, "weightType": "FIX"},
+            {"name": "v2", "payload": {"type": "JSON", "value": '{"model": "v2"}'}},
+        ],
+        "parameters": {"groupId": "rollout-v2"},
+        "segmentIds": segment_ids,
+    }
+
+
+async def test_set_read_evaluate_and_clear(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    production = await environment(conn)
+    adults, eu = await _segment(conn, "adults"), await _segment(conn, "eu-customers")
+    answer = await data(
+        client,
+        SET,
+        tokens.ada,
+        input={"environmentId": production, "strategy": _canary([adults, eu])},
+    )
+    assert answer["setDefaultStrategy"]["environment"]["defaultStrategy"] == {
+        "name": "canary",
+        "title": "Canary of v2",
+        "disabled": False,
+        "sortOrder": 1,
+        "parameters": {"groupId": "rollout-v2"},
+        "constraints": [
+            {
+                "contextName": "region",
+                "operator": "IN",
+                "caseInsensitive": True,
+                "inverted": False,
+                "values": ["EU"],
+                "value": None,
+            },
+            {
+                "contextName": "appVersion",
+                "operator": "SEMVER_GT",
+                "caseInsensitive": False,
+                "inverted": False,
+                "values": [],
+                "value": "1.0.0-rc.1",
+            },
+            {
+                "contextName": "plan",
+                "operator": "IN",
+                "caseInsensitive": False,
+                "inverted": True,
+                "values": ["free"],
+                "value": None,
+            },
+        ],
+        "variants": [
+            {
+                "name": "stable",
+                "weight": 900,
+                "weightType": "FIX",
+                "stickiness": "default",
+                "payload": None,
+            },
+            {
+                "name": "v2",
+                "weight": 100,
+                "weightType": "VARIABLE",
+                "stickiness": "default",
+                "payload": {"type": "JSON", "value": '{"model": "v2"}'},
+            },
+        ],
+        "segments": [{"name": "adults"}, {"name": "eu-customers"}],
+    }
+
+    context = {
+        "region": "eu",
+        "appVersion": "1.0.0",
+        "userId": "u-1",
+        "properties": {"plan": "pro"},
+    }
+    evaluated = (await data(client, EVALUATE, tokens.grace, id=production, context=context))[
+        "environment"
+    ]["evaluateStrategy"]
+    assert evaluated["enabled"] is True
+    assert evaluated["variant"]["name"] in {"stable", "v2"}
+    assert [c["contextName"] for c in evaluated["matchedConstraints"]] == [
+        "region",
+        "appVersion",
+        "plan",
+    ]
+    # the same context, the same variant, every time
+    for _ in range(3):
+        again = await data(client, EVALUATE, tokens.ada, id=production, context=context)
+        assert again["environment"]["evaluateStrategy"] == evaluated
+    # 1.0.0 above matched SEMVER_GT 1.0.0-rc.1 (string order says the opposite); an
+    # earlier pre-release does not
+    earlier = {**context, "appVersion": "1.0.0-beta.11"}
+    refused = await data(client, EVALUATE, tokens.ada, id=production, context=earlier)
+    assert refused["environment"]["evaluateStrategy"] == {
+        "enabled": False,
+        "variant": None,
+        "matchedConstraints": [{"contextName": "region"}, {"contextName": "plan"}],
+    }
+
+    # a deleted segment drops out of the strategy
+    await data(client, "mutation ($id: ID!) { deleteSegment(input: {id: $id}) { deletedId } }",
+               tokens.ada, id=eu)  # fmt: skip
+    segments = await data(client, SEGMENTS, tokens.ada, id=production)
+    assert segments["environment"]["defaultStrategy"]["segments"] == [{"name": "adults"}]
+
+    cleared = await data(client, CLEAR, tokens.ada, id=production)
+    assert cleared["clearDefaultStrategy"]["environment"] == {"defaultStrategy": None}
+    off = await data(client, EVALUATE, tokens.ada, id=production, context=context)
+    assert off["environment"]["evaluateStrategy"]["enabled"] is False
+
+
+async def test_rules_are_refused_naming_the_input_path(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    production = await environment(conn)
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        (
+            {
+                "constraints": [
+                    {"contextName": "a", "operator": "IN", "values": ["x"]},
+                    {"contextName": "b", "operator": "IN", "values": ["y"]},
+                    {"contextName": "c", "operator": "SEMVER_EQ", "values": ["1.0"]},
+                ]
+            },
+            "strategy.constraints[2].values[0]",
+            "BAD_USER_INPUT",
+        ),
+        (
+            {"constraints": [{"contextName": "n", "operator": "NUM_GT", "value": "1_000"}]},
+            "strategy.constraints[0].value",
+            "BAD_USER_INPUT",
+        ),
+        (
+            {
+                "constraints": [
+                    {"contextName": "t", "operator": "DATE_AFTER", "value": "2025-05-01"}
+                ]
+            },
+            "strategy.constraints[0].value",
+            "BAD_USER_INPUT",
+        ),
+        (
+            {
+                "variants": [
+                    {"name": "a", "weight": 700, "weightType": "FIX"},
+                    {"name": "b", "weight": 301, "weightType": "FIX"},
+                    {"name": "c"},
+                ]
+            },
+            "strategy.variants",
+            "BAD_USER_INPUT",
+        ),
+        (
+            {"variants": [{"name": "a", "weight": -1, "weightType": "FIX"}, {"name": "b"}]},
+            "strategy.variants[0].weight",
+            "BAD_USER_INPUT",
+        ),
+        (
+            {"variants": [{"name": "a"}, {"name": "a"}]},
+            "strategy.variants[1].name",
+            "BAD_USER_INPUT",
+        ),
+        (
+            {"segmentIds": [await _segment(conn, "adults", "churn-prediction")]},
+            "strategy.segmentIds[0]",
+            "NOT_FOUND",
+        ),
+        (
+            {"segmentIds": [await _segment(conn, "adults"), global_id("Segment", "0" * 32)]},
+            "strategy.segmentIds[1]",
+            "NOT_FOUND",
+        ),
+        ({"segmentIds": [production]}, "strategy.segmentIds[0]", "BAD_USER_INPUT"),
+    ]
+    for strategy, path, code in cases:
+        refused = await error(
+            client,
+            SET,
+            tokens.ada,
+            input={"environmentId": production, "strategy": {"name": "s", **strategy}},
+        )
+        assert (refused["extensions"]["code"], refused["extensions"].get("field")) == (code, path)
+    # nothing was written
+    assert (
+        await conn.fetchval("SELECT count(*) FROM environments WHERE default_strategy IS NOT NULL")
+        == 0
+    )
+
+
+async def test_scopes_and_roles(client: Client, conn: asyncpg.Connection, tokens: Tokens) -> None:
+    churn = await environment(conn, "churn-prediction")
+    theirs = await environment(conn, organization="Initech Labs")
+    strategy = {"name": "s"}
+    # Grace only views churn-prediction; Alan does not see Acme at all
+    viewer = await error(
+        client, SET, tokens.grace, input={"environmentId": churn, "strategy": strategy}
+    )
+    assert viewer["extensions"]["code"] == "FORBIDDEN"
+    foreign = await error(
+        client, SET, tokens.alan, input={"environmentId": churn, "strategy": strategy}
+    )
+    assert (foreign["extensions"]["code"], foreign["extensions"]["field"]) == (
+        "NOT_FOUND",
+        "environmentId",
+    )
+    reader = await create_token(conn, email="ada@example.com", scopes=["environment:read"])
+    scoped = await error(
+        client, SET, reader.token, input={"environmentId": churn, "strategy": strategy}
+    )
+    assert scoped["extensions"]["code"] == "FORBIDDEN"
+    assert "environment:write" in scoped["message"]
+    # reading needs environment:read; Alan's own environment evaluates for him alone
+    await data(client, SET, tokens.alan, input={"environmentId": theirs, "strategy": strategy})
+    assert (await data(client, EVALUATE, reader.token, id=churn, context={}))["environment"][
+        "evaluateStrategy"
+    ]["enabled"] is False
+    hidden = await error(client, EVALUATE, tokens.ada, id=theirs, context={})
+    assert hidden["extensions"]["code"] == "NOT_FOUND"
+    mine = await data(client, EVALUATE, tokens.alan, id=theirs, context={"userId": "x"})
+    assert mine["environment"]["evaluateStrategy"]["enabled"] is True
+    not_object = await error(client, EVALUATE, tokens.alan, id=theirs, context=[1])
+    assert (not_object["extensions"]["code"], not_object["extensions"]["field"]) == (
+        "BAD_USER_INPUT",
+        "context",
+    )
