@@ -4,6 +4,7 @@ deleted one dropping out; scopes and roles."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import asyncpg
@@ -42,6 +43,7 @@ query ($id: ID!, $context: JSON!) {
   }
 }
 """
+NOWHERE = uuid.UUID(int=0)
 SEGMENTS = "query ($id: ID!) { environment(id: $id) { defaultStrategy { segments { name } } } }"
 
 
@@ -238,7 +240,7 @@ async def test_rules_are_refused_naming_the_input_path(
             "NOT_FOUND",
         ),
         (
-            {"segmentIds": [await _segment(conn, "adults"), global_id("Segment", "0" * 32)]},
+            {"segmentIds": [await _segment(conn, "adults"), global_id("Segment", NOWHERE)]},
             "strategy.segmentIds[1]",
             "NOT_FOUND",
         ),
