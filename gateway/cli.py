@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from db import migrations
 from db.demo import DEMO_USER_EMAIL, MAX_SCALE, events_per_environment, seed_demo
+from db.demo_secrets import seed_demo_secrets
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.entities import ExportFormat
 from db.errors import DomainError, MigrationError
@@ -213,6 +214,8 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work(conn: Connection) -> None:
         counts = await seed_demo(conn, args.scale, events=events_per_environment(args.scale))
+        if settings.secrets_key is not None:  # none without a key to encrypt them with
+            await seed_demo_secrets(conn, SecretBox(settings.secrets_key))
         summary = ", ".join(f"{count} {table}" for table, count in counts.items())
         print(f"demo data at scale {args.scale}; the database now has {summary}")
 
@@ -429,6 +432,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     async def prepare(conn: Connection) -> None:
         if args.demo:
             await seed_demo(conn, 1, events=events_per_environment(1))
+            if box is not None:
+                await seed_demo_secrets(conn, box)
             demo.append(
                 await replace_demo_token(conn, email=DEMO_USER_EMAIL, lifetime=DEMO_TOKEN_LIFETIME)
             )

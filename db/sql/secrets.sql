@@ -60,3 +60,20 @@ UPDATE secrets SET ciphertext = $2 WHERE id = $1
 -- For this transaction: re-encrypting is no change a client made (the touch
 -- trigger of secrets leaves updated_at alone).
 SELECT set_config('envgraph.rotating_key', 'on', true)
+
+-- name: demo_secret_targets
+-- The demo's production environments (db/demo_secrets.py) and who creates
+-- their secrets: Ada, as she created the demo's segments.
+SELECT e.id, e.project_id, u.id AS user_id
+FROM environments e
+JOIN models m ON m.id = e.model_id
+JOIN users u ON lower(u.email) = 'ada@example.com'
+WHERE e.name = 'production' AND e.id = md5(m.id || '/environment/' || e.name)::uuid
+ORDER BY e.id
+
+-- name: create_demo_secret
+-- A rerun leaves a demo secret as it is (and skips one whose key was taken).
+INSERT INTO secrets (id, environment_id, project_id, key, ciphertext, comment,
+                     created_by, updated_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+ON CONFLICT DO NOTHING

@@ -116,8 +116,8 @@ async def test_user_and_token_life_cycle(database_url: str) -> None:
             "argument --scopes: unknown scope 'segment:delete'; known scopes: *, environment:read, "
             "environment:write, event:read, event:write, "
             "export:read, export:write, model:read, model:write, "
-            "organization:read, organization:write, project:read, project:write, segment:read, "
-            "segment:write, token:read, token:write "
+            "organization:read, organization:write, project:read, project:write, "
+            "secret:read, secret:write, segment:read, segment:write, token:read, token:write "
             "(see `python -m gateway create-token --help`)",
         ),
         (

@@ -11,6 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from db.demo import seed_demo
+from db.demo_secrets import seed_demo_secrets
+from db.secret_box import SecretBox
 from db.tokens import create_token
 from db.users import create_user
 from gateway.app import create_app
@@ -47,8 +49,10 @@ DEMO_EVENTS_UNTIL = datetime(2026, 12, 1, tzinfo=UTC)
 
 @pytest.fixture
 async def tokens(conn: asyncpg.Connection) -> Tokens:
-    """Demo data at scale 1 with a few events, and tokens for its users."""
+    """Demo data at scale 1 with a few events and its secrets (under KEY, the `keyed`
+    client's), and tokens for its users."""
     await seed_demo(conn, 1, events=DEMO_EVENTS, events_until=DEMO_EVENTS_UNTIL)
+    await seed_demo_secrets(conn, SecretBox(KEY))
     return await issue_tokens(conn)
 
 

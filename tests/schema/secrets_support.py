@@ -34,10 +34,11 @@ query ($id: ID!) {
 async def environment(
     conn: asyncpg.Connection,
     project: str = "fraud-detection",
-    name: str = "production",
+    name: str = "validation",
     organization: str = "Acme Analytics",
 ) -> str:
-    """The global id of a demo environment (of the model xgb-classifier v1)."""
+    """The global id of a demo environment (of the model xgb-classifier v1); by default
+    a validation one, which holds none of the demo's secrets."""
     found = await conn.fetchval(
         """SELECT e.id FROM environments e JOIN models m ON m.id = e.model_id
            JOIN projects p ON p.id = m.project_id

@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from graphql import parse
 
+from db.demo_secrets import DEMO_SECRETS
 from db.json_reads import read_statement
 from db.secret_box import SecretBox, generate_key, parse_key
 from db.secret_keys import KeyMismatch
@@ -31,6 +32,7 @@ from tests.support import Client, data, error, graphql
 
 VALUE = "hunter2-Zq8!value"
 SCHEMA = build_schema(introspection=True)
+DEMO = [key for key, _ in DEMO_SECRETS]
 
 
 async def _create(client: Client, token: str, environment_id: str, **fields: Any) -> Any:
@@ -57,7 +59,9 @@ async def test_values_are_encrypted_at_rest_and_versions_go_up(
         "updatedBy": {"name": "Ada Lovelace"},
     }
     # the row holds no plaintext, in any column or encoding
-    row = await conn.fetchrow("SELECT s.*, s::text AS whole FROM secrets s")
+    row = await conn.fetchrow(
+        "SELECT s.*, s::text AS whole FROM secrets s WHERE key = 'DB_PASSWORD'"
+    )
     assert row is not None
     assert VALUE not in row["whole"]
     assert VALUE.encode() not in row["ciphertext"]
@@ -105,7 +109,7 @@ async def test_values_are_encrypted_at_rest_and_versions_go_up(
     assert await data(keyed, DELETE, tokens.ada, id=secret["id"]) == {
         "deleteSecret": {"deletedId": secret["id"]}
     }
-    assert await conn.fetchval("SELECT count(*) FROM secrets") == 0
+    assert await conn.fetchval("SELECT count(*) FROM secrets WHERE key = 'DB_PASS'") == 0
 
 
 async def test_a_value_needs_secret_read_and_a_writer_role(
@@ -122,6 +126,13 @@ async def test_a_value_needs_secret_read_and_a_writer_role(
     assert await data(keyed, query, tokens.grace, id=in_churn["id"]) == {
         "node": {"key": "DB_PASSWORD", "value": None}
     }
+    # the demo's own secrets, encrypted with the same key when the demo was seeded
+    demo = await data(keyed, SECRETS, tokens.grace, id=await environment(conn, name="production"))
+    nodes = sorted(demo["environment"]["secrets"]["nodes"], key=lambda n: n["key"])
+    assert [(n["key"], n["value"].rsplit("-", 1)[0]) for n in nodes] == [
+        ("MODEL_STORE_PASSWORD", "demo-model-store-password"),
+        ("SCORING_API_KEY", "demo-scoring-api-key"),
+    ]
     # a token of Ada's (ADMIN) that may list and write secrets but not read values
     writer = await create_token(
         conn, email="ada@example.com", scopes=["secret:write", "environment:read"]
@@ -193,6 +204,7 @@ async def test_isolation_through_every_path(
             for m in seen["models"]["nodes"]
             for e in m["environments"]["nodes"]
             for s in e["secrets"]["nodes"]
+            if s["key"] == "DB_PASSWORD"  # not the demo's
         ]
         # Alan's own secret, no other; the restricted token sees churn-prediction's (none)
         assert keys == (["DB_PASSWORD"] if token == tokens.alan else [])
@@ -205,27 +217,30 @@ async def test_isolation_through_every_path(
             assert refused["extensions"]["code"] == "NOT_FOUND", mutation
     # Alan sees his own secret and no other; Ada's restricted token none of fraud's
     alan_seen = await data(keyed, nested, tokens.alan)
-    counts = [
-        e["secrets"]["totalCount"]
+    demo = [
+        s["key"]
         for m in alan_seen["models"]["nodes"]
         for e in m["environments"]["nodes"]
+        for s in e["secrets"]["nodes"]
     ]
-    assert sorted(counts)[-1:] == [1]
-    assert sum(counts) == 1
+    # his demo production environments' two each (6 models), and his one
+    assert sorted(demo).count("DB_PASSWORD") == 1
+    assert len(demo) == 6 * 2 + 1
     assert (await data(keyed, SECRETS, tokens.alan, id=theirs))["environment"]["secrets"][
         "nodes"
     ] == [{"key": "DB_PASSWORD", "value": VALUE, "version": 1}]
     assert alans["id"] != secret["id"]
     # nothing changed by the refused writes
-    assert await conn.fetchval("SELECT count(*) FROM secrets") == 2
-    assert await conn.fetchval("SELECT max(version) FROM secrets") == 1
+    ours = "FROM secrets WHERE key IN ('DB_PASSWORD', 'X')"
+    assert await conn.fetchval(f"SELECT count(*) {ours}") == 2
+    assert await conn.fetchval(f"SELECT max(version) {ours}") == 1
 
 
 async def test_deleting_an_environment_deletes_its_secrets(
     keyed: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
     training = await environment(conn, name="training")
-    production = await environment(conn)
+    production = await environment(conn, name="production")
     for key in ("A", "B"):
         await _create(keyed, tokens.ada, training, key=key)
     await _create(keyed, tokens.ada, production, key="C")
@@ -234,7 +249,8 @@ async def test_deleting_an_environment_deletes_its_secrets(
     refused = await error(keyed, delete, tokens.ada, id=production)
     assert refused["extensions"]["code"] == "CONFLICT"
     await data(keyed, delete, tokens.ada, id=training)
-    assert [r["key"] for r in await conn.fetch("SELECT key FROM secrets")] == ["C"]
+    left = await conn.fetch("SELECT key FROM secrets WHERE key IN ('A', 'B', 'C')")
+    assert [r["key"] for r in left] == ["C"]
 
 
 async def test_values_never_reach_logs_or_errors(
@@ -270,7 +286,7 @@ async def test_values_never_reach_logs_or_errors(
     bodies.append(str(update))
     assert [VALUE in body for body in bodies] == [False] * len(bodies)
     assert VALUE not in caplog.text
-    assert await conn.fetchval("SELECT count(*) FROM secrets") == 1
+    assert await conn.fetchval("SELECT count(*) FROM secrets WHERE key <> ALL($1)", DEMO) == 1
 
 
 async def test_without_a_key_secrets_are_refused_naming_the_variable(
