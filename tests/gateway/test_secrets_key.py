@@ -4,6 +4,7 @@ variant from every worker of `serve --workers 2`."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -16,10 +17,12 @@ from typing import Any
 
 import asyncpg
 import psutil
+import pytest
 
 from db.demo import seed_demo
 from db.secret_box import SecretBox, generate_key, parse_key
 from db.secret_keys import associated_data, verify_key
+from gateway.settings import SettingsError, load_settings
 from tests.service import Service
 
 _OWN = ("DATABASE_", "GATEWAY_")
@@ -194,3 +197,20 @@ def test_the_demo_key_and_the_same_variant_from_every_worker(
         assert one == other
         assert all(a["enabled"] for a in one)
         assert len({a["variant"]["name"] for a in one}) > 1  # spread, not one for all
+
+
+def test_the_key_setting_takes_either_base64_alphabet_and_never_shows_the_key() -> None:
+    raw = bytes(range(200, 232))  # bytes whose base64 holds '+' '/' or '-' '_'
+    standard, url_safe = base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()
+    assert standard != url_safe
+    for text in (standard, url_safe, f"  {url_safe}\n"):
+        settings = load_settings({"GATEWAY_SECRETS_KEY": text})
+        assert settings.secrets_key == raw
+        assert url_safe not in repr(settings)
+        assert "secrets_key" not in repr(settings)
+    assert load_settings({}).secrets_key is None
+    for bad in (url_safe[:-1], url_safe[:-1] + "!", base64.b64encode(raw[:31]).decode()):
+        with pytest.raises(SettingsError) as refused:
+            load_settings({"GATEWAY_SECRETS_KEY": bad})
+        assert str(refused.value).startswith("GATEWAY_SECRETS_KEY: takes 32 random bytes")
+        assert bad not in str(refused.value)

@@ -21,6 +21,7 @@ from db.secret_keys import KeyMismatch
 from db.tokens import create_token
 from db.viewer import Viewer
 from gateway.app import create_app
+from gateway.keys import STATEMENTS
 from gateway.settings import Settings
 from schema.ids import parse_global_id
 from schema.planner import plan_read
@@ -347,3 +348,25 @@ async def test_the_compiled_path_never_reads_a_value(
     assert resolved["environment"]["secrets"]["nodes"][0]["value"] == VALUE
     after = executed(keyed, "compiled"), executed(keyed, "resolver")
     assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+
+
+async def test_values_under_many_environments_cost_one_statement_per_level(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    query = """
+    { models(first: 20) { nodes { environments { nodes { secrets { nodes { key value } } } } } } }
+    """
+    before = keyed.app[STATEMENTS].total
+    seen = await data(keyed, query, tokens.ada)
+    values = [
+        s["value"]
+        for m in seen["models"]["nodes"]
+        for e in m["environments"]["nodes"]
+        for s in e["secrets"]["nodes"]
+    ]
+    # Ada's 12 models' production environments, two secrets each, every value read
+    assert len(values) == 24
+    assert all(v.startswith("demo-") for v in values)
+    # the token, models, their environments, the environments' secrets, and one for
+    # the writer roles of every project at once: not one per secret or per project
+    assert keyed.app[STATEMENTS].total - before == 5
