@@ -19,7 +19,10 @@ from itertools import count
 from typing import Any
 
 from db import codecs
+from db.aggregates import Measure, measure_json_sql, measure_sql
 from db.binder import Binder
+from db.entities import Entity
+from db.groups import grouped
 from db.identifiers import ident, qualified
 from db.lists import ALIAS
 from db.pages import PageQuery
@@ -29,7 +32,12 @@ from db.plans import (
     Edges,
     Email,
     Field,
+    Figures,
     GlobalId,
+    GroupKeyPlan,
+    GroupsPlan,
+    KeyObject,
+    KeyValue,
     ListPlan,
     Lookup,
     Nodes,
@@ -137,6 +145,9 @@ class _Statement:
             else f"{qualified(ALIAS, plan.parent_column)} = {parent}.id"
         )
         page = PageQuery(plan.request, self.viewer, plan.window, self.bind, within=within)
+        entity = plan.request.entity
+        # the rows of the whole list, for its figures (paging ignored, as for the total)
+        rows_of_list = f"FROM {ident(entity.table)} {ALIAS} WHERE {page.where} AND {within}"
         parts = []
         for key, member in plan.items:
             parts.append(self.key(key))
@@ -144,18 +155,103 @@ class _Statement:
                 parts.append(self.key(member.value))
             elif isinstance(member, Total):
                 parts.append(f"{page.total(within)}::int4")
+            elif isinstance(member, Figures):
+                parts.append(f"(SELECT {self.figures(entity, member)} {rows_of_list})")
+            elif isinstance(member, GroupsPlan):
+                parts.append(self.groups(plan, member, page.where, within))
             elif isinstance(member, Nodes):
                 parts.append(self.of(page, rows, self.object(member.selection, rows)))
             elif isinstance(member, Edges):
                 parts.append(self.of(page, rows, self.edge(member, page, rows)))
             else:
                 parts.append(self.page_info(member, page, rows, within))
+        if not any(isinstance(m, (Nodes, Edges, PageInfoSelection)) for _, m in plan.items):
+            # nothing of the page is selected (a total, figures): no page to read
+            return f"(SELECT json_build_object({', '.join(parts)}))"
         return (
             f"(SELECT json_build_object({', '.join(parts)}) FROM ({page.rows()}) {rows} "
             f"WHERE {page.fetched(rows)} "
             # one row, even when nothing selected aggregates (`{ __typename }`)
             "GROUP BY ())"
         )
+
+    def figures(self, entity: Entity, figures: Figures) -> str:
+        """The JSON of `aggregate` (or one of its objects) as aggregate expressions over
+        the rows `t` (db/aggregates.py: the SQL the resolver path selects)."""
+        parts = []
+        for key, item in figures.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif isinstance(item, Measure):
+                parts.append(measure_json_sql(entity, item, measure_sql(entity, item, self.bind)))
+            else:
+                parts.append(self.figures(entity, item))
+        built = f"json_build_object({', '.join(parts)})"
+        return (
+            f"CASE WHEN count(*) = 0 THEN NULL ELSE {built} END"
+            if figures.none_when_empty
+            else built
+        )
+
+    def groups(self, plan: ListPlan, groups: GroupsPlan, where: str, within: str) -> str:
+        """The JSON array of `groups(by, first)`: db/groups.py's grouped rows, the
+        largest `first`, each with its key and figures."""
+        entity, group = plan.request.entity, self.alias("g")
+        figures = [
+            (i, item) for i, (_, item) in enumerate(groups.items) if isinstance(item, Figures)
+        ]
+        columns = ", ".join(f"{self.figures(entity, item)} AS _a{i}" for i, item in figures)
+        query = grouped(
+            plan.request, self.viewer, groups.by, self.bind, columns, where=where, within=within
+        )
+        parts = []
+        for index, (key, item) in enumerate(groups.items):
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif isinstance(item, Figures):
+                parts.append(f"{group}._a{index}")
+            else:
+                parts.append(self.group_key(item, group))
+        limit = f"{self.bind(groups.first)}::int8"
+        return (
+            f"(SELECT COALESCE(json_agg(json_build_object({', '.join(parts)}) "
+            f"ORDER BY {query.order}), '[]'::json) "
+            f"FROM ({query.sql} ORDER BY {query.order} LIMIT {limit}) {group})"
+        )
+
+    def group_key(self, plan: GroupKeyPlan, group: str) -> str:
+        parts = []
+        for key, item in plan.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif item.index is None:  # not grouped by
+                parts.append("NULL::json")
+            elif isinstance(item, KeyValue):
+                parts.append(codecs.response_sql(item.kind, f"{group}._k{item.index}"))
+            else:
+                parts.append(self.key_object(item, group))
+        return f"json_build_object({', '.join(parts)})"
+
+    def key_object(self, item: KeyObject, group: str) -> str:
+        """A parent or user of a group's key, visible (else the resolver path answers,
+        as it fails the field)."""
+        key, alias = qualified(group, f"_k{item.index}"), self.alias("p")
+        if item.entity is None:
+            table, seen = "users", "TRUE"
+        else:
+            table, seen = (
+                ident(item.entity.table),
+                visible(item.entity, alias, self.viewer, self.bind),
+            )
+        found = (
+            f"(SELECT {self.object(item.selection, alias)} FROM {table} {alias} "
+            f"WHERE {alias}.id = {key} AND {seen})"
+        )
+        missing = self.fail(f"{key}::text")
+        return f"CASE WHEN {key} IS NULL THEN NULL ELSE COALESCE({found}, {missing}) END"
 
     def of(self, page: PageQuery, rows: str, item: str) -> str:
         """The JSON array of `item` over the page's rows, in the list's order."""

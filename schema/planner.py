@@ -39,14 +39,23 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.utilities import get_operation_ast
 from strawberry.types.arguments import convert_arguments
 
+from db.aggregates import Measure, property_measure
+from db.entities import Entity, Kind
 from db.errors import BadInput
+from db.groups import checked_first, group_field, key_entity
 from db.plans import (
     ColumnValue,
     Constant,
     Edges,
     Email,
     Field,
+    Figures,
     GlobalId,
+    GroupKeyPlan,
+    GroupsPlan,
+    KeyObject,
+    KeyValue,
+    ListMember,
     ListPlan,
     Lookup,
     LookupList,
@@ -63,11 +72,20 @@ from db.viewer import Viewer, require_read
 from schema.connections import list_arguments
 from schema.ids import lookup_uuid
 from schema.metadata import (
+    AggregatesField,
+    ColumnFigures,
+    FigureColumn,
     GlobalIdField,
+    GroupKeyField,
+    GroupKeyObject,
+    GroupsField,
     ListField,
     LookupField,
+    MeasureField,
     NodeField,
     ParentField,
+    PropertyFigure,
+    PropertyFigures,
     UserField,
     plan_of,
 )
@@ -205,11 +223,19 @@ class _Planner:
         )
         connection = cast(GraphQLObjectType, get_named_type(definition.type))
         node_type = get_named_type(connection.fields["nodes"].type).name
-        items: list[tuple[str, Total | PageInfoSelection | Edges | Nodes | Constant]] = []
+        items: list[tuple[str, ListMember]] = []
         for key, sub in self.subfields(connection, nodes):
             name = sub[0].node.name.value
+            member = plan_of(_metadata(connection.fields[name])) if name != "__typename" else None
             if name == "__typename":
                 items.append((key, Constant(connection.name)))
+            elif isinstance(member, AggregatesField):
+                items.append(
+                    (key, self.figures(member.entity, _object_type(connection, name), sub))
+                )
+            elif isinstance(member, GroupsField):
+                definition = connection.fields[name]
+                items.append((key, self.groups(member.entity, definition, sub)))
             elif name == "totalCount":
                 items.append((key, Total()))
             elif name == "nodes":
@@ -224,6 +250,97 @@ class _Planner:
             _mentions(d.node.selection_set, "totalCount", self.fragments) for d in nodes
         )
         return ListPlan(request, win, field.parent_column, with_total, tuple(items))
+
+    def figures(
+        self,
+        entity: Entity,
+        figures_type: GraphQLObjectType,
+        nodes: FieldDetailsList,
+        *,
+        op: str | None = None,
+        key: str | None = None,
+    ) -> Figures:
+        """`aggregate` (or one of its objects: `sum`... of `op`, `property` of `key`)."""
+        items: list[tuple[str, Measure | Figures | Constant]] = []
+        for response_key, sub in self.subfields(figures_type, nodes):
+            name = sub[0].node.name.value
+            if name == "__typename":
+                items.append((response_key, Constant(figures_type.name)))
+                continue
+            definition = figures_type.fields[name]
+            plan = plan_of(_metadata(definition))
+            item: Measure | Figures
+            if isinstance(plan, MeasureField):
+                item = Measure(plan.op)
+            elif isinstance(plan, ColumnFigures):
+                inner = _object_type(figures_type, name)
+                item = self.figures(entity, inner, sub, op=plan.op)
+                item = Figures(item.items, none_when_empty=True)
+            elif isinstance(plan, FigureColumn) and op is not None:
+                item = Measure(op, column=plan.column)
+            elif isinstance(plan, PropertyFigures):
+                wanted = self.arguments(definition, sub)["key"]
+                property_measure("count", wanted)  # checked as its resolver checks it
+                item = self.figures(entity, _object_type(figures_type, name), sub, key=wanted)
+            elif isinstance(plan, PropertyFigure) and key is not None:
+                p = self.arguments(definition, sub).get("p")
+                item = property_measure(plan.op, key, p)
+            else:
+                raise NotCompilable(f"{figures_type.name}.{name}")
+            items.append((response_key, item))
+        return Figures(tuple(items))
+
+    def groups(
+        self, entity: Entity, definition: GraphQLField, nodes: FieldDetailsList
+    ) -> GroupsPlan:
+        """`groups(by, first)`, its arguments checked as its resolver checks them."""
+        args = self.arguments(definition, nodes)
+        by = tuple(dict.fromkeys(group_field(entity, member.value) for member in args["by"]))
+        first = checked_first(100 if args.get("first") is None else args["first"])
+        group_type = cast(GraphQLObjectType, get_named_type(definition.type))
+        items: list[tuple[str, GroupKeyPlan | Figures | Constant]] = []
+        for key, sub in self.subfields(group_type, nodes):
+            name = sub[0].node.name.value
+            plan = plan_of(_metadata(group_type.fields[name])) if name != "__typename" else None
+            if name == "__typename":
+                items.append((key, Constant(group_type.name)))
+            elif isinstance(plan, GroupKeyObject):
+                items.append((key, self.group_key(entity, by, _object_type(group_type, name), sub)))
+            else:
+                items.append((key, self.figures(entity, _object_type(group_type, name), sub)))
+        return GroupsPlan(by, first, tuple(items))
+
+    def group_key(
+        self,
+        entity: Entity,
+        by: tuple[Any, ...],
+        key_type: GraphQLObjectType,
+        nodes: FieldDetailsList,
+    ) -> GroupKeyPlan:
+        items: list[tuple[str, KeyValue | KeyObject | Constant]] = []
+        for key, sub in self.subfields(key_type, nodes):
+            name = sub[0].node.name.value
+            if name == "__typename":
+                items.append((key, Constant(key_type.name)))
+                continue
+            plan = plan_of(_metadata(key_type.fields[name]))
+            if not isinstance(plan, GroupKeyField):
+                raise NotCompilable(f"{key_type.name}.{name}")
+            field = plan.field
+            index = by.index(field) if field in by else None
+            parent = key_entity(entity, field)
+            target = get_named_type(key_type.fields[name].type).name
+            if parent is not None:
+                if index is not None:  # read as the parent field reads it
+                    require_read(self.viewer, parent.scope)
+                items.append((key, KeyObject(index, parent, self.object(target, sub))))
+            elif field.kind == "user":
+                items.append((key, KeyObject(index, None, self.object(target, sub))))
+            elif field.kind == "day":
+                items.append((key, KeyValue(index, Kind.DATETIME)))
+            else:
+                items.append((key, KeyValue(index, entity.column(field.target).kind)))
+        return GroupKeyPlan(tuple(items))
 
     def page_info(
         self, connection: GraphQLObjectType, nodes: FieldDetailsList
@@ -254,6 +371,10 @@ class _Planner:
             else:
                 items.append((key, Nodes(self.object(node_type, sub))))
         return Edges(tuple(items))
+
+
+def _object_type(parent: GraphQLObjectType, name: str) -> GraphQLObjectType:
+    return cast(GraphQLObjectType, get_named_type(parent.fields[name].type))
 
 
 def _metadata(definition: GraphQLField) -> Any:
