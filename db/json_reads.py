@@ -46,10 +46,13 @@ from db.plans import (
     ReadPlan,
     RootField,
     Selection,
+    Series,
+    SeriesLine,
     Total,
     UserOf,
 )
 from db.queries import fragment
+from db.series import series_sql
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -96,6 +99,8 @@ class _Statement:
             return f"CASE WHEN {self.shares(row)} THEN {row}.email END"
         if isinstance(field, Parent):
             return self.parent(field, row)
+        if isinstance(field, Series):
+            return self.series(field, row)
         if isinstance(field, UserOf):
             user = self.alias("u")
             return (
@@ -252,6 +257,43 @@ class _Statement:
         )
         missing = self.fail(f"{key}::text")
         return f"CASE WHEN {key} IS NULL THEN NULL ELSE COALESCE({found}, {missing}) END"
+
+    def series(self, plan: Series, row: str) -> str:
+        """`eventSeries` of the environment `row`: db/series.py's JSON, under the keys
+        the query selects."""
+        found = self.alias("s")
+        inner = series_sql(plan.request, self.viewer, self.bind, qualified(row, "id"))
+        parts = []
+        for key, item in plan.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif isinstance(item, SeriesLine) and item.many:
+                line = self.alias("x")
+                parts.append(
+                    f"(SELECT COALESCE(json_agg({self.series_line(item, f'{line}.l')} "
+                    f"ORDER BY {line}.n), '[]'::json) "
+                    f"FROM json_array_elements({found}.j -> 'lines') WITH ORDINALITY {line}(l, n))"
+                )
+            elif isinstance(item, SeriesLine):
+                other = f"({found}.j -> 'other')"
+                parts.append(
+                    f"CASE WHEN json_typeof({other}) = 'object' "
+                    f"THEN {self.series_line(item, other)} END"
+                )
+            else:
+                parts.append(f"({found}.j -> 'buckets')")
+        return f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT {inner} AS j) {found})"
+
+    def series_line(self, line: SeriesLine, source: str) -> str:
+        parts = []
+        for key, item in line.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            else:  # "key", "values" or "total": a name of this module's JSON
+                parts.append(f"({source} -> '{item}')")
+        return f"json_build_object({', '.join(parts)})"
 
     def of(self, page: PageQuery, rows: str, item: str) -> str:
         """The JSON array of `item` over the page's rows, in the list's order."""

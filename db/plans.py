@@ -17,6 +17,7 @@ from db.entities import Entity, Kind
 from db.groups import GroupField
 from db.lists import ListRequest
 from db.paging import Window
+from db.series import SeriesRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,24 @@ class GroupsPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class SeriesLine:
+    """`lines` (`many`) or `other` of a series: items are "key", "values", "total" or a
+    Constant."""
+
+    many: bool
+    items: tuple[tuple[str, str | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """`eventSeries(...)` of the environment row: items are "buckets", a SeriesLine or
+    a Constant."""
+
+    request: SeriesRequest
+    items: tuple[tuple[str, str | SeriesLine | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ListPlan:
     """A connection: under the row it hangs from (`parent_column`) or at the root."""
 
@@ -167,7 +186,7 @@ class LookupList:
 
 
 ListMember = Total | PageInfoSelection | Edges | Nodes | Constant | Figures | GroupsPlan
-Field = Constant | ColumnValue | GlobalId | Email | Parent | UserOf | ListPlan
+Field = Constant | ColumnValue | GlobalId | Email | Parent | UserOf | ListPlan | Series
 Selection = tuple[tuple[str, Field], ...]
 RootField = Constant | ListPlan | Lookup | LookupList
 

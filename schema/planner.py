@@ -65,6 +65,8 @@ from db.plans import (
     ReadPlan,
     RootField,
     Selection,
+    Series,
+    SeriesLine,
     Total,
     UserOf,
 )
@@ -86,10 +88,12 @@ from schema.metadata import (
     ParentField,
     PropertyFigure,
     PropertyFigures,
+    SeriesField,
     UserField,
     plan_of,
 )
 from schema.query import MAX_NODES
+from schema.series import series_arguments
 from schema.types import node_target
 
 logger = logging.getLogger("envgraph.compiled")
@@ -202,6 +206,8 @@ class _Planner:
                 field = UserOf(plan.column, self.object("User", sub))
             elif isinstance(plan, ListField):
                 field = self.list(plan, definition, sub)
+            elif isinstance(plan, SeriesField):
+                field = self.series(definition, sub)
             elif isinstance(plan, ParentField):
                 for target, _ in plan.path:  # every hop is a loader read, scope-checked
                     require_read(self.viewer, target.scope)
@@ -309,6 +315,28 @@ class _Planner:
             else:
                 items.append((key, self.figures(entity, _object_type(group_type, name), sub)))
         return GroupsPlan(by, first, tuple(items))
+
+    def series(self, definition: GraphQLField, nodes: FieldDetailsList) -> Series:
+        """`eventSeries(...)`, its arguments checked as its resolver checks them."""
+        request = series_arguments(self.arguments(definition, nodes), self.viewer)
+        series_type = cast(GraphQLObjectType, get_named_type(definition.type))
+        items: list[tuple[str, str | SeriesLine | Constant]] = []
+        for key, sub in self.subfields(series_type, nodes):
+            name = sub[0].node.name.value
+            if name == "__typename":
+                items.append((key, Constant(series_type.name)))
+            elif name == "buckets":
+                items.append((key, name))
+            else:
+                line_type = _object_type(series_type, name)
+                line: list[tuple[str, str | Constant]] = [
+                    (line_key, Constant(line_type.name) if field == "__typename" else field)
+                    for line_key, field in (
+                        (k, s[0].node.name.value) for k, s in self.subfields(line_type, sub)
+                    )
+                ]
+                items.append((key, SeriesLine(name == "lines", tuple(line))))
+        return Series(request, tuple(items))
 
     def group_key(
         self,
