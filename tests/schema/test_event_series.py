@@ -35,8 +35,10 @@ query ($env: ID!, $since: DateTime!, $until: DateTime!, $interval: Interval!, $z
 """
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def text(moment: datetime) -> str:
