@@ -12,10 +12,8 @@ compiled path puts the same figures into its one statement.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Optional, cast
 from uuid import UUID
 
@@ -34,17 +32,16 @@ from db.aggregates import (
     property_measure,
 )
 from db.entities import Entity
-from db.groups import GroupField, checked_first, fetch_groups, group_field, group_fields, key_entity
+from db.groups import GroupField, checked_first, fetch_groups, group_field
 from db.lists import ListRequest
 from schema.context import Context
 from schema.fields import argument, generated_field, required_argument
+from schema.groups import group_enum, group_type_of
 from schema.inputs import KIND_TYPES
 from schema.metadata import (
     AggregatesField,
     ColumnFigures,
     FigureColumn,
-    GroupKeyField,
-    GroupKeyObject,
     GroupsField,
     MeasureField,
     PropertyFigure,
@@ -217,81 +214,6 @@ def _aggregates_type(entity: Entity) -> type:
     return strawberry.type(type(name, (), namespace), name=name, description=description)
 
 
-def _group_enum(entity: Entity) -> type[enum.Enum]:
-    members = {f.name: f.name for f in group_fields(entity)}
-    values = enum.Enum(f"{entity.type_name}GroupField", members)  # type: ignore[misc]
-    return strawberry.enum(
-        cast(type[enum.Enum], values),
-        description=f"What {entity.name.replace('_', ' ')}s can be grouped by (days in UTC).",
-    )
-
-
-def _key_field(entity: Entity, field: GroupField) -> Any:
-    from schema import types as node_types  # the node types refer to connections too
-
-    parent = key_entity(entity, field)
-
-    async def resolve(root: Any, info: Info) -> Any:
-        value = root.keys.get(field.name)
-        if value is None:
-            return None
-        if parent is not None:
-            return await node_types.load_parent(info, parent, value)
-        if field.kind == "user":
-            return await node_types.load_user(info, value)
-        column = entity.column(field.target)
-        return column.enum(value) if column.enum is not None else value
-
-    if parent is not None:
-        python_type: Any = node_types.TYPES[parent.name]
-    elif field.kind == "user":
-        python_type = node_types.User
-    elif field.kind == "day":
-        python_type = datetime
-    else:
-        column = entity.column(field.target)
-        python_type = column.enum or KIND_TYPES[column.kind]
-    return generated_field(
-        Optional[python_type],  # noqa: UP045 (a runtime value)
-        plan=GroupKeyField(field),
-        resolver=resolve,
-    )
-
-
-def _group_types(entity: Entity, aggregates: type) -> type:
-    """`<Entity>Group { key: <Entity>GroupKey!  aggregate: <Entity>Aggregates! }`."""
-    name = entity.type_name
-    namespace: dict[str, Any] = {"__module__": __name__}
-    namespace.update({f.field: _key_field(entity, f) for f in group_fields(entity)})
-    namespace["__annotations__"] = {"keys": strawberry.Private[dict[str, Any]]}
-    key_type = strawberry.type(
-        type(f"{name}GroupKey", (), namespace),
-        name=f"{name}GroupKey",
-        description="A group's key: one field per group field, null where not grouped by.",
-    )
-
-    async def key(root: Any, info: Info) -> Any:
-        return key_type(keys=root.keys)
-
-    async def aggregate(root: Any, info: Info) -> Any:
-        return aggregates(values=root.values)
-
-    group_namespace: dict[str, Any] = {
-        "__module__": __name__,
-        "__annotations__": {
-            "keys": strawberry.Private[dict[str, Any]],
-            "values": strawberry.Private[Values],
-        },
-        "key": generated_field(key_type, plan=GroupKeyObject(), resolver=key),
-        "aggregate": generated_field(aggregates, plan=AggregatesField(entity), resolver=aggregate),
-    }
-    return strawberry.type(
-        type(f"{name}Group", (), group_namespace),
-        name=f"{name}Group",
-        description="One group and its figures.",
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class ListSource:
     """What a connection's aggregate fields need of its list: set by the list resolver
@@ -305,8 +227,8 @@ class ListSource:
 def connection_fields(entity: Entity) -> dict[str, Any]:
     """`aggregate` and `groups` of `entity`'s connections."""
     aggregates = _aggregates_type(entity)
-    group_type = _group_types(entity, aggregates)
-    group_enum = _group_enum(entity)
+    group_type = group_type_of(entity, aggregates)
+    by_type = group_enum(entity)
 
     async def aggregate(root: Any, info: Info) -> Any:
         context = info.context
@@ -373,7 +295,7 @@ def connection_fields(entity: Entity) -> dict[str, Any]:
             "key), at most `first` (0 to 100) groups.",
             resolver=groups,
             arguments=[
-                required_argument("by", list[group_enum]),  # type: ignore[valid-type]
+                required_argument("by", list[by_type]),  # type: ignore[valid-type]
                 argument("first", Optional[int], default=100),  # noqa: UP045
             ],
         ),
