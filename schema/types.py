@@ -30,6 +30,7 @@ from schema.ids import global_id, parse_global_id
 from schema.inputs import KIND_TYPES
 from schema.metadata import PLAN, GlobalIdField, ParentField, UserField
 from schema.rows import from_row, register
+from schema.series import series_fields
 
 Info = strawberry.Info[Context, None]
 
@@ -123,7 +124,9 @@ def _scalar(column: Column) -> Any:
 
 
 # fields a type has besides those its description makes (not lists or columns)
-EXTRA_FIELDS: dict[str, dict[str, Any]] = {"environment": environment_fields()}
+EXTRA_FIELDS: dict[str, dict[str, Any]] = {
+    "environment": {**environment_fields(), **series_fields()}
+}
 
 
 def _fill(cls: type, entity: Entity) -> type:
