@@ -30,7 +30,7 @@ from uuid import UUID
 
 import asyncpg
 
-from bench.machine import describe
+from bench.machine import describe, server_version
 from bench.rss import PeakRss
 from db import migrations, partitions
 from db.demo import seed_demo
@@ -220,19 +220,10 @@ def measure(server_url: str, events: int, repeats: int, port: int) -> Figures:
             rss.close()
             process.terminate()
             process.wait(timeout=60)
-    version = asyncio.run(_server_version(url))
+    version = asyncio.run(server_version(url))
     return Figures(
         events, took, raw_file, raw_memory, before, max(peak, before), size, describe(version)
     )
-
-
-async def _server_version(url: str) -> str:
-    conn = await asyncpg.connect(url)
-    try:
-        version: str = await conn.fetchval("SHOW server_version")
-        return f"PostgreSQL {version}"
-    finally:
-        await conn.close()
 
 
 def report(figures: Figures) -> str:

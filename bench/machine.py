@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
+import asyncpg
 import psutil
 
 
@@ -41,3 +42,13 @@ def describe(postgres_version: str) -> dict[str, str]:
         "python": platform.python_version(),
         "postgresql": postgres_version,
     }
+
+
+async def server_version(url: str) -> str:
+    """`PostgreSQL <version>` of the server at `url`."""
+    conn = await asyncpg.connect(url)
+    try:
+        version: str = await conn.fetchval("SHOW server_version")
+        return f"PostgreSQL {version}"
+    finally:
+        await conn.close()

@@ -39,7 +39,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.balancer import free_port, haproxy
 from bench.datagen import SCALES, generate
 from bench.load import LoadResult, Target, run_wrk
-from bench.machine import describe
+from bench.machine import describe, server_version
 from bench.noise import NoiseMeter
 from bench.replication import Replicated
 from db import migrations
@@ -212,17 +212,8 @@ def measure(seconds: float, rounds: int) -> Figures:
         # the mutations count as primary too: take them out
         figures.served_by_primary = after.get("primary", 0) - before.get("primary", 0) - rounds
         figures.served_by_replica = after.get("replica", 0) - before.get("replica", 0)
-        figures.machine = describe(asyncio.run(_version(pair.primary_url)))
+        figures.machine = describe(asyncio.run(server_version(pair.primary_url)))
     return figures
-
-
-async def _version(url: str) -> str:
-    conn = await asyncpg.connect(url)
-    try:
-        version: str = await conn.fetchval("SHOW server_version")
-        return f"PostgreSQL {version}"
-    finally:
-        await conn.close()
 
 
 def report(figures: Figures, seconds: float) -> str:

@@ -345,6 +345,15 @@ _UNDER_MODEL = (
     Relation("project", "project_id", "project"),
 )
 _ORGANIZATION_OF_PROJECT = (Through("organization", ("project", "organization")),)
+# what belongs to an environment (events, exports) carries its project's id too
+_UNDER_ENVIRONMENT = (
+    Relation("environment", "environment_id", "environment"),
+    Relation("project", "project_id", "project"),
+)
+_ABOVE_ENVIRONMENT = (
+    Through("model", ("environment", "model")),
+    Through("organization", ("project", "organization")),
+)
 
 ORGANIZATION = Entity(
     "organization",
@@ -486,14 +495,8 @@ EVENT = Entity(
             description="Its properties: a JSON object (filtered by `properties` filters).",
         ),
     ),
-    relations=(
-        Relation("environment", "environment_id", "environment"),
-        Relation("project", "project_id", "project"),
-    ),
-    through=(
-        Through("model", ("environment", "model")),
-        Through("organization", ("project", "organization")),
-    ),
+    relations=_UNDER_ENVIRONMENT,
+    through=_ABOVE_ENVIRONMENT,
     root_list=RootList("events", "The events the caller sees, newest first."),
     project_column="project_id",
     time_column="timestamp",
@@ -605,14 +608,8 @@ EXPORT = Entity(
             description="When the file is deleted and the export becomes EXPIRED.",
         ),
     ),
-    relations=(
-        Relation("environment", "environment_id", "environment"),
-        Relation("project", "project_id", "project"),
-    ),
-    through=(
-        Through("model", ("environment", "model")),
-        Through("organization", ("project", "organization")),
-    ),
+    relations=_UNDER_ENVIRONMENT,
+    through=_ABOVE_ENVIRONMENT,
     user_refs=(UserRef("createdBy", "created_by", "Who asked for the export."),),
     root_list=RootList("exports", "The exports the caller sees, newest first."),
     project_column="project_id",

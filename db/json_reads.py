@@ -19,7 +19,10 @@ from itertools import count
 from typing import Any
 
 from db import codecs
+from db.aggregates import Measure, measure_json_sql, measure_sql
 from db.binder import Binder
+from db.entities import Entity
+from db.groups import grouped
 from db.identifiers import ident, qualified
 from db.lists import ALIAS
 from db.pages import PageQuery
@@ -29,7 +32,12 @@ from db.plans import (
     Edges,
     Email,
     Field,
+    Figures,
     GlobalId,
+    GroupKeyPlan,
+    GroupsPlan,
+    KeyObject,
+    KeyValue,
     ListPlan,
     Lookup,
     Nodes,
@@ -38,10 +46,13 @@ from db.plans import (
     ReadPlan,
     RootField,
     Selection,
+    Series,
+    SeriesLine,
     Total,
     UserOf,
 )
 from db.queries import fragment
+from db.series import series_sql
 from db.viewer import Viewer
 from db.visibility import visible
 
@@ -88,6 +99,8 @@ class _Statement:
             return f"CASE WHEN {self.shares(row)} THEN {row}.email END"
         if isinstance(field, Parent):
             return self.parent(field, row)
+        if isinstance(field, Series):
+            return self.series(field, row)
         if isinstance(field, UserOf):
             user = self.alias("u")
             return (
@@ -137,6 +150,9 @@ class _Statement:
             else f"{qualified(ALIAS, plan.parent_column)} = {parent}.id"
         )
         page = PageQuery(plan.request, self.viewer, plan.window, self.bind, within=within)
+        entity = plan.request.entity
+        # the rows of the whole list, for its figures (paging ignored, as for the total)
+        rows_of_list = f"FROM {ident(entity.table)} {ALIAS} WHERE {page.where} AND {within}"
         parts = []
         for key, member in plan.items:
             parts.append(self.key(key))
@@ -144,18 +160,140 @@ class _Statement:
                 parts.append(self.key(member.value))
             elif isinstance(member, Total):
                 parts.append(f"{page.total(within)}::int4")
+            elif isinstance(member, Figures):
+                parts.append(f"(SELECT {self.figures(entity, member)} {rows_of_list})")
+            elif isinstance(member, GroupsPlan):
+                parts.append(self.groups(plan, member, page.where, within))
             elif isinstance(member, Nodes):
                 parts.append(self.of(page, rows, self.object(member.selection, rows)))
             elif isinstance(member, Edges):
                 parts.append(self.of(page, rows, self.edge(member, page, rows)))
             else:
                 parts.append(self.page_info(member, page, rows, within))
+        if not any(isinstance(m, (Nodes, Edges, PageInfoSelection)) for _, m in plan.items):
+            # nothing of the page is selected (a total, figures): no page to read
+            return f"(SELECT json_build_object({', '.join(parts)}))"
         return (
             f"(SELECT json_build_object({', '.join(parts)}) FROM ({page.rows()}) {rows} "
             f"WHERE {page.fetched(rows)} "
             # one row, even when nothing selected aggregates (`{ __typename }`)
             "GROUP BY ())"
         )
+
+    def figures(self, entity: Entity, figures: Figures) -> str:
+        """The JSON of `aggregate` (or one of its objects) as aggregate expressions over
+        the rows `t` (db/aggregates.py: the SQL the resolver path selects)."""
+        parts = []
+        for key, item in figures.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif isinstance(item, Measure):
+                parts.append(measure_json_sql(entity, item, measure_sql(entity, item, self.bind)))
+            else:
+                parts.append(self.figures(entity, item))
+        built = f"json_build_object({', '.join(parts)})"
+        return (
+            f"CASE WHEN count(*) = 0 THEN NULL ELSE {built} END"
+            if figures.none_when_empty
+            else built
+        )
+
+    def groups(self, plan: ListPlan, groups: GroupsPlan, where: str, within: str) -> str:
+        """The JSON array of `groups(by, first)`: db/groups.py's grouped rows, the
+        largest `first`, each with its key and figures."""
+        entity, group = plan.request.entity, self.alias("g")
+        figures = [
+            (i, item) for i, (_, item) in enumerate(groups.items) if isinstance(item, Figures)
+        ]
+        columns = ", ".join(f"{self.figures(entity, item)} AS _a{i}" for i, item in figures)
+        query = grouped(
+            plan.request, self.viewer, groups.by, self.bind, columns, where=where, within=within
+        )
+        parts = []
+        for index, (key, item) in enumerate(groups.items):
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif isinstance(item, Figures):
+                parts.append(f"{group}._a{index}")
+            else:
+                parts.append(self.group_key(item, group))
+        limit = f"{self.bind(groups.first)}::int8"
+        return (
+            f"(SELECT COALESCE(json_agg(json_build_object({', '.join(parts)}) "
+            f"ORDER BY {query.order}), '[]'::json) "
+            f"FROM ({query.sql} ORDER BY {query.order} LIMIT {limit}) {group})"
+        )
+
+    def group_key(self, plan: GroupKeyPlan, group: str) -> str:
+        parts = []
+        for key, item in plan.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif item.index is None:  # not grouped by
+                parts.append("NULL::json")
+            elif isinstance(item, KeyValue):
+                parts.append(codecs.response_sql(item.kind, f"{group}._k{item.index}"))
+            else:
+                parts.append(self.key_object(item, group))
+        return f"json_build_object({', '.join(parts)})"
+
+    def key_object(self, item: KeyObject, group: str) -> str:
+        """A parent or user of a group's key, visible (else the resolver path answers,
+        as it fails the field)."""
+        key, alias = qualified(group, f"_k{item.index}"), self.alias("p")
+        if item.entity is None:
+            table, seen = "users", "TRUE"
+        else:
+            table, seen = (
+                ident(item.entity.table),
+                visible(item.entity, alias, self.viewer, self.bind),
+            )
+        found = (
+            f"(SELECT {self.object(item.selection, alias)} FROM {table} {alias} "
+            f"WHERE {alias}.id = {key} AND {seen})"
+        )
+        missing = self.fail(f"{key}::text")
+        return f"CASE WHEN {key} IS NULL THEN NULL ELSE COALESCE({found}, {missing}) END"
+
+    def series(self, plan: Series, row: str) -> str:
+        """`eventSeries` of the environment `row`: db/series.py's JSON, under the keys
+        the query selects."""
+        found = self.alias("s")
+        inner = series_sql(plan.request, self.viewer, self.bind, qualified(row, "id"))
+        parts = []
+        for key, item in plan.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            elif isinstance(item, SeriesLine) and item.many:
+                line = self.alias("x")
+                parts.append(
+                    f"(SELECT COALESCE(json_agg({self.series_line(item, f'{line}.l')} "
+                    f"ORDER BY {line}.n), '[]'::json) "
+                    f"FROM json_array_elements({found}.j -> 'lines') WITH ORDINALITY {line}(l, n))"
+                )
+            elif isinstance(item, SeriesLine):
+                other = f"({found}.j -> 'other')"
+                parts.append(
+                    f"CASE WHEN json_typeof({other}) = 'object' "
+                    f"THEN {self.series_line(item, other)} END"
+                )
+            else:
+                parts.append(f"({found}.j -> 'buckets')")
+        return f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT {inner} AS j) {found})"
+
+    def series_line(self, line: SeriesLine, source: str) -> str:
+        parts = []
+        for key, item in line.items:
+            parts.append(self.key(key))
+            if isinstance(item, Constant):
+                parts.append(self.key(item.value))
+            else:  # "key", "values" or "total": a name of this module's JSON
+                parts.append(f"({source} -> '{item}')")
+        return f"json_build_object({', '.join(parts)})"
 
     def of(self, page: PageQuery, rows: str, item: str) -> str:
         """The JSON array of `item` over the page's rows, in the list's order."""

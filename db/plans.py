@@ -12,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from db.aggregates import Measure
 from db.entities import Entity, Kind
+from db.groups import GroupField
 from db.lists import ListRequest
 from db.paging import Window
+from db.series import SeriesRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,69 @@ class Nodes:
 
 
 @dataclass(frozen=True, slots=True)
+class Figures:
+    """`aggregate` (or one of its objects): figures over the list's rows, each a
+    `Measure`, a nested `Figures` or a Constant; with `none_when_empty`, null over no
+    rows (sum, avg, min, max)."""
+
+    items: tuple[tuple[str, Measure | Figures | Constant], ...]
+    none_when_empty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    """A scalar field of a group's key: the `index`th key of `by` (None: not grouped
+    by, null), rendered as `kind`."""
+
+    index: int | None
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class KeyObject:
+    """A parent (`entity`) or user (`entity` None) of a group's key, read as the parent
+    field reads it (visible, or the resolver path answers)."""
+
+    index: int | None
+    entity: Entity | None
+    selection: Selection
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKeyPlan:
+    """A group's `key`."""
+
+    items: tuple[tuple[str, KeyValue | KeyObject | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupsPlan:
+    """`groups(by, first)`: items are the group's `key`, its `aggregate` or a Constant."""
+
+    by: tuple[GroupField, ...]
+    first: int
+    items: tuple[tuple[str, GroupKeyPlan | Figures | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesLine:
+    """`lines` (`many`) or `other` of a series: items are "key", "values", "total" or a
+    Constant."""
+
+    many: bool
+    items: tuple[tuple[str, str | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """`eventSeries(...)` of the environment row: items are "buckets", a SeriesLine or
+    a Constant."""
+
+    request: SeriesRequest
+    items: tuple[tuple[str, str | SeriesLine | Constant], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ListPlan:
     """A connection: under the row it hangs from (`parent_column`) or at the root."""
 
@@ -98,7 +164,7 @@ class ListPlan:
     parent_column: str | None
     # as the resolver decides it: whether the page is fetched with its total
     with_total: bool
-    items: tuple[tuple[str, Total | PageInfoSelection | Edges | Nodes | Constant], ...]
+    items: tuple[tuple[str, ListMember], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +185,8 @@ class LookupList:
     lookups: tuple[Lookup, ...]
 
 
-Field = Constant | ColumnValue | GlobalId | Email | Parent | UserOf | ListPlan
+ListMember = Total | PageInfoSelection | Edges | Nodes | Constant | Figures | GroupsPlan
+Field = Constant | ColumnValue | GlobalId | Email | Parent | UserOf | ListPlan | Series
 Selection = tuple[tuple[str, Field], ...]
 RootField = Constant | ListPlan | Lookup | LookupList
 

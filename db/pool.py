@@ -22,6 +22,7 @@ async def create_pool(
     statement_timeout_ms: int,
     connect_timeout_s: float = 5.0,
     transaction_pooling: bool = False,
+    application_name: str = "envgraph",
 ) -> asyncpg.Pool:
     """Open a pool that connects lazily, so the service starts (and `/readyz`
     can say why it is not ready) even while PostgreSQL is down.
@@ -34,7 +35,7 @@ async def create_pool(
     statement timeout is then the database's or role's setting
     (README, "Running on more than one machine")."""
     settings = {
-        "application_name": "envgraph",
+        "application_name": application_name,
         "statement_timeout": str(statement_timeout_ms),
         # a connection db/session.py discards mid-statement (a request
         # cancelled, a client-side error) is closed, not cancelled: the
@@ -51,7 +52,7 @@ async def create_pool(
         command_timeout=statement_timeout_ms / 1000 + CLIENT_TIMEOUT_MARGIN_S,
         reset=_keep_session,
         statement_cache_size=0 if transaction_pooling else 100,
-        server_settings={"application_name": "envgraph"} if transaction_pooling else settings,
+        server_settings={"application_name": application_name} if transaction_pooling else settings,
     )
     return pool
 

@@ -11,8 +11,6 @@ type and `Content-Disposition: attachment`.
 from __future__ import annotations
 
 import logging
-import time
-from uuid import UUID
 
 from aiohttp import web
 
@@ -22,11 +20,9 @@ from db.export_writer import EXTENSIONS, MEDIA_TYPES
 from db.exports import visible_export
 from db.session import Session
 from db.viewer import require_read
-from gateway.accounting import account
-from gateway.keys import EXPORTS, POOL, REQUEST_ID, SETTINGS, STATEMENTS
-from gateway.route_answers import STATUS, Answer, authenticated, error_response
+from gateway.keys import EXPORTS, POOL, REQUEST_ID
+from gateway.route_answers import STATUS, Answer, answered, authenticated, path_id
 from schema.errors import INTERNAL_MESSAGE
-from schema.ids import expect_global_id
 
 logger = logging.getLogger("envgraph.http")
 
@@ -35,52 +31,16 @@ OPERATION = "export_content"  # the operation name of these requests in metrics 
 _NOT_FOUND = "export not found"
 
 
-def _export_id(text: str) -> UUID:
-    """The path's id: the uuid or a global id; anything else names no export."""
-    try:
-        return UUID(text)
-    except ValueError:
-        pass
-    try:
-        return expect_global_id(text, EXPORT.type_name)
-    except DomainError:
-        raise Answer(404, "NOT_FOUND", _NOT_FOUND) from None
-
-
 async def export_content(request: web.Request) -> web.StreamResponse:
     """The file of the export of the path."""
-    started = time.perf_counter()
-    settings = request.app[SETTINGS]
-    session = Session(
-        request.app[POOL],
-        request.app[STATEMENTS],
-        acquire_timeout_s=settings.pool_timeout_ms / 1000,
-        max_connections=settings.connections_per_request,
-    )
-    codes: list[str] = []
-    try:
-        response = await _content(request, session)
-    except Answer as answer:
-        codes.append(answer.code)
-        response = error_response(request, answer)
-    account(
-        request,
-        operation=OPERATION,
-        status=response.status,
-        seconds=time.perf_counter() - started,
-        codes=codes,
-        statements=session.statements,
-        executor=None,
-        authenticated=True,  # a fixed name: nothing of the caller's reaches a label
-    )
-    return response
+    return await answered(request, request.app[POOL], OPERATION, _content)
 
 
 async def _content(request: web.Request, session: Session) -> web.StreamResponse:
     service = request.app[EXPORTS]
     try:
         viewer = await authenticated(request, session)
-        export_id = _export_id(request.match_info["id"])
+        export_id = path_id(request.match_info["id"], EXPORT.type_name, _NOT_FOUND)
         require_read(viewer, EXPORT.scope)  # export:read (export:write includes it)
         row = await visible_export(session, viewer, export_id)
     except (Unavailable, Timeout) as error:

@@ -399,6 +399,9 @@ def exports_context(
             settings.database_url,
             size=2 * concurrency + 1,
             statement_timeout_ms=settings.statement_timeout_ms,
+            transaction_pooling=settings.transaction_pooling,
+            # told apart from the requests' pool in pg_stat_activity
+            application_name="envgraph-exports",
         )
         runner = Runner(pool, service.directory, concurrency, lease_s, service.clock, app[METRICS])
         task = asyncio.create_task(runner.keep_running(), name="envgraph-exports")

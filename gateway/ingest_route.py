@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from uuid import UUID
 
 from aiohttp import ClientError, web
 
 from db.errors import DomainError, Timeout, Unavailable
 from db.ingest import Refused, Staging, check_writable
 from db.session import Session
-from gateway.accounting import account
 from gateway.event_streams import BadStream, Format, TooLarge, read_upload
-from gateway.keys import REQUEST_ID, SESSION_POOL, SETTINGS, STATEMENTS
-from gateway.route_answers import STATUS, Answer, authenticated, error_response
+from gateway.keys import REQUEST_ID, SESSION_POOL, SETTINGS
+from gateway.route_answers import STATUS, Answer, answered, authenticated, path_id
 from schema.errors import INTERNAL_MESSAGE
-from schema.ids import expect_global_id
 
 logger = logging.getLogger("envgraph.http")
 
@@ -39,53 +35,17 @@ _FORMATS = {
 }
 
 
-def _environment_id(text: str) -> UUID:
-    """The path's id: a global id or the uuid; anything else names no environment."""
-    try:
-        return UUID(text)
-    except ValueError:
-        pass
-    try:
-        return expect_global_id(text, "Environment")
-    except DomainError:
-        raise Answer(404, "NOT_FOUND", "environment not found") from None
-
-
 async def ingest_events(request: web.Request) -> web.StreamResponse:
     """Ingest the body's events into the environment of the path."""
-    started = time.perf_counter()
-    settings = request.app[SETTINGS]
-    session = Session(
-        # the staging table lives across transactions: a session of its own
-        request.app[SESSION_POOL],
-        request.app[STATEMENTS],
-        acquire_timeout_s=settings.pool_timeout_ms / 1000,
-        max_connections=settings.connections_per_request,
-    )
-    codes: list[str] = []
-    try:
-        response = await _ingest(request, session)
-    except Answer as answer:
-        codes.append(answer.code)
-        response = error_response(request, answer)
-    account(
-        request,
-        operation=OPERATION,
-        status=response.status,
-        seconds=time.perf_counter() - started,
-        codes=codes,
-        statements=session.statements,
-        executor=None,
-        authenticated=True,  # a fixed name: nothing of the caller's reaches a label
-    )
-    return response
+    # the staging table lives across transactions: a session of its own
+    return await answered(request, request.app[SESSION_POOL], OPERATION, _ingest)
 
 
 async def _ingest(request: web.Request, session: Session) -> web.Response:
     limit = request.app[SETTINGS].ingest_max_bytes
     try:
         viewer = await authenticated(request, session)
-        environment_id = _environment_id(request.match_info["id"])
+        environment_id = path_id(request.match_info["id"], "Environment", "environment not found")
         form = _FORMATS.get(request.content_type)
         if form is None:
             raise Answer(

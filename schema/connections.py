@@ -10,6 +10,7 @@ under N parents is one statement).
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Generic, Optional, TypeVar
@@ -24,6 +25,7 @@ from db.lists import Deleted, ListRequest
 from db.pages import Page, fetch_page
 from db.paging import Window, window
 from db.viewer import Viewer, require_read
+from schema.aggregates import ListSource, connection_fields
 from schema.context import Context
 from schema.fields import argument, generated_field
 from schema.inputs import (
@@ -61,6 +63,8 @@ class Connection(Generic[T]):
     nodes: list[T]
     page_info: PageInfo
     total: strawberry.Private[int | None]
+    # the list itself, for `aggregate` and `groups` (schema/aggregates.py)
+    source: strawberry.Private[ListSource | None] = None
 
     @strawberry.field(description="How many items the whole list has (counted only when asked).")
     def total_count(self) -> int:
@@ -80,9 +84,11 @@ def _selects(selections: Iterable[Any], name: str) -> bool:
     return False
 
 
-def _connection(page: Page, node_type: type[Any]) -> Connection[Any]:
+def _connection(
+    page: Page, node_type: type[Any], connection: type[Any], source: ListSource
+) -> Connection[Any]:
     nodes = [from_row(node_type, row) for row in page.rows]
-    return Connection(
+    return connection(  # type: ignore[no-any-return]
         edges=[Edge(cursor=c, node=n) for c, n in zip(page.cursors, nodes, strict=True)],
         nodes=nodes,
         page_info=PageInfo(
@@ -92,7 +98,31 @@ def _connection(page: Page, node_type: type[Any]) -> Connection[Any]:
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
         total=page.total,
+        source=source,
     )
+
+
+_CONNECTIONS: dict[str, type[Any]] = {}
+# what a connection reads its page for (its aggregates do not need it)
+_PAGE_MEMBERS = ("edges", "nodes", "pageInfo", "totalCount")
+
+
+def connection_type(entity: Entity, node_type: type[Any]) -> type[Any]:
+    """`<Entity>Connection`: the generic connection of `node_type`, with the entity's
+    `aggregate` and `groups` (made once per entity)."""
+    found = _CONNECTIONS.get(entity.name)
+    if found is None:
+        name = f"{entity.type_name}Connection"
+
+        def body(namespace: dict[str, Any]) -> None:
+            namespace.update(connection_fields(entity))
+            namespace["__module__"] = __name__
+
+        made = types.new_class(name, (Connection[node_type],), exec_body=body)  # type: ignore[valid-type]
+        found = _CONNECTIONS[entity.name] = strawberry.type(
+            made, name=name, description=f"A page of {entity.name.replace('_', ' ')}s."
+        )
+    return found
 
 
 def list_arguments(
@@ -162,6 +192,7 @@ def list_field(
     (and `equal_arguments`, shorthand equality filters on columns); nested under the
     parent's `uuid` through `parent_column` when given."""
     filter_type, order_type = FILTERS[entity.name], ORDERS[entity.name]
+    connection = connection_type(entity, node_type)
 
     async def resolve(root: Any, info: strawberry.Info[Context, None], **given: Any) -> Any:
         context = info.context
@@ -173,9 +204,13 @@ def list_field(
             default_size=context.default_page_size,
             max_size=context.max_page_size,
         )
+        source = ListSource(request, None if parent_column is None else root.uuid, parent_column)
         # the same list may be selected by several merged field nodes (repeated key,
         # fragments): the total is wanted if any of them asks for it
         with_total = any(_selects(f.selections, "totalCount") for f in info.selected_fields)
+        if not any(_selects(f.selections, m) for f in info.selected_fields for m in _PAGE_MEMBERS):
+            # only figures (and __typename) selected: no page to read
+            return _connection(Page(), node_type, connection, source)
         if parent_column is None:
             page = await fetch_page(
                 context.session, request, context.authenticated, win, with_total=with_total
@@ -183,7 +218,7 @@ def list_field(
         else:
             loader = context.loaders.child_pages(request, win, parent_column, with_total)
             page = await loader.load(root.uuid)
-        return _connection(page, node_type)
+        return _connection(page, node_type, connection, source)
 
     window_arguments = (
         []
@@ -219,7 +254,7 @@ def list_field(
         argument("offset", Optional[int]),  # noqa: UP045
     ]
     return generated_field(
-        Connection[node_type],  # type: ignore[valid-type]
+        connection,
         plan=ListField(entity, parent_column, equal_arguments),
         description=description,
         resolver=resolve,

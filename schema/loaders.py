@@ -8,8 +8,8 @@ the whole list request, so two differently filtered lists do not mix.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -54,6 +54,7 @@ class Loaders:
         self.viewer = viewer
         self._by_id: dict[str, DataLoader[UUID, asyncpg.Record | None]] = {}
         self._pages: dict[str, DataLoader[UUID, Page]] = {}
+        self._batches: dict[str, DataLoader[Any, Any]] = {}
         self.users: DataLoader[UUID, asyncpg.Record | None] = SharedLoader(load_fn=self._users)
         # Project.apiTokenCount, by project id
         self.api_token_counts: DataLoader[UUID, int] = SharedLoader(load_fn=self._token_counts)
@@ -64,6 +65,7 @@ class Loaders:
         """Drop everything loaded so far: after a write, nothing cached may be served."""
         self._by_id.clear()
         self._pages.clear()
+        self._batches.clear()
         self.users.clear_all()
         self.api_token_counts.clear_all()
         self.writes_in.clear_all()
@@ -110,4 +112,16 @@ class Loaders:
                 return [pages[parent_id] for parent_id in parent_ids]
 
             loader = self._pages[key] = SharedLoader(load_fn=load)
+        return loader
+
+    def batch(
+        self, key: object, load: Callable[[Sequence[Any]], Awaitable[list[Any]]]
+    ) -> DataLoader[Any, Any]:
+        """The loader of `key` (what it loads: e.g. an aggregate of one list request),
+        batching its parents into one call of `load`. Keyed by its repr, as the child
+        pages are: a filter may hold lists (JSON values)."""
+        text = repr(key)
+        loader = self._batches.get(text)
+        if loader is None:
+            loader = self._batches[text] = SharedLoader(load_fn=load)
         return loader

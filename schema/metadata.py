@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from db.entities import Entity
+from db.groups import GroupField
 
 PLAN = "envgraph.plan"
 
@@ -62,3 +63,78 @@ class NodeField:
 def plan_of(metadata: dict[str, Any] | None) -> Any:
     """The plan metadata of a field (None: not a field the registry made)."""
     return (metadata or {}).get(PLAN)
+
+
+class _Meta:
+    """Plan metadata that also makes the strawberry `metadata` of its field."""
+
+    __slots__ = ()
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The field's strawberry metadata."""
+        return {PLAN: self}
+
+
+@dataclass(frozen=True, slots=True)
+class AggregatesField(_Meta):
+    """`aggregate` of a connection (or of a group): `<Entity>Aggregates`."""
+
+    entity: Entity
+
+
+@dataclass(frozen=True, slots=True)
+class GroupsField(_Meta):
+    """`groups(by, first)` of a connection."""
+
+    entity: Entity
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureField(_Meta):
+    """A figure of the whole set: `count`, `distinctIds`, `persons` (db Measure op)."""
+
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnFigures(_Meta):
+    """`sum`, `avg`, `min`, `max`: an object of one figure per column, null when empty."""
+
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
+class FigureColumn(_Meta):
+    """A column's field in `<Entity>Numbers` / `Averages` / `Bounds`."""
+
+    column: str
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyFigures(_Meta):
+    """`property(key)`: figures on one key of the events' properties."""
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyFigure(_Meta):
+    """A field of `PropertyAggregates` (`percentile` takes `p`)."""
+
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKeyObject(_Meta):
+    """A group's `key`."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKeyField(_Meta):
+    """A field of a group's key: the group field it shows."""
+
+    field: GroupField
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesField(_Meta):
+    """`Environment.eventSeries(...)`."""

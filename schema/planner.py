@@ -47,6 +47,7 @@ from db.plans import (
     Email,
     Field,
     GlobalId,
+    ListMember,
     ListPlan,
     Lookup,
     LookupList,
@@ -61,13 +62,17 @@ from db.plans import (
 )
 from db.viewer import Viewer, require_read
 from schema.connections import list_arguments
+from schema.figure_plans import FigurePlanner, NotCompilable, _metadata, _object_type
 from schema.ids import lookup_uuid
 from schema.metadata import (
+    AggregatesField,
     GlobalIdField,
+    GroupsField,
     ListField,
     LookupField,
     NodeField,
     ParentField,
+    SeriesField,
     UserField,
     plan_of,
 )
@@ -80,11 +85,7 @@ _BACKREF = "strawberry-definition"
 _PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
 
 
-class NotCompilable(Exception):
-    """The operation selects something the compiled path does not answer."""
-
-
-class _Planner:
+class _Planner(FigurePlanner):
     def __init__(
         self,
         schema: strawberry.Schema,
@@ -184,6 +185,8 @@ class _Planner:
                 field = UserOf(plan.column, self.object("User", sub))
             elif isinstance(plan, ListField):
                 field = self.list(plan, definition, sub)
+            elif isinstance(plan, SeriesField):
+                field = self.series(definition, sub)
             elif isinstance(plan, ParentField):
                 for target, _ in plan.path:  # every hop is a loader read, scope-checked
                     require_read(self.viewer, target.scope)
@@ -205,11 +208,19 @@ class _Planner:
         )
         connection = cast(GraphQLObjectType, get_named_type(definition.type))
         node_type = get_named_type(connection.fields["nodes"].type).name
-        items: list[tuple[str, Total | PageInfoSelection | Edges | Nodes | Constant]] = []
+        items: list[tuple[str, ListMember]] = []
         for key, sub in self.subfields(connection, nodes):
             name = sub[0].node.name.value
+            member = plan_of(_metadata(connection.fields[name])) if name != "__typename" else None
             if name == "__typename":
                 items.append((key, Constant(connection.name)))
+            elif isinstance(member, AggregatesField):
+                items.append(
+                    (key, self.figures(member.entity, _object_type(connection, name), sub))
+                )
+            elif isinstance(member, GroupsField):
+                definition = connection.fields[name]
+                items.append((key, self.groups(member.entity, definition, sub)))
             elif name == "totalCount":
                 items.append((key, Total()))
             elif name == "nodes":
@@ -254,11 +265,6 @@ class _Planner:
             else:
                 items.append((key, Nodes(self.object(node_type, sub))))
         return Edges(tuple(items))
-
-
-def _metadata(definition: GraphQLField) -> Any:
-    field = definition.extensions.get(_BACKREF)
-    return None if field is None else field.metadata
 
 
 def _mentions(

@@ -31,6 +31,7 @@ from schema.inputs import KIND_TYPES
 from schema.metadata import PLAN, GlobalIdField, ParentField, UserField
 from schema.rows import from_row, register
 from schema.secrets import secret_fields
+from schema.series import series_fields
 from schema.strategies import strategy_fields
 
 Info = strawberry.Info[Context, None]
@@ -126,7 +127,7 @@ def _scalar(column: Column) -> Any:
 
 # fields a type has besides those its description makes (not lists or columns)
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
-    "environment": environment_fields(),
+    "environment": {**environment_fields(), **series_fields()},
     "secret": secret_fields(),
 }
 

@@ -311,6 +311,7 @@ async def test_superuser_sees_everything(conn: asyncpg.Connection) -> None:
         "environment": 54,
         "segment": 54,
         "event": 0,
+        "export": 54,
         "api_token": 0,  # only its own, and this superuser has none
     }
 

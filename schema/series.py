@@ -1,0 +1,173 @@
+"""`Environment.eventSeries(...)`: its events in time buckets (db/series.py), with
+its types and inputs. One statement per series field on the resolver path (the
+same series under N environments at once, through a loader); inside the one
+read statement on the compiled path (schema/planner.py, db/json_reads.py)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Optional
+
+import strawberry
+from strawberry.scalars import JSON
+
+from db.entities import EVENT
+from db.lists import ListRequest
+from db.series import SeriesRequest, fetch_series, series_request
+from db.viewer import Viewer, require_read
+from schema.context import Context
+from schema.fields import argument, generated_field, required_argument
+from schema.inputs import FILTERS, given_value, to_filter
+from schema.metadata import SeriesField
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum
+class Interval(enum.Enum):
+    """The length of a bucket: calendar days, weeks (from Monday) and months in the
+    series' time zone."""
+
+    MINUTE = "MINUTE"
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+@strawberry.enum
+class EventMeasureKind(enum.Enum):
+    """What a series measures: events, distinct ids, persons, or a figure of a numeric
+    property (its JSON numbers; P50..P99 continuous percentiles)."""
+
+    COUNT = "COUNT"
+    DISTINCT_IDS = "DISTINCT_IDS"
+    PERSONS = "PERSONS"
+    SUM = "SUM"
+    AVG = "AVG"
+    MIN = "MIN"
+    MAX = "MAX"
+    P50 = "P50"
+    P90 = "P90"
+    P95 = "P95"
+    P99 = "P99"
+
+
+@strawberry.enum
+class EventBreakdownBy(enum.Enum):
+    """What a series' lines are: one per event name, distinct id, or property value."""
+
+    EVENT = "EVENT"
+    DISTINCT_ID = "DISTINCT_ID"
+    PROPERTY = "PROPERTY"
+
+
+@strawberry.input(description="The measure of a series.")
+class EventMeasure:
+    kind: EventMeasureKind = EventMeasureKind.COUNT
+    property: str | None = strawberry.field(
+        default=None, description="The numeric property: required for SUM..P99, refused else."
+    )
+
+
+@strawberry.input(description="How a series is broken down into lines.")
+class EventBreakdown:
+    by: EventBreakdownBy
+    key: str | None = strawberry.field(default=None, description="The property, for PROPERTY.")
+
+
+@strawberry.type(description="One line of a series: its values align with the buckets.")
+class EventSeriesLine:
+    key: JSON | None = strawberry.field(description="The breakdown's value (null: none).")
+    values: list[float | None] = strawberry.field(
+        description="Per bucket: 0 in an empty one for the counts, null for the others."
+    )
+    total: float | None = strawberry.field(
+        description="The measure over the whole window (not the sum of the buckets for "
+        "distinct counts and percentiles)."
+    )
+
+
+@strawberry.type(description="An environment's events in time buckets.")
+class EventSeries:
+    buckets: list[datetime] = strawberry.field(description="Each bucket's start.")
+    lines: list[EventSeriesLine]
+    other: EventSeriesLine | None = strawberry.field(
+        description="The lines past `limit` added up (COUNT and SUM; null otherwise, or "
+        "when no line is left over)."
+    )
+
+
+def series_arguments(given: dict[str, Any], viewer: Viewer) -> SeriesRequest:
+    """The field's arguments (python names) as a checked db request: the one conversion
+    both executors use, raising the same errors before any SQL."""
+    require_read(viewer, EVENT.scope)
+    args = {name: value for name, value in given.items() if given_value(value)}
+    events = ListRequest(
+        EVENT,
+        filter=to_filter(EVENT, args["filter"]) if "filter" in args else None,
+        search=args.get("search"),
+    )
+    measure = args.get("measure") or EventMeasure()
+    breakdown = args.get("breakdown")
+    return series_request(
+        events,
+        args["since"],
+        args["until"],
+        args["interval"].value,
+        args.get("time_zone", "UTC"),
+        measure=measure.kind.value,
+        value=measure.property,
+        breakdown=None if breakdown is None else breakdown.by.value,
+        key=None if breakdown is None else breakdown.key,
+        limit=args.get("limit", 25),
+    )
+
+
+def _line(found: dict[str, Any] | None) -> EventSeriesLine | None:
+    if found is None:
+        return None
+    return EventSeriesLine(key=found["key"], values=found["values"], total=found["total"])
+
+
+async def _resolve(root: Any, info: Info, **given: Any) -> EventSeries:
+    context = info.context
+    request = series_arguments(given, context.authenticated)
+
+    async def load(ids: Sequence[Any]) -> list[Any]:
+        found = await fetch_series(context.session, request, context.authenticated, ids)
+        return [found[i] for i in ids]
+
+    series = await context.loaders.batch(("series", request), load).load(root.uuid)
+    return EventSeries(
+        buckets=[datetime.fromisoformat(b) for b in series["buckets"]],
+        lines=[line for line in map(_line, series["lines"]) if line is not None],
+        other=_line(series["other"]),
+    )
+
+
+def series_fields() -> dict[str, Any]:
+    """The fields an Environment gets for its series."""
+    return {
+        "event_series": generated_field(
+            EventSeries,
+            plan=SeriesField(),
+            description="Its events in time buckets of `interval` in `timeZone` (IANA) over "
+            "[since, until): at most 1,000 buckets; with a breakdown, the `limit` (0 to "
+            "100) lines of largest total (then key).",
+            resolver=_resolve,
+            arguments=[
+                required_argument("since", datetime),
+                required_argument("until", datetime),
+                required_argument("interval", Interval),
+                argument("time_zone", Optional[str], default="UTC"),  # noqa: UP045
+                argument("filter", Optional[FILTERS[EVENT.name]]),  # noqa: UP045
+                argument("search", Optional[str]),  # noqa: UP045
+                argument("measure", Optional[EventMeasure], default=EventMeasure()),  # noqa: UP045
+                argument("breakdown", Optional[EventBreakdown]),  # noqa: UP045
+                argument("limit", Optional[int], default=25),  # noqa: UP045
+            ],
+        )
+    }
