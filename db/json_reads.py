@@ -283,7 +283,12 @@ class _Statement:
                 )
             else:
                 parts.append(f"({found}.j -> 'buckets')")
-        return f"(SELECT json_build_object({', '.join(parts)}) FROM (SELECT {inner} AS j) {found})"
+        # OFFSET 0 keeps the subquery from being pulled up: its series is computed
+        # once, however many of its parts are selected
+        return (
+            f"(SELECT json_build_object({', '.join(parts)}) "
+            f"FROM (SELECT {inner} AS j OFFSET 0) {found})"
+        )
 
     def series_line(self, line: SeriesLine, source: str) -> str:
         parts = []

@@ -47,6 +47,8 @@ _COUNTS = {
 }
 _OF_VALUES = {"SUM": "sum", "AVG": "avg", "MIN": "min", "MAX": "max"}
 _PERCENTILES = {"P50": 0.5, "P90": 0.9, "P95": 0.95, "P99": 0.99}
+# measures whose total over the window is this aggregate of the buckets' values
+_OF_CELLS = {"COUNT": "sum", "SUM": "sum", "MIN": "min", "MAX": "max"}
 MEASURES = (*_COUNTS, *_OF_VALUES, *_PERCENTILES)
 BREAKDOWNS = ("EVENT", "DISTINCT_ID", "PROPERTY")
 
@@ -156,22 +158,25 @@ def series_sql(request: SeriesRequest, viewer: Viewer, bind: Binder, environment
     time = qualified(t, "timestamp")
     if request.interval in _FIXED:  # fixed lengths from the floored `since`
         bucket = f"date_bin({step}, {time}, {floored})"
-        series = f"SELECT s FROM generate_series({floored}, {until}, {step}) s"
-    else:  # local calendar units, back to instants
-        bucket = f"(date_trunc('{unit}', {time} AT TIME ZONE {zone}) AT TIME ZONE {zone})"
+        series = f"SELECT s, s FROM generate_series({floored}, {until}, {step}) s"
+    else:
+        # local calendar units: rows are grouped by their local bucket (one time
+        # zone conversion a row), and each bucket turned back into an instant once
+        bucket = f"date_trunc('{unit}', {time} AT TIME ZONE {zone})"
         series = (
-            f"SELECT l AT TIME ZONE {zone} FROM generate_series(date_trunc('{unit}', {since} "
-            f"AT TIME ZONE {zone}), {until} AT TIME ZONE {zone}, {step}) l"
+            f"SELECT l, l AT TIME ZONE {zone} FROM generate_series(date_trunc('{unit}', "
+            f"{since} AT TIME ZONE {zone}), {until} AT TIME ZONE {zone}, {step}) l"
         )
     properties = qualified(t, "properties")
+    # keys are grouped as their column (text), made JSON once a line
     if request.breakdown == "EVENT":
-        key = f"to_jsonb({qualified(t, 'event')})"
+        key = qualified(t, "event")
     elif request.breakdown == "DISTINCT_ID":
-        key = f"to_jsonb({qualified(t, 'distinct_id')})"
+        key = qualified(t, "distinct_id")
     elif request.breakdown == "PROPERTY":
         key = f"({properties} -> {bind(request.key)}::text)"
     else:
-        key = "NULL::jsonb"
+        key = "NULL::text"
     value = "NULL::numeric"
     if request.value is not None:
         item = f"({properties} -> {bind(request.value)}::text)"
@@ -183,10 +188,17 @@ def series_sql(request: SeriesRequest, viewer: Viewer, bind: Binder, environment
     limit = f"{bind(request.limit if request.breakdown else 1)}::int8"
     # the leftovers: COUNT and SUM add up, the others do not
     adds_up = request.breakdown is not None and request.measure in ("COUNT", "SUM")
+    # a measure whose total is the same aggregate of its cells' (a count is their
+    # sum) is totalled from the cells: the window is then read once, and `e`,
+    # named once, is not materialised; the others read the rows again
+    of_cells = _OF_CELLS.get(request.measure)
+    source, total = ("cells", f"{of_cells}(_value)::float8") if of_cells else ("e", measure)
+    if request.measure == "COUNT":
+        total = f"COALESCE({total}, 0::float8)"  # no cell: no event
     totals = (
-        f"SELECT _k, {measure} AS _total FROM e GROUP BY _k"
+        f"SELECT _k, {total} AS _total FROM {source} GROUP BY _k"
         if request.breakdown
-        else f"SELECT NULL::jsonb AS _k, {measure} AS _total FROM e"  # one line, always
+        else f"SELECT NULL::text AS _k, {total} AS _total FROM {source}"  # one line, always
     )
     other = "NULL::json"
     if adds_up:
@@ -202,15 +214,16 @@ def series_sql(request: SeriesRequest, viewer: Viewer, bind: Binder, environment
         f"(WITH e AS (SELECT {bucket} AS _b, {key} AS _k, {qualified(t, 'distinct_id')} AS _id, "
         f"{qualified(t, 'person_id')} AS _person, {value} AS _v FROM events {t} "
         f"WHERE {where} AND {qualified(t, 'environment_id')} = {environment}), "
-        f"b AS (SELECT _b FROM ({series}) s(_b) WHERE _b < {until}), "
+        f"b AS (SELECT _b, _at FROM ({series}) s(_b, _at) WHERE _at < {until}), "
+        f"cells AS (SELECT _b, _k, {measure} AS _value FROM e GROUP BY _b, _k), "
         f"totals AS ({totals}), "
         "ranked AS (SELECT _k, _total, row_number() OVER "
-        "(ORDER BY _total DESC NULLS LAST, _k) AS _r FROM totals), "
-        f"cells AS (SELECT _b, _k, {measure} AS _value FROM e GROUP BY _b, _k) "
+        "(ORDER BY _total DESC NULLS LAST, _k) AS _r FROM totals) "
         "SELECT json_build_object("
-        f"'buckets', (SELECT COALESCE(json_agg({codecs.DATETIME_SQL.format('_b')} ORDER BY _b), "
+        f"'buckets', (SELECT COALESCE(json_agg({codecs.DATETIME_SQL.format('_at')} ORDER BY _b), "
         "'[]'::json) FROM b), "
-        "'lines', (SELECT COALESCE(json_agg(json_build_object('key', l._k, 'values', l._values, "
+        "'lines', (SELECT COALESCE(json_agg(json_build_object('key', to_jsonb(l._k), "
+        "'values', l._values, "
         "'total', l._total) ORDER BY l._r), '[]'::json) FROM (SELECT r._r, r._k, r._total, "
         f"json_agg(COALESCE(c._value, {zero}) ORDER BY b._b) AS _values FROM ranked r "
         "CROSS JOIN b LEFT JOIN cells c ON c._k IS NOT DISTINCT FROM r._k AND c._b = b._b "

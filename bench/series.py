@@ -1,0 +1,243 @@
+"""`python -m bench.series`: issue 22's series goals, measured in one run.
+
+One environment holds N events (default 1,000,000, made by one SQL statement)
+spread over 30 days, with a numeric property `score`. Two series are asked of
+a real `serve` process (one request at a time; p50 and p99 over the repeats):
+
+- 30 days by DAY, broken down by event name (top 10, the rest in `other`);
+- a 24-hour window by HOUR, the P95 of `score`.
+
+The bound for each is the same `GROUP BY` hand-written and run by asyncpg
+directly (no HTTP, no GraphQL: stricter than the main bench's raw server).
+Written to bench/RESULTS-series.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from bench.balancer import free_port
+from bench.machine import describe, server_version
+from db import migrations, partitions
+from db.demo import seed_demo
+from db.tokens import create_token
+from schema.ids import global_id
+
+_HERE = Path(__file__).resolve().parent
+_DATABASE = "envgraph_bench_series"
+_START = datetime(2026, 1, 1, tzinfo=UTC)
+_SEED = """
+INSERT INTO events (id, environment_id, project_id, "timestamp", received_at, event,
+                    distinct_id, person_id, properties)
+SELECT md5($1::uuid::text || '/series/' || n)::uuid, e.id, e.project_id, x.t, x.t, x.event_name,
+       'user-' || (n % 5000), NULL,
+       jsonb_build_object('score', (n * 7919 % 1000) / 10.0)
+FROM generate_series(1, $3::int) n
+JOIN environments e ON e.id = $1
+CROSS JOIN LATERAL (SELECT $2::timestamptz + (n * 2592.0 / $3) * interval '1000 seconds' AS t,
+                           'event_' || (n * 31 % 14) AS event_name) x
+"""
+_DAY = """query($id: ID!, $since: DateTime!, $until: DateTime!) { environment(id: $id) {
+  eventSeries(since: $since, until: $until, interval: DAY, breakdown: {by: EVENT}, limit: 10) {
+    buckets lines { key values total } other { values total } } } }"""
+_HOUR = """query($id: ID!, $since: DateTime!, $until: DateTime!) { environment(id: $id) {
+  eventSeries(since: $since, until: $until, interval: HOUR,
+              measure: {kind: P95, property: "score"}) {
+    buckets lines { key values total } } } }"""
+# the same GROUP BYs, hand-written
+_RAW_DAY = """
+SELECT event, date_trunc('day', "timestamp" AT TIME ZONE 'UTC') AS day, count(*)
+FROM events WHERE environment_id = $1 AND "timestamp" >= $2 AND "timestamp" < $3
+GROUP BY 1, 2
+"""
+_RAW_HOUR = """
+SELECT date_trunc('hour', "timestamp" AT TIME ZONE 'UTC') AS hour,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY (properties->>'score')::float8)
+FROM events WHERE environment_id = $1 AND "timestamp" >= $2 AND "timestamp" < $3
+  AND jsonb_typeof(properties->'score') = 'number'
+GROUP BY 1
+"""
+
+
+async def _prepare(server_url: str, events: int) -> tuple[str, UUID, str]:
+    """A database holding the demo and `events` events over 30 days in one environment
+    (made once, reused); its URL, the environment, a token."""
+    base, _, _ = server_url.rpartition("/")
+    url = f"{base}/{_DATABASE}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", _DATABASE):
+            await admin.execute(f'CREATE DATABASE "{_DATABASE}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(url)
+    try:
+        await migrations.migrate(conn)
+        await seed_demo(conn, 1)
+        environment: UUID = await conn.fetchval("SELECT id FROM environments ORDER BY id LIMIT 1")
+        held = await conn.fetchval(
+            'SELECT count(*) FROM events WHERE environment_id = $1 AND "timestamp" >= $2',
+            environment,
+            _START,
+        )
+        if held != events:
+            await conn.execute("DELETE FROM events WHERE environment_id = $1", environment)
+            await partitions.ensure(conn, _START, _START + timedelta(days=31), now=_START)
+            async with conn.transaction():
+                await conn.execute("SET LOCAL statement_timeout = 0")
+                await conn.execute(_SEED, environment, _START, events)
+            await conn.execute("VACUUM ANALYZE events")
+        token = (
+            await create_token(conn, email="ada@example.com", scopes=["*"], superuser=True)
+        ).token
+    finally:
+        await conn.close()
+    return url, environment, token
+
+
+def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "GATEWAY_"))}
+    env |= {"DATABASE_URL": url, "GATEWAY_LOG_LEVEL": "warning", "GATEWAY_EXPORT_CONCURRENCY": "0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port)], env=env
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the server did not get ready")
+
+
+def _timed_post(port: int, token: str, query: str, variables: dict[str, Any]) -> float:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        body = json.loads(response.read())
+    took = time.perf_counter() - started
+    assert not body.get("errors"), body
+    return took * 1000
+
+
+async def _raw(url: str, sql: str, args: tuple[Any, ...], repeats: int) -> list[float]:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.fetch(sql, *args)  # warm-up
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            await conn.fetch(sql, *args)
+            times.append((time.perf_counter() - started) * 1000)
+        return times
+    finally:
+        await conn.close()
+
+
+def measure(server_url: str, events: int, repeats: int) -> dict[str, Any]:
+    """Both series and their raw bounds; the figures."""
+    url, environment, token = asyncio.run(_prepare(server_url, events))
+    month = (_START, _START + timedelta(days=30))
+    day = (_START + timedelta(days=10), _START + timedelta(days=11))
+    figures: dict[str, Any] = {"events": events, "repeats": repeats}
+    port = free_port()
+    process = _serve(url, port)
+    try:
+        for name, query, (since, until) in (("day", _DAY, month), ("hour", _HOUR, day)):
+            variables = {
+                "id": global_id("Environment", environment),
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+            }
+            _timed_post(port, token, query, variables)  # warm-up
+            figures[name] = [_timed_post(port, token, query, variables) for _ in range(repeats)]
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    figures["raw_day"] = asyncio.run(_raw(url, _RAW_DAY, (environment, *month), repeats))
+    figures["raw_hour"] = asyncio.run(_raw(url, _RAW_HOUR, (environment, *day), repeats))
+    figures["machine"] = describe(asyncio.run(server_version(url)))
+    return figures
+
+
+def report(figures: dict[str, Any]) -> str:
+    """The markdown report."""
+
+    def p(values: list[float], q: float) -> float:
+        return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+    rows = []
+    for name, label in (("day", "30 days by DAY, breakdown by event (top 10 + other)"),
+                        ("hour", "24 hours by HOUR, P95 of a property")):  # fmt: skip
+        ours, raw = statistics.median(figures[name]), statistics.median(figures[f"raw_{name}"])
+        verdict = "met" if ours <= 1.25 * raw else "not met"
+        rows.append(
+            f"| {label} | {ours:.1f} | {p(figures[name], 99):.1f} | {raw:.1f} | "
+            f"{ours / raw:.2f} | {verdict} |"
+        )
+    machine = " | ".join(f"{k}: {v}" for k, v in figures["machine"].items())
+    return "\n".join(
+        [
+            "# envgraph: event series benchmark (issue 22)",
+            "",
+            f"Run {datetime.now(UTC).isoformat(timespec='seconds')} by `python -m bench.series` "
+            f"({figures['events']:,} events in one environment over 30 days; "
+            f"{figures['repeats']} requests each, one at a time).",
+            "",
+            f"Machine: {machine}",
+            "",
+            "| series | envgraph p50 ms | p99 ms | raw GROUP BY p50 ms (asyncpg, no HTTP) "
+            "| ratio | goal: at most 1.25 |",
+            "|---|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+            "envgraph's figure is a whole HTTP request to `serve` (token check, GraphQL, "
+            "zero-filled buckets, top lines and `other`, JSON); the bound is the bare "
+            "GROUP BY by asyncpg on one connection.",
+            "",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, print and write the report."""
+    parser = argparse.ArgumentParser(prog="python -m bench.series", description=__doc__)
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get(
+            "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="an admin URL of the PostgreSQL server to use (a database of its own is made)",
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--output", type=Path, default=_HERE / "RESULTS-series.md")
+    args = parser.parse_args(argv)
+    text = report(measure(args.server_url, args.events, args.repeats))
+    args.output.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
