@@ -8,7 +8,8 @@ a real `serve` process (one request at a time; p50 and p99 over the repeats):
 - a 24-hour window by HOUR, the P95 of `score`.
 
 The bound for each is the same `GROUP BY` hand-written and run by asyncpg
-directly (no HTTP, no GraphQL: stricter than the main bench's raw server).
+directly with JIT off (no HTTP, no GraphQL: stricter than the main bench's
+raw server).
 Written to bench/RESULTS-series.md.
 """
 
@@ -45,11 +46,11 @@ INSERT INTO events (id, environment_id, project_id, "timestamp", received_at, ev
                     distinct_id, person_id, properties)
 SELECT md5($1::uuid::text || '/series/' || n)::uuid, e.id, e.project_id, x.t, x.t, x.event_name,
        'user-' || (n % 5000), NULL,
-       jsonb_build_object('score', (n * 7919 % 1000) / 10.0)
+       jsonb_build_object('score', (n::bigint * 7919 % 1000) / 10.0)
 FROM generate_series(1, $3::int) n
 JOIN environments e ON e.id = $1
 CROSS JOIN LATERAL (SELECT $2::timestamptz + (n * 2592.0 / $3) * interval '1000 seconds' AS t,
-                           'event_' || (n * 31 % 14) AS event_name) x
+                           'event_' || (n::bigint * 31 % 14) AS event_name) x
 """
 _DAY = """query($id: ID!, $since: DateTime!, $until: DateTime!) { environment(id: $id) {
   eventSeries(since: $since, until: $until, interval: DAY, breakdown: {by: EVENT}, limit: 10) {
@@ -141,7 +142,8 @@ def _timed_post(port: int, token: str, query: str, variables: dict[str, Any]) ->
 
 
 async def _raw(url: str, sql: str, args: tuple[Any, ...], repeats: int) -> list[float]:
-    conn = await asyncpg.connect(url)
+    # JIT off, as envgraph's own connections have it: the bound at its best
+    conn = await asyncpg.connect(url, server_settings={"jit": "off"})
     try:
         await conn.fetch(sql, *args)  # warm-up
         times = []
