@@ -408,6 +408,10 @@ def exports_context(
         yield
         task.cancel()
         await asyncio.wait([task])
-        await pool.close()
+        # closed at once, not gracefully: a run cancelled mid-statement leaves its
+        # connection waiting on the server, and a graceful close then waited for
+        # it past its timeout (seen under load: the app's clean-up failing with
+        # TimeoutError); the server rolls back whatever a closed socket held
+        pool.terminate()
 
     return context

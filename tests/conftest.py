@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,17 @@ from tests.support import Client, with_database
 
 _counter = itertools.count()
 _artifacts: list[Path] = []
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A temporary folder other users may enter (an embedded server run as root runs
+    as its own user), outside pytest's temporary root: each pytest process that
+    starts sets that root to mode 0700 again, shutting such a server out."""
+    folder = Path(tempfile.mkdtemp(prefix="envgraph-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -73,9 +73,9 @@ def _is_postgres(pid: int) -> bool:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
+def data_dir(open_tmp: Path) -> Iterator[Path]:
     """A data folder whose server, if a test leaves one running, is quit afterwards."""
-    folder = tmp_path / "data"
+    folder = open_tmp / "data"
     yield folder
     for process in psutil.process_iter(["name"]):
         try:
@@ -190,9 +190,9 @@ def test_a_killed_server_whose_pid_was_reused(data_dir: Path) -> None:
         bystander.wait()
 
 
-def test_a_data_path_with_spaces_and_ampersand(tmp_path: Path) -> None:
+def test_a_data_path_with_spaces_and_ampersand(open_tmp: Path) -> None:
     # pg_ctl hands -o to a shell, and the folder lands in the URL's query
-    data_dir = tmp_path / "a b&c"
+    data_dir = open_tmp / "a b&c"
     with EmbeddedPostgres(data_dir) as server:
         assert server.url.endswith("?host=" + quote(str(data_dir / "pgdata")) + "&port=5432")
         assert _query(server.url, "SELECT current_database()") == "envgraph"
@@ -238,8 +238,8 @@ def test_a_folder_that_is_not_a_cluster_is_refused(data_dir: Path) -> None:
     assert (data_dir / "pgdata" / "notes.txt").read_text() == "mine"
 
 
-def test_a_long_data_path_puts_the_socket_elsewhere(tmp_path: Path) -> None:
-    deep = tmp_path.joinpath(*["deeply-nested-folder"] * 5, "data")
+def test_a_long_data_path_puts_the_socket_elsewhere(open_tmp: Path) -> None:
+    deep = open_tmp.joinpath(*["deeply-nested-folder"] * 5, "data")
     with EmbeddedPostgres(deep) as server:
         assert "envgraph-pg-" in server.url
         assert _query(server.url, "SELECT 1") == 1

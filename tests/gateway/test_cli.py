@@ -222,9 +222,9 @@ def test_usage_errors_exit_2_before_anything_runs(
 
 
 @pytest.mark.embedded
-def test_commands_are_quiet_but_for_their_output(tmp_path: Path) -> None:
+def test_commands_are_quiet_but_for_their_output(open_tmp: Path) -> None:
     # with the embedded server, which starts and stops around the command
-    env = {"GATEWAY_DATA_DIR": str(tmp_path / "data")}
+    env = {"GATEWAY_DATA_DIR": str(open_tmp / "data")}
     result = run_cli("migrate", env=env)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
     assert result.stdout == (
