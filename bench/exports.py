@@ -172,14 +172,10 @@ async def _raw(url: str, environment: UUID, into: Path | None) -> float:
         await conn.close()
 
 
-def _serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "GATEWAY_"))}
-    env |= {
-        "DATABASE_URL": url,
-        "GATEWAY_EXPORT_DIR": str(folder),
-        "GATEWAY_EXPORT_CONCURRENCY": "1",
-        "GATEWAY_LOG_LEVEL": "warning",
-    }
+def serve(url: str, port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """A `serve` process on `url` (GATEWAY_* `settings` besides quiet logs), once ready."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "GATEWAY_"))}
+    env |= {"DATABASE_URL": url, "GATEWAY_LOG_LEVEL": "warning", **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--port", str(port)], env=env
     )
@@ -201,7 +197,12 @@ def measure(server_url: str, events: int, repeats: int, port: int) -> Figures:
         folder = Path(scratch)
         raw_file = [asyncio.run(_raw(url, environment, folder / "raw.csv")) for _ in range(repeats)]
         raw_memory = [asyncio.run(_raw(url, environment, None)) for _ in range(repeats)]
-        process = _serve(url, port, folder / "exports")
+        process = serve(
+            url,
+            port,
+            GATEWAY_EXPORT_DIR=str(folder / "exports"),
+            GATEWAY_EXPORT_CONCURRENCY="1",
+        )
         rss = PeakRss(process.pid)
         try:
             time.sleep(1)

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -32,6 +31,7 @@ from uuid import UUID
 import asyncpg
 
 from bench.balancer import free_port
+from bench.exports import serve
 from bench.machine import describe, server_version
 from db import migrations, partitions
 from db.demo import seed_demo
@@ -110,23 +110,6 @@ async def _prepare(server_url: str, events: int) -> tuple[str, UUID, str]:
     return url, environment, token
 
 
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "GATEWAY_"))}
-    env |= {"DATABASE_URL": url, "GATEWAY_LOG_LEVEL": "warning", "GATEWAY_EXPORT_CONCURRENCY": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port)], env=env
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the server did not get ready")
-
-
 def _timed_post(port: int, token: str, query: str, variables: dict[str, Any]) -> float:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
@@ -163,7 +146,7 @@ def measure(server_url: str, events: int, repeats: int) -> dict[str, Any]:
     day = (_START + timedelta(days=10), _START + timedelta(days=11))
     figures: dict[str, Any] = {"events": events, "repeats": repeats}
     port = free_port()
-    process = _serve(url, port)
+    process = serve(url, port, GATEWAY_EXPORT_CONCURRENCY="0")
     try:
         for name, query, (since, until) in (("day", _DAY, month), ("hour", _HOUR, day)):
             variables = {
