@@ -20,6 +20,10 @@ class DomainError(Exception):
         self.message = str(self)
         self.field = field
 
+    def for_log(self) -> str:
+        """The error as the server's log says it."""
+        return self.message
+
 
 class BadInput(DomainError):
     """Bad input."""
@@ -49,6 +53,16 @@ class Unavailable(DomainError):
     """The database is unavailable; try again shortly."""
 
     code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str | None = None, *, reason: str = "") -> None:
+        super().__init__(message)
+        # what the driver said (no pooled connection in time, a refused
+        # connection, a server shutting down): for the server's log only,
+        # since the client is told no more than the message
+        self.reason = reason
+
+    def for_log(self) -> str:
+        return f"{self.message} ({self.reason})" if self.reason else self.message
 
 
 class Timeout(DomainError):

@@ -64,11 +64,19 @@ def _translated() -> Iterator[None]:
         # a NUL in some text value: PostgreSQL's text cannot hold it, whichever
         # field it came in (the filters say which one before any SQL)
         raise BadInput("text cannot hold the NUL character") from None
-    except (*DATABASE_DOWN, InternalClientError):
+    except (*DATABASE_DOWN, InternalClientError) as error:
         # asyncpg's "cannot switch to state N" InternalClientError comes from
         # a connection whose protocol broke with the server going away (seen
         # on BEGIN, COMMIT and the pool's reset): the outage, not a bug
-        raise Unavailable() from None
+        raise Unavailable(reason=_reason(error)) from None
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's error as the log says it: a pool wait that timed out has no
+    message of its own."""
+    if isinstance(error, TimeoutError) and not str(error):
+        return "no pooled connection in time"
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 # what a replica may answer where the primary would not: a read cancelled by

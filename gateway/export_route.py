@@ -44,7 +44,9 @@ async def _content(request: web.Request, session: Session) -> web.StreamResponse
         require_read(viewer, EXPORT.scope)  # export:read (export:write includes it)
         row = await visible_export(session, viewer, export_id)
     except (Unavailable, Timeout) as error:
-        logger.warning("database unavailable in request %s: %s", request[REQUEST_ID], error)
+        logger.warning(
+            "database unavailable in request %s: %s", request[REQUEST_ID], error.for_log()
+        )
         raise Answer(STATUS[error.code], error.code, error.message) from None
     except DomainError as error:
         raise Answer(STATUS.get(error.code, 500), error.code, error.message) from None

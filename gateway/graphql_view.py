@@ -132,7 +132,9 @@ class GatewayView(GraphQLView[Context, None]):
         except (Unavailable, Timeout) as error:
             # raised outside any resolver (the token check; the session has turned
             # driver errors into these): the whole request fails
-            logger.warning("database unavailable in request %s: %s", request[REQUEST_ID], error)
+            logger.warning(
+                "database unavailable in request %s: %s", request[REQUEST_ID], error.for_log()
+            )
             response = _error_response(503, error.message, error.code, request)
             response.headers["Retry-After"] = RETRY_AFTER_S
             return response

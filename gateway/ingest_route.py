@@ -75,7 +75,9 @@ async def _ingest(request: web.Request, session: Session) -> web.Response:
     except BadStream as error:
         raise Answer(400, "BAD_USER_INPUT", str(error)) from None
     except (Unavailable, Timeout) as error:
-        logger.warning("database unavailable in request %s: %s", request[REQUEST_ID], error)
+        logger.warning(
+            "database unavailable in request %s: %s", request[REQUEST_ID], error.for_log()
+        )
         raise Answer(STATUS[error.code], error.code, error.message) from None
     except DomainError as error:
         raise Answer(STATUS.get(error.code, 500), error.code, error.message) from None

@@ -15,7 +15,7 @@ from typing import Any
 from graphql import GraphQLError, ListTypeNode, NonNullTypeNode, VariableDefinitionNode
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from db.errors import DomainError
+from db.errors import DomainError, Unavailable
 
 logger = logging.getLogger("envgraph.errors")
 
@@ -92,6 +92,13 @@ def classify_errors(errors: list[GraphQLError], execution_context: ExecutionCont
                     exc_info=original,
                 )
                 error.message = INTERNAL_MESSAGE
+            elif isinstance(original, Unavailable):
+                logger.warning(
+                    "database unavailable in request %s at %s: %s",
+                    request_id,
+                    error.path,
+                    original.for_log(),
+                )
         if request_id is not None:
             extensions["requestId"] = request_id
         error.extensions = extensions

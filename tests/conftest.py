@@ -9,6 +9,7 @@ test that asks for `database_url` gets a copy of it, dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
 import shutil
@@ -174,6 +175,19 @@ def settings(database_url: str, pooler: PgBouncer | None) -> Settings:
 async def client(settings: Settings) -> AsyncIterator[Client]:
     """An HTTP client of the real app, served on a loopback port."""
     async with TestClient(TestServer(create_app(settings))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def burst_client(settings: Settings) -> AsyncIterator[Client]:
+    """A client of an app whose requests wait for a pooled connection as long as
+    it takes, for tests that send more requests at once than the pool holds
+    connections and assert what each write answered (a conflict, a win): the
+    default 2 s wait answers 503 whenever a slow machine or the new
+    database's first connections behind a pooler take longer, which is what a
+    burst should get in production but not what these tests are about."""
+    patient = dataclasses.replace(settings, pool_timeout_ms=60_000)
+    async with TestClient(TestServer(create_app(patient))) as test_client:
         yield test_client
 
 

@@ -55,7 +55,7 @@ async def test_a_slow_statement_is_a_timeout(
 
 
 async def test_an_exhausted_pool_is_503_quickly_then_recovers(
-    settings: Settings, database_url: str, token: str
+    settings: Settings, database_url: str, token: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     busy = replace(settings, pool_size=1, pool_timeout_ms=300, statement_timeout_ms=10_000)
     client: Client
@@ -74,6 +74,9 @@ async def test_an_exhausted_pool_is_503_quickly_then_recovers(
             body = await response.json()
             assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
             assert waited < 5  # refused at the pool timeout, not left hanging
+            # the log says why (the client is told no more than the message)
+            assert "no pooled connection in time" in caplog.text
+            assert "pooled" not in body["errors"][0]["message"]
         assert await first == (200, {"data": {"environments": {"totalCount": 0}}})
         assert await graphql(client, COUNT, token) == (
             200,
