@@ -237,7 +237,9 @@ def page_statement(
         f"{query.has_previous('s', over, 'g._previous')} AS _has_previous "
         f"FROM (SELECT {of} AS _of, {query.outside_next(mine)} AS _next, "
         f"{query.outside_previous(mine)} AS _previous{total or ', NULL::int8 AS _total'}"
-        f"{parents}) g "
+        # OFFSET 0 keeps `g` a subquery of its own: flattened into the join, its
+        # counts and outside checks ran once per fetched row, not once per parent
+        f"{parents} OFFSET 0) g "
         f"LEFT JOIN (SELECT * FROM ({query.rows(extra)}) n WHERE {query.fetched('n')}) s "
         f"ON {join} ORDER BY g._of, {query.order('s')}"
     )

@@ -1,6 +1,6 @@
 SELECT g._of, g._total, s.*, (s._n - 1) < $3::int8 AS _in_page, (g._next) AS _has_next, (COALESCE(bool_or((s._n - 1) >= $4::int8) OVER (PARTITION BY g._of), FALSE) OR g._previous) AS _has_previous
 FROM (SELECT o AS _of, FALSE AS _next, FALSE AS _previous, NULL::int8 AS _total
-FROM unnest($1::uuid[]) AS o) g
+FROM unnest($1::uuid[]) AS o OFFSET 0) g
 LEFT
 JOIN (SELECT *
 FROM (SELECT t.*, t."model_id" AS _parent, row_number() OVER (PARTITION BY t."model_id"

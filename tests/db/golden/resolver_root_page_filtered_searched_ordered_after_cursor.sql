@@ -37,7 +37,7 @@ WHERE om.user_id = $3 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE) AS _total) g
+WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE) AS _total OFFSET 0) g
 LEFT
 JOIN (SELECT *
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."row_count" DESC, t."name" ASC, t."id" ASC) AS _n

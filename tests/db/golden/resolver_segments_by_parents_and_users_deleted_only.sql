@@ -111,7 +111,7 @@ WHERE mine.user_id = $9
 FROM projects p
 WHERE p.id = ANY($8::uuid[])))
 UNION ALL
-SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE) AS _total) g
+SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE) AS _total OFFSET 0) g
 LEFT
 JOIN (SELECT *
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC) AS _n
