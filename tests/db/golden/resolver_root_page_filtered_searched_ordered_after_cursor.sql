@@ -8,7 +8,7 @@ WHERE om.user_id = $1 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $1) AND ((t."type"::text = $2) AND t."project_id" IN (SELECT t_project."id"
+WHERE pm.user_id = $1) AND ((t."type" = $2::text::environment_type) AND t."project_id" IN (SELECT t_project."id"
 FROM "projects" t_project
 WHERE t_project."id" IN (SELECT p.id
 FROM projects p
@@ -28,7 +28,7 @@ WHERE om.user_id = $1 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $1) AND ((t."type"::text = $2) AND t."project_id" IN (SELECT t_project."id"
+WHERE pm.user_id = $1) AND ((t."type" = $2::text::environment_type) AND t."project_id" IN (SELECT t_project."id"
 FROM "projects" t_project
 WHERE t_project."id" IN (SELECT p.id
 FROM projects p
@@ -49,7 +49,7 @@ WHERE om.user_id = $1 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $1) AND ((t."type"::text = $2) AND t."project_id" IN (SELECT t_project."id"
+WHERE pm.user_id = $1) AND ((t."type" = $2::text::environment_type) AND t."project_id" IN (SELECT t_project."id"
 FROM "projects" t_project
 WHERE t_project."id" IN (SELECT p.id
 FROM projects p
