@@ -4,7 +4,8 @@ Each system's queries alias its field names to envgraph's, so answers have
 one shape; what is left to normalise is what differs by design: global ids
 and cursors (each system encodes its own), 64-bit integers (PostGraphile
 sends bigint as a string), the spelling of timestamps, and the unique name
-each system's probe mutation used.
+each system's probe mutation used, and the shape of PostGraphile's grouped
+aggregates (@graphile/pg-aggregates), which aliases cannot give envgraph's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 _OPAQUE = frozenset({"id", "cursor", "endCursor", "startCursor"})
-_INTEGERS = frozenset({"rowCount", "totalCount", "sortOrder"})
+_INTEGERS = frozenset({"rowCount", "totalCount", "sortOrder", "count"})
 _TIMES = frozenset({"createdAt", "updatedAt", "timestamp"})
 
 
@@ -28,8 +29,24 @@ def _scalar(value: Any, name: str | None, key: str | None) -> Any:
     return value
 
 
+def _groups(grouped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """pg-aggregates' `groupedAggregates(groupBy: [KIND]) { keys distinctCount { rowId }
+    sum { rowCount } }` as envgraph's `groups(by: [KIND]) { key { kind } aggregate {
+    count sum { rowCount } } }`, largest group first as envgraph lists them."""
+    groups = [
+        {
+            "key": {"kind": g["keys"][0]},
+            "aggregate": {"count": g["distinctCount"]["rowId"], "sum": g["sum"]},
+        }
+        for g in grouped
+    ]
+    return sorted(groups, key=lambda g: (-int(g["aggregate"]["count"]), g["key"]["kind"]))
+
+
 def normalise(value: Any, name: str | None = None, key: str | None = None) -> Any:
     """`value` with the by-design differences taken out (`name`: the probe's unique name)."""
+    if isinstance(value, dict) and "groupedAggregates" in value:
+        value = {"groups": _groups(value["groupedAggregates"])}
     if isinstance(value, dict):
         return {k: normalise(v, name, k) for k, v in value.items() if k not in _OPAQUE}
     if isinstance(value, list):

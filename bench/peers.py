@@ -2,7 +2,8 @@
 
 PostGraphile v4 and v5 each get their own npm prefix (pinned versions, with
 the connection-filter plugin that gives them `ILIKE` and `>` filters, which
-the list scenario needs). v5 needs Node 22, which the npm package `node`
+the list scenario needs; v5 with @graphile/pg-aggregates too, for the groups
+scenario). v5 needs Node 22, which the npm package `node`
 ships; v4 runs on the machine's node. wrk comes from the OS packages.
 """
 
@@ -15,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 POSTGRAPHILE_V4 = ("postgraphile@4.14.1", "postgraphile-plugin-connection-filter@2.3.0")
-POSTGRAPHILE_V5 = ("postgraphile@5.1.5", "postgraphile-plugin-connection-filter@4.0.1")
+POSTGRAPHILE_V5 = (
+    "postgraphile@5.1.5",
+    "postgraphile-plugin-connection-filter@4.0.1",
+    "@graphile/pg-aggregates@0.2.0-rc.2",
+)
 NODE_22 = "node@22.23.3"
 
 
@@ -103,5 +108,6 @@ def versions(peers: Peers) -> dict[str, str]:
         "PostGraphile v5": POSTGRAPHILE_V5[0].split("@")[1],
         "connection-filter plugin": f"{POSTGRAPHILE_V4[1].split('@')[1]} (v4), "
         f"{POSTGRAPHILE_V5[1].split('@')[1]} (v5)",
+        "pg-aggregates plugin (v5)": POSTGRAPHILE_V5[2].rsplit("@", 1)[1],
         "wrk": wrk[0].split(" [")[0] if wrk else "missing",
     }

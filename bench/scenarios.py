@@ -63,6 +63,10 @@ SCENARIOS = (
         cursor_at=("data", "environments", "pageInfo", "startCursor"),
     ),
     Scenario("mutation", "5. createSegment", "createSegment", "small", ids="model"),
+    # issue 22: grouped aggregates (PostGraphile with @graphile/pg-aggregates)
+    Scenario(
+        "groups", "6. environments grouped by kind: count, sum of rowCount", "groups", "large"
+    ),
     # issue 13: one environment's events (the first environment by id)
     Scenario(
         "events_window",

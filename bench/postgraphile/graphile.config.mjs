@@ -7,11 +7,13 @@
 // events.properties (jsonb) is made filterable: v5 gives jsonb no natural
 // equality, so neither `condition` nor the filter plugin offers it by default;
 // with the behavior the plugin's jsonb operators (`contains`: `@>`) appear,
-// which the events window scenario needs.
+// which the events window scenario needs. @graphile/pg-aggregates gives the
+// connections `aggregates` and `groupedAggregates` (the groups scenario).
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import { jsonPgSmartTags } from "postgraphile/utils";
+import { PgAggregatesPreset } from "@graphile/pg-aggregates";
 
 const EventPropertiesFilterable = jsonPgSmartTags({
   version: 1,
@@ -23,7 +25,7 @@ const EventPropertiesFilterable = jsonPgSmartTags({
 });
 
 export default {
-  extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset],
+  extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
   plugins: [EventPropertiesFilterable],
   disablePlugins: ["PgIndexBehaviorsPlugin"],
   pgServices: [
