@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from typing import Any, cast
+from uuid import UUID
 
 import orjson
 from aiohttp import web
@@ -33,6 +34,7 @@ from gateway.keys import EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
 from schema.documents import cached, parsed
 from schema.errors import refusal
+from schema.lookup_variables import LookupVariable, filled, lookup_variables, templated
 from schema.planner import plan_read
 from schema.schema import GatewaySchema
 from schema.validation import validation_errors
@@ -60,6 +62,9 @@ class Plans:
     def __init__(self, schema: GatewaySchema) -> None:
         self.schema = schema
         self._plans: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lookups: OrderedDict[tuple[str, str | None], tuple[LookupVariable, ...]] = (
+            OrderedDict()
+        )
         # a plan's statement for a viewer, built once while it is asked for:
         # building it costs more than running a small one (plans and viewers are
         # frozen values, so they key a cache)
@@ -86,23 +91,51 @@ class Plans:
             return None
         return document
 
-    async def plan(self, request_data: GraphQLRequestData, context: Context) -> ReadPlan | None:
-        """The request's plan, or None: the resolver path answers."""
+    def lookups(
+        self, query: str, operation_name: str | None, document: DocumentNode
+    ) -> tuple[LookupVariable, ...]:
+        """The operation's lookup variables (schema/lookup_variables.py), found once
+        per document."""
+        key = (query, operation_name)
+        found = self._lookups.get(key)
+        if found is None:
+            found = lookup_variables(self.schema._schema, document, operation_name)
+            if cached(query):
+                self._lookups[key] = found
+                if len(self._lookups) > MAX_PLANS:
+                    self._lookups.popitem(last=False)
+        return found
+
+    async def plan(
+        self,
+        request_data: GraphQLRequestData,
+        context: Context,
+        made: Callable[[], None] | None = None,
+    ) -> tuple[ReadPlan, dict[UUID, UUID]] | None:
+        """The request's plan and the rows its lookups' stand-ins stand for, or None:
+        the resolver path answers. `made` is called when a plan is made (not found)."""
         query, viewer = request_data.query, context.authenticated
         document = self.valid(query) if query else None
-        if document is None:
+        if query is None or document is None:
             return None
         variables = request_data.variables or {}
+        lookups = self.lookups(query, request_data.operation_name, document)
+        shared = templated(variables, lookups) if lookups else None
+        if lookups and shared is None:
+            return None  # a lookup's value the resolver refuses: it answers
+        keyed = variables if shared is None else shared.keyed
         key = (
             query,
             request_data.operation_name,
-            json.dumps(variables, sort_keys=True, default=str),
+            json.dumps(keyed, sort_keys=True, default=str),
             viewer.scopes,
             context.default_page_size,
             context.max_page_size,
         )
         found = self._plans.get(key, _NO_PLAN)
         if found is _NO_PLAN:
+            if made is not None:
+                made()
             try:
                 found = await off_loop.step(
                     query,
@@ -110,20 +143,22 @@ class Plans:
                     self.schema,
                     document,
                     request_data.operation_name,
-                    variables,
+                    variables if shared is None else shared.planned,
                     viewer,
                     page_sizes=(context.default_page_size, context.max_page_size),
                 )
             except DomainError as error:  # a resolver raises the same one: let it
                 logger.debug("not compiled: %s %s", error.code, error.message)
                 found = None
-            if cached(query or ""):  # kept while its document is: a one-off text is not
+            if cached(query):  # kept while its document is: a one-off text is not
                 self._plans[key] = found
             if len(self._plans) > MAX_PLANS:
                 self._plans.popitem(last=False)
         else:
             self._plans.move_to_end(key)
-        return cast(ReadPlan | None, found)
+        if found is None:
+            return None
+        return cast(ReadPlan, found), ({} if shared is None else shared.rows)
 
 
 async def compiled_result(
@@ -137,7 +172,8 @@ async def compiled_result(
     try:
         if request.app[SETTINGS].compiled_reads and context.viewer is not None:
             try:
-                text = await _run(plans, request_data, context)
+                made = request.app[METRICS].plans_made.inc
+                text = await _run(plans, request_data, context, made)
             except Timeout as error:  # answered as the resolver path does: data null
                 executor = "compiled"
                 return refusal(error.message, error.code, context.request_id)
@@ -150,11 +186,17 @@ async def compiled_result(
         request.app[METRICS].executors.labels(executor).inc()
 
 
-async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context) -> str | None:
-    plan = await plans.plan(request_data, context)
-    if plan is None:
+async def _run(
+    plans: Plans,
+    request_data: GraphQLRequestData,
+    context: Context,
+    made: Callable[[], None] | None = None,
+) -> str | None:
+    planned = await plans.plan(request_data, context, made)
+    if planned is None:
         logger.debug("request %s: no plan", context.request_id)
         return None
+    plan, rows = planned
     try:
         sql, values = await off_loop.step(
             request_data.query, plans.statement, plan, context.authenticated
@@ -165,7 +207,7 @@ async def _run(plans: Plans, request_data: GraphQLRequestData, context: Context)
         logger.debug("not compiled: %s %s", error.code, error.message)
         return None
     try:
-        row = await context.session.fetchrow(sql, *values)
+        row = await context.session.fetchrow(sql, *filled(values, rows))
     except (Unavailable, Timeout):
         raise  # the resolver path would only wait as long again (503 or TIMEOUT)
     except Exception as error:  # the resolver path answers, errors included

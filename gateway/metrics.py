@@ -72,6 +72,12 @@ class Metrics:
             "GraphQL requests past authentication and limits, by the executor that answered",
             ["executor"], registry=self.registry,
         )  # fmt: skip
+        self.plans_made = Counter(
+            "envgraph_read_plans_made",
+            "Compiled read plans made: the plan cache's misses (one per document shape, "
+            "whatever the ids its lookups name)",
+            registry=self.registry,
+        )
         self.databases = Counter(
             "envgraph_requests_by_database",
             "GraphQL operations by the database role that answered them (with replicas)",
