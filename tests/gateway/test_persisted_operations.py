@@ -313,6 +313,9 @@ async def test_trusted_documents_run_and_nothing_else(
     )
     status, answer = await post(client, {"extensions": persisted(VIEWER)}, None)
     assert (status, answer["errors"][0]["extensions"]["code"]) == (401, "UNAUTHENTICATED")
+    # introspection not listed is not allowed either
+    unlisted = {"query": "{ __schema { queryType { name } } }"}
+    assert await post(client, unlisted, None) == (200, NOT_ALLOWED)
     assert await stored(conn) == {}
 
 
