@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from gateway.graphql_view import GatewayView
 from gateway.keys import STATEMENTS
 from gateway.settings import Settings, SettingsError, load_settings
 from tests.gateway.test_cli import run_cli
+from tests.gateway.test_metrics import _scrape as scrape
 from tests.support import Client
 
 VIEWER = "query Viewer { viewer { scopes } }"
@@ -369,3 +371,44 @@ def test_serve_refuses_to_start_with_a_bad_manifest(tmp_path: Path, database_url
         f"envgraph: GATEWAY_TRUSTED_DOCUMENTS={str(missing)!r}: cannot read the manifest: "
         f"[Errno 2] No such file or directory: {str(missing)!r}\n"
     )
+
+
+async def test_a_persisted_operation_is_logged_and_counted_as_a_sent_one(
+    client: Client, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="envgraph.requests")
+    hash_only = {"extensions": persisted(VIEWER)}
+    assert await post(client, hash_only, token) == (200, NOT_FOUND)
+    assert await post(client, {"query": VIEWER, **hash_only}, token) == (200, VIEWER_DATA)
+    assert await post(client, hash_only, token) == (200, VIEWER_DATA)
+    assert await post(client, {"query": VIEWER}, token) == (200, VIEWER_DATA)
+    fields = [r.__dict__["fields"] for r in caplog.records if r.name == "envgraph.requests"]
+    seen = [(f["operation"], f["status"], f["errors"], f["executor"]) for f in fields]
+    assert seen == [
+        (None, 200, ["PERSISTED_QUERY_NOT_FOUND"], None),
+        ("Viewer", 200, [], "resolver"),  # `viewer` is not compiled
+        ("Viewer", 200, [], "resolver"),
+        ("Viewer", 200, [], "resolver"),
+    ]
+    # the token check, and: the look-up in the table; the INSERT that registers;
+    # nothing more by hash from the process's cache than with the text
+    assert [f["statements"] for f in fields] == [2, 2, 1, 1]
+    samples = await scrape(client)
+    assert samples[("envgraph_errors_total", (("code", "PERSISTED_QUERY_NOT_FOUND"),))] == 1
+    ok = (("operation", "Viewer"), ("outcome", "ok"))
+    assert samples[("envgraph_requests_total", ok)] == 3
+
+
+async def test_a_persisted_read_is_answered_by_the_compiled_path(
+    client: Client, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="envgraph.requests")
+    orgs = "query Orgs { organizations { totalCount } }"
+    expected = (200, {"data": {"organizations": {"totalCount": 0}}})
+    assert await post(client, {"query": orgs, "extensions": persisted(orgs)}, token) == expected
+    assert (await get(client, {"extensions": persisted(orgs)}, token))[::2] == expected
+    fields = [r.__dict__["fields"] for r in caplog.records if r.name == "envgraph.requests"]
+    assert [(f["method"], f["operation"], f["executor"]) for f in fields] == [
+        ("POST", "Orgs", "compiled"),
+        ("GET", "Orgs", "compiled"),
+    ]
