@@ -251,8 +251,13 @@ async def test_a_persisted_document_meets_the_limits_of_a_sent_one(
     async with TestClient(TestServer(create_app(shallow))) as client:
         sent_status, sent = await post(client, {"query": deep}, token)
         by_hash = await post(client, {"extensions": persisted(deep)}, token)
+        # nor is a document over a limit stored when sent with its hash
+        deeper = deep.replace("{ name }", "{ name version }")
+        registering = await post(client, {"query": deeper, "extensions": persisted(deeper)}, token)
     assert sent["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert by_hash == (sent_status, sent)
+    assert registering[1]["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert list(await stored(conn)) == [sha(deep)]
 
 
 # trusted documents
