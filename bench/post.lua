@@ -4,6 +4,9 @@
 -- costs wrk nothing per request):
 --   __ID__, __ID2__  fields 1 and 2 of a random line of $ID_FILE (tab-separated)
 --   __NAME__         $RUN_ID .. "-" .. a counter: unique per request (one thread)
+-- A body that starts with "?" is a GET's query string instead (a persisted
+-- scenario's: the hash, no text), appended to the URL's path; placeholders in it
+-- are filled URL-encoded.
 -- Responses whose body holds "errors" are counted: GraphQL errors come with 200.
 -- At the end one line `WRK_JSON {...}` sums it up.
 local function read(path)
@@ -23,14 +26,29 @@ if os.getenv("ID_FILE") and os.getenv("ID_FILE") ~= "" then
   end
 end
 local run_id = os.getenv("RUN_ID") or tostring(os.time())
+local get = body:sub(1, 1) == "?"
 
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+local function encoded(text)
+  if not get then
+    return text
+  end
+  return (text:gsub("[^%w%-_%.~]", function(c)
+    return string.format("%%%02X", c:byte())
+  end))
+end
+
 wrk.headers["Accept"] = "application/json"
 if os.getenv("TOKEN") and os.getenv("TOKEN") ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
 end
-wrk.body = body
+if get then
+  wrk.method = "GET"
+  wrk.path = wrk.path .. body
+else
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = body
+end
 
 local threads = {}
 function setup(thread)
@@ -49,9 +67,15 @@ if templated then
     local b = body
     if #ids > 0 then
       local pick = ids[math.random(1, #ids)]
-      b = b:gsub("__ID2__", pick[2]):gsub("__ID__", pick[1])
+      -- a function as the replacement: "%" in an encoded id is not a capture
+      local first, second = encoded(pick[1]), encoded(pick[2])
+      b = b:gsub("__ID2__", function() return second end):gsub("__ID__", function() return first end)
     end
-    b = b:gsub("__NAME__", run_id .. "-" .. counter)
+    local name = encoded(run_id .. "-" .. counter)
+    b = b:gsub("__NAME__", function() return name end)
+    if get then
+      return wrk.format("GET", wrk.path:gsub("%?.*$", "") .. b)
+    end
     return wrk.format(nil, nil, nil, b)
   end
 end

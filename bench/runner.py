@@ -33,6 +33,7 @@ from bench.scenarios import (
     body,
     data_facts,
     has_query,
+    registration,
     variables,
     write_id_file,
 )
@@ -272,10 +273,12 @@ class Matrix:
                 folder / f"{family}-{scenario.ids}.ids", family, scenario.ids, facts
             )
         cursor = _cursor(system, scenario, facts, token)
-        template = body(family, scenario.name, variables(family, scenario.name, facts, cursor))
+        values = variables(family, scenario.name, facts, cursor)
+        template = body(family, scenario.name, values)
         body_file = folder / f"{system.name}-{scenario.name}.json"
         body_file.write_text(template)
         ids = client.first_ids(id_file)
+        _register(system, scenario, values, ids, token)
 
         def send() -> float:
             started = time.perf_counter()
@@ -366,6 +369,20 @@ def _cursor(system: System, scenario: Scenario, facts: DataFacts, token: str | N
     for key in scenario.cursor_at:
         found = found[key]
     return found
+
+
+def _register(
+    system: System,
+    scenario: Scenario,
+    values: dict[str, Any],
+    ids: tuple[str, str] | None,
+    token: str | None,
+) -> None:
+    """A persisted scenario's document, stored once by a POST of text and hash
+    (untimed), so that every request after it is the hash alone."""
+    register = registration(system.family, scenario.name, values)
+    if register is not None:
+        client.post(system.url, client.fill(register, ids, "registration"), token)
 
 
 def prepare_sync(cluster: Cluster, scale: str) -> Prepared:

@@ -10,10 +10,12 @@ post.lua, and by client.fill() for untimed requests.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import asyncpg
@@ -42,6 +44,9 @@ class Scenario:
     # scenario starts after, and where in that answer it is
     cursor_query: str | None = None
     cursor_at: tuple[str, ...] = ()
+    # asked by hash with GET (automatic persisted queries), the document
+    # registered first, untimed: only systems with a query file for it run it
+    persisted: bool = False
 
 
 SCENARIOS = (
@@ -49,6 +54,14 @@ SCENARIOS = (
         "nested", "1. nested: orgs(10) > projects(10) > models(10) > envs(5)", "nested", "small"
     ),
     Scenario("by_id", "2. one environment by id", "by id", "small", ids="environment"),
+    Scenario(
+        "by_id_apq",
+        "2b. one environment by id, persisted (APQ GET)",
+        "by id, APQ GET",
+        "small",
+        ids="environment",
+        persisted=True,
+    ),
     Scenario("list", "3. filtered + searched + ordered page of 50", "list page", "large"),
     Scenario("deep_first", "4a. first page of 50 of all environments", "first page", "large"),
     Scenario(
@@ -175,9 +188,10 @@ def variables(
     """The scenario's variables for a system of `family`."""
     if scenario.startswith("events_"):
         return _event_variables(family, scenario, facts, cursor)
-    if scenario in ("by_id", "deep_offset", "deep_cursor"):
+    if scenario in ("by_id", "by_id_apq", "deep_offset", "deep_cursor"):
         simple: dict[str, dict[str, Any]] = {
             "by_id": {"id": "__ID__"},
+            "by_id_apq": {"id": "__ID__"},
             "deep_offset": {"offset": deep_offset(facts)},
             "deep_cursor": {"after": cursor},
         }
@@ -196,11 +210,44 @@ def variables(
 
 
 def body(family: str, scenario: str, values: dict[str, Any]) -> str:
-    """The JSON POST body (the raw bound takes the statement's name as query)."""
+    """The JSON POST body (the raw bound takes the statement's name as query);
+    for a persisted scenario, the query string of its GET (`?...`: the hash, no
+    text), which post.lua and client.send take for a GET."""
     if family == "raw":
         return json.dumps({"query": scenario, "variables": values})
     text = (QUERIES / family / f"{scenario}.graphql").read_text()
+    if _is_persisted(scenario):
+        return "?" + urlencode(
+            {
+                "variables": json.dumps(values),
+                "extensions": json.dumps(_persisted_query(text)),
+            }
+        )
     return json.dumps({"query": text, "variables": values})
+
+
+def registration(family: str, scenario: str, values: dict[str, Any]) -> str | None:
+    """The POST body that registers a persisted scenario's document (its text
+    and hash: run once, untimed, before the scenario), or None."""
+    if not _is_persisted(scenario):
+        return None
+    text = (QUERIES / family / f"{scenario}.graphql").read_text()
+    return json.dumps(
+        {
+            "query": text,
+            "variables": values,
+            "extensions": _persisted_query(text),
+        }
+    )
+
+
+def _is_persisted(scenario: str) -> bool:
+    return any(s.persisted for s in SCENARIOS if s.name == scenario)
+
+
+def _persisted_query(text: str) -> dict[str, Any]:
+    sha = hashlib.sha256(text.encode()).hexdigest()
+    return {"persistedQuery": {"version": 1, "sha256Hash": sha}}
 
 
 def has_query(family: str, scenario: str) -> bool:

@@ -39,9 +39,10 @@ from gateway.limits import MAX_BODY_BYTES, Limits
 from gateway.maintenance import maintenance_context
 from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
+from gateway.persisted import Documents, load_manifest
 from gateway.replicas import replicas_context
 from gateway.revocations import listen_for_token_changes
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
 from schema.schema import build_schema
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -149,6 +150,17 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
+def _documents(settings: Settings) -> Documents:
+    """The persisted operations of the process: the trusted manifest's, if set."""
+    path = settings.trusted_documents
+    if path is None:
+        return Documents()
+    try:
+        return Documents(load_manifest(path))
+    except ValueError as error:
+        raise SettingsError(f"GATEWAY_TRUSTED_DOCUMENTS={str(path)!r}: {error}") from None
+
+
 def create_app(
     settings: Settings, *, demo_token: str | None = None, clock: Clock = utc_now
 ) -> web.Application:
@@ -174,6 +186,7 @@ def create_app(
     )
     schema = build_schema(introspection=settings.introspection)
     view = GatewayView(
+        documents=_documents(settings),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         introspection=settings.introspection,

@@ -3,6 +3,7 @@ per-request context."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -17,7 +18,7 @@ from strawberry.types import ExecutionResult
 
 from db.errors import Timeout, Unavailable
 from db.session import Session
-from gateway import off_loop, replicas
+from gateway import off_loop, persisted, replicas
 from gateway.accounting import account
 from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
@@ -84,10 +85,13 @@ class GatewayView(GraphQLView[Context, None]):
         introspection: bool,
         limits: Limits,
         graphql_schema: GraphQLSchema,
+        documents: persisted.Documents | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.introspection = introspection
+        # persisted operations: registered ones by hash, or the trusted manifest's
+        self.documents = documents if documents is not None else persisted.Documents()
         self.limits = limits
         self.graphql_schema = graphql_schema
         schema = cast(GatewaySchema, self.schema)  # what build_schema makes
@@ -201,6 +205,13 @@ class GatewayView(GraphQLView[Context, None]):
         sub_response.body = encode_response(response_data)
         return sub_response
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's GET, but not for a GET of a persisted
+        operation (no `query`, its hash in `extensions`)."""
+        return bool(super().should_render_graphql_ide(request)) and (
+            "extensions" not in request.query_params
+        )
+
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL, on vendored assets (strawberry's page loads them from a CDN)."""
         return page_response(request)
@@ -238,7 +249,14 @@ class GatewayView(GraphQLView[Context, None]):
     ) -> ExecutionResult:
         """Refuse what must not run before anything runs, cheapest checks first,
         and answer a request error as GraphQL over HTTP says."""
-        result = await self._refusal(request, sub_response, context, request_data)
+        resolved = await self._persisted(request, sub_response, context, request_data)
+        if isinstance(resolved, ExecutionResult):
+            result: ExecutionResult | None = resolved
+        else:
+            request_data, register_as = resolved
+            result = await self._refusal(request, sub_response, context, request_data)
+            if result is None and register_as is not None:
+                await self._register(context, request_data, register_as)
         if result is None:
             replicas.route(request, context.session)
             result = await compiled_result(self.plans, request, context, request_data)
@@ -258,6 +276,55 @@ class GatewayView(GraphQLView[Context, None]):
             if request[MEDIA_TYPE] == GRAPHQL_RESPONSE_JSON and sub_response.status == 200:
                 sub_response.set_status(400)
         return result
+
+    async def _persisted(
+        self,
+        request: web.Request,
+        sub_response: web.Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+    ) -> tuple[GraphQLRequestData, str | None] | ExecutionResult:
+        """The request with the document it runs (a persisted operation's text in
+        place of its hash) and the hash to store that text under once it has
+        passed the checks; or the refusal. Any document then goes the one way a
+        sent document goes (gateway/persisted.py)."""
+        extensions = request_data.extensions
+        if self.documents.trusted is None and not (extensions and "persistedQuery" in extensions):
+            return request_data, None
+        credentials = request[CREDENTIALS]
+        if credentials.viewer is None and (
+            credentials.refusal is not None or not self.introspection
+        ):
+            return request_data, None  # refused as unauthenticated before any look-up
+        request[OPERATION] = request_data.operation_name or ""
+        try:
+            resolved = await persisted.resolve(
+                self.documents, context.session, request_data.query, extensions
+            )
+        except persisted.Refused as error:
+            if error.status is not None:
+                sub_response.set_status(error.status)
+            if error.code == persisted.NOT_FOUND:
+                sub_response.headers["Cache-Control"] = persisted.NOT_FOUND_CACHE_CONTROL
+            return _refused(request, error.message, error.code, context)
+        # only an authenticated caller registers (an anonymous one runs it unstored)
+        register_as = resolved.register_as if credentials.viewer is not None else None
+        if resolved.query is not request_data.query:
+            request_data = dataclasses.replace(request_data, query=resolved.query)
+        return request_data, register_as
+
+    async def _register(self, context: Context, request_data: GraphQLRequestData, sha: str) -> None:
+        """Store a persisted operation's text, sent with its hash, once it has passed
+        the checks of a sent document, validation included (already done for this
+        request: read again, not redone)."""
+        query = cast(str, request_data.query)
+        document = await off_loop.document(query)
+        if document is None:
+            return
+        if await off_loop.validation(self.graphql_schema, query, document, self.rules):
+            return
+        await persisted.store(context.session, sha, query)
+        self.documents.put(sha, query)
 
     async def _refusal(
         self,

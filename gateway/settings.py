@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from db.secret_box import KEY_VARIABLE, parse_key
+from gateway.persisted import load_manifest
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -72,6 +73,9 @@ class Settings:
     # how long a running export stays its process's without a renewal: a
     # process that died is noticed after this long, and the job runs again
     export_lease_s: int = 30
+    # trusted documents mode: the manifest of the only documents that run (None:
+    # any document runs; gateway/persisted.py)
+    trusted_documents: Path | None = None
 
     # the key secrets are encrypted with (32 bytes; None: secrets are refused);
     # never in a repr, so never in a log line or a traceback's locals
@@ -134,6 +138,14 @@ def _database_urls(text: str) -> tuple[str, ...]:
     return tuple(_database_url(part.strip()) for part in text.split(",") if part.strip())
 
 
+def _manifest(text: str) -> Path:
+    """A trusted documents manifest that can be used (read here so that a bad one
+    stops the start; the app reads it again as it is made)."""
+    path = Path(_non_empty(text))
+    load_manifest(path)
+    return path
+
+
 def _non_empty(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -176,6 +188,7 @@ _SOURCES: dict[str, tuple[str, Callable[[str], Any]]] = {
     "export_concurrency": ("GATEWAY_EXPORT_CONCURRENCY", _integer(0, 64)),
     "export_dir": ("GATEWAY_EXPORT_DIR", lambda text: Path(_non_empty(text))),
     "export_lease_s": ("GATEWAY_EXPORT_LEASE_S", _integer(2, 3_600)),
+    "trusted_documents": ("GATEWAY_TRUSTED_DOCUMENTS", _manifest),
     "secrets_key": (KEY_VARIABLE, parse_key),
 }
 # variables whose value an error message must not repeat

@@ -20,6 +20,7 @@ TABLES = {e.table for e in ENTITIES.values()} | {
     "organization_members",
     "project_members",
     "schema_migrations",
+    "persisted_documents",
     "secrets_key_check",
     "users",
 }
@@ -36,6 +37,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
             (5, "api_token_projects"),
             (6, "exports"),
             (8, "environment_config"),
+            (9, "persisted_documents"),
         ]
         assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
@@ -86,6 +88,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             "api_token_projects",
             "exports",
             "environment_config",
+            "persisted_documents",
         ]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0

@@ -46,6 +46,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
         "applied 0005_api_token_projects\n"
         "applied 0006_exports\n"
         "applied 0008_environment_config\n"
+        "applied 0009_persisted_documents\n"
     )
     second = run_cli("migrate", env=env)
     assert second.stdout == "nothing to apply: the database is up to date\n"
@@ -59,7 +60,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 7 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 8 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -233,4 +234,5 @@ def test_commands_are_quiet_but_for_their_output(open_tmp: Path) -> None:
         "applied 0005_api_token_projects\n"
         "applied 0006_exports\n"
         "applied 0008_environment_config\n"
+        "applied 0009_persisted_documents\n"
     )

@@ -136,3 +136,26 @@ async def test_apollo_client_fails_on_a_bad_token(client: Client) -> None:
     assert "CombinedGraphQLErrors: The token is invalid, expired or revoked." in stderr
     assert "The token is invalid, expired or revoked." in stderr
     assert '"code":"UNAUTHENTICATED"' in stderr
+
+
+async def test_apollo_clients_persisted_query_link_registers_then_gets_by_hash(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    url = str(client.make_url("/graphql"))
+    code, stdout, stderr = await _node("apollo-persisted.mjs", url, tokens.ada, "2")
+    assert code == 0, stderr
+    printed = json.loads(stdout)
+    viewer = {"viewer": {"__typename": "Viewer", "scopes": ["*"]}}
+    assert printed["results"] == [viewer, viewer]
+    # the text as Apollo Client prints it (its cache adds __typename)
+    (text,) = await conn.fetch("SELECT sha256, body FROM persisted_documents")
+    assert text["body"] == "query Viewer {\n  viewer {\n    scopes\n    __typename\n  }\n}"
+    sha = text["sha256"]
+    # by hash with GET, not found (a request error, so 400 under the
+    # application/graphql-response+json it accepts); again by POST with the text;
+    # from then on by hash with GET
+    assert printed["requests"] == [
+        {"method": "GET", "status": 400, "query": False, "hash": sha},
+        {"method": "POST", "status": 200, "query": True, "hash": sha},
+        {"method": "GET", "status": 200, "query": False, "hash": sha},
+    ]
