@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import HealthCheck, Phase, settings
 
 from gateway.app import create_app
 from gateway.keys import METRICS, STATEMENTS
@@ -90,3 +92,28 @@ async def same_error(
     found: dict[str, Any] = body["errors"][0]
     found["data"] = body.get("data")
     return found
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def differential(examples: int) -> Callable[[F], F]:
+    """The settings of the differential tests (above their `@given`): `examples`
+    queries against fixtures set up once for all of them, no deadline, 15 minutes
+    at most, and no shrinking, which replays hundreds of HTTP round trips
+    (`COMPILED_SHRINK=1` turns it on)."""
+    phases = [Phase.explicit, Phase.reuse, Phase.generate]
+    if os.environ.get("COMPILED_SHRINK"):
+        phases.append(Phase.shrink)
+    chosen = settings(
+        max_examples=examples,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+    def apply(test: F) -> F:
+        timed: F = pytest.mark.timeout(900)(chosen(test))
+        return timed
+
+    return apply

@@ -82,3 +82,20 @@ async def insert_events(
             environment,
             len(events),
         )
+
+
+async def series_environment(conn: asyncpg.Connection, events: Sequence[Event]) -> UUID:
+    """Acme's first environment holding `events` only; its neighbour in the same
+    project holds copies at the same times, which the first one's figures must
+    never count."""
+    environment = await environment_of(conn, "Acme Analytics")
+    await conn.execute("DELETE FROM events WHERE environment_id = $1", environment)
+    await insert_events(conn, environment, events)
+    neighbour = await conn.fetchval(
+        "SELECT id FROM environments WHERE project_id = (SELECT project_id FROM environments "
+        "WHERE id = $1) AND id <> $1 ORDER BY name LIMIT 1",
+        environment,
+    )
+    copies = [Event(f"n-{e.name}", e.timestamp, e.properties, e.event) for e in events]
+    await insert_events(conn, neighbour, copies)
+    return environment

@@ -12,11 +12,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from db.entities import EnvironmentKind, EnvironmentType
-from tests.schema.compiled_support import resolver_client, same_data
+from tests.schema.compiled_support import differential, resolver_client, same_data
 from tests.schema.conftest import Tokens
 from tests.support import Client
 
@@ -124,13 +124,7 @@ def _key(node: dict[str, Any], by: list[str]) -> tuple[Any, ...]:
     return tuple(node["model"]["id"] if f == "MODEL" else node[fields[f]] for f in by)
 
 
-@pytest.mark.timeout(900)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@differential(EXAMPLES)
 @given(
     who=st.sampled_from(["ada", "grace", "alan"]),
     environment_filter=environment_filters,

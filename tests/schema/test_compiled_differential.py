@@ -16,8 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from db.entities import ENTITIES, USER, Kind
@@ -25,7 +24,7 @@ from db.lists import ListRequest
 from db.paging import encode_cursor, fingerprint
 from db.tokens import create_token
 from schema.ids import global_id
-from tests.schema.compiled_support import both, resolver_client
+from tests.schema.compiled_support import both, differential, resolver_client
 from tests.schema.conftest import Tokens
 from tests.support import Client
 
@@ -374,15 +373,7 @@ def _codes(body: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted((str(e.get("path")), e["extensions"]["code"]) for e in body.get("errors") or ())
 
 
-@pytest.mark.timeout(900)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    # shrinking replays hundreds of HTTP round trips: on demand only
-    phases=[Phase.explicit, Phase.reuse, Phase.generate]
-    + ([Phase.shrink] if os.environ.get("COMPILED_SHRINK") else []),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@differential(EXAMPLES)
 @given(data=st.data())
 async def test_both_executors_answer_alike(
     client: Client,

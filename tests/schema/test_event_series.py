@@ -15,7 +15,7 @@ import pytest
 from schema.ids import global_id
 from tests.schema.compiled_support import resolver_client, same_data, same_error
 from tests.schema.conftest import Tokens
-from tests.schema.events_support import Event, environment_of, insert_events
+from tests.schema.events_support import Event, series_environment
 from tests.support import Client
 
 __all__ = ["resolver_client"]
@@ -77,16 +77,7 @@ JUNE = {"since": text(utc(2026, 6, 1)), "until": text(utc(2026, 6, 1, 3)), "inte
 async def env(conn: asyncpg.Connection, tokens: Tokens) -> str:
     """Acme's first environment with EVENTS only; Acme's second one has events of the
     same times, which its series never count."""
-    environment = await environment_of(conn, "Acme Analytics")
-    await conn.execute("DELETE FROM events WHERE environment_id = $1", environment)
-    await insert_events(conn, environment, EVENTS)
-    neighbour = await conn.fetchval(
-        "SELECT id FROM environments WHERE project_id = (SELECT project_id FROM environments "
-        "WHERE id = $1) AND id <> $1 ORDER BY name LIMIT 1",
-        environment,
-    )
-    copies = [Event(f"n-{e.name}", e.timestamp, e.properties, e.event) for e in EVENTS]
-    await insert_events(conn, neighbour, copies)
+    environment = await series_environment(conn, EVENTS)
     return global_id("Environment", environment)
 
 

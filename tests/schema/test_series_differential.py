@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from schema.ids import global_id
-from tests.schema.compiled_support import resolver_client, same_data
+from tests.schema.compiled_support import differential, resolver_client, same_data
 from tests.schema.conftest import Tokens
-from tests.schema.events_support import Event, environment_of, insert_events
+from tests.schema.events_support import Event, series_environment
 from tests.support import Client
 
 __all__ = ["resolver_client"]
@@ -88,17 +88,7 @@ def _events() -> list[Event]:
 async def env(conn: asyncpg.Connection, tokens: Tokens) -> str:
     """Acme's first environment with the events above; its neighbour has copies,
     which its series never count."""
-    environment = await environment_of(conn, "Acme Analytics")
-    await conn.execute("DELETE FROM events WHERE environment_id = $1", environment)
-    events = _events()
-    await insert_events(conn, environment, events)
-    neighbour = await conn.fetchval(
-        "SELECT id FROM environments WHERE project_id = (SELECT project_id FROM environments "
-        "WHERE id = $1) AND id <> $1 ORDER BY name LIMIT 1",
-        environment,
-    )
-    copies = [Event(f"n-{e.name}", e.timestamp, e.properties, e.event) for e in events]
-    await insert_events(conn, neighbour, copies)
+    environment = await series_environment(conn, _events())
     return global_id("Environment", environment)
 
 
@@ -294,13 +284,7 @@ filters = st.one_of(
 )
 
 
-@pytest.mark.timeout(900)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@differential(EXAMPLES)
 @given(
     start=st.integers(-24, HOURS),
     hours=st.integers(1, HOURS),
