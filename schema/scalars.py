@@ -5,17 +5,34 @@ names the same type."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import NewType
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from db.entities import ENTITIES, AssetType, EnvironmentKind, EnvironmentType
+from db.entities import ENTITIES, VALUE_DESCRIPTIONS, AssetType, EnvironmentKind, EnvironmentType
+
+
+def describe_values(values: type[enum.Enum], descriptions: Mapping[str, str]) -> type[enum.Enum]:
+    """Give each value of a GraphQL enum made by `strawberry.enum` its description
+    (keyed by member name), for enums whose values are made, not written out (the
+    registry's, the order and group fields): every value must have one."""
+    definition = values.__strawberry_definition__  # type: ignore[attr-defined]
+    for value in definition.values:
+        member = values[value.name]
+        if member.name not in descriptions:
+            raise ValueError(f"{definition.name}.{member.name} has no description")
+        value.description = descriptions[member.name]
+    return values
 
 
 def _graphql_enum(values: type[enum.Enum]) -> type[enum.Enum]:
-    # the docstring is the description, as for every hand-written type
-    return strawberry.enum(values, description=(values.__doc__ or "").strip() or None)
+    # the docstring is the description, as for every hand-written type; the values'
+    # descriptions are the registry's (VALUE_DESCRIPTIONS)
+    made = strawberry.enum(values, description=(values.__doc__ or "").strip() or None)
+    described = {m.name: VALUE_DESCRIPTIONS[m] for m in values if m in VALUE_DESCRIPTIONS}
+    return describe_values(made, described)
 
 
 ENUMS: tuple[type[enum.Enum], ...] = tuple(
