@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -21,7 +21,7 @@ from db.rollout_rules import (
 from db.strategies import clear_default_strategy, set_default_strategy
 from schema.ids import expect_global_id
 from schema.inputs import given_value
-from schema.mutations.common import STALE, Info, given, object_field
+from schema.mutations.common import INPUT, STALE, Info, given, object_field
 from schema.types import object_of
 
 
@@ -100,7 +100,7 @@ class ClearDefaultStrategyPayload:
     environment: Any = object_field(ENVIRONMENT)
 
 
-def _variant(input: VariantInput) -> VariantSpec:
+def _variant(input: Annotated[VariantInput, INPUT]) -> VariantSpec:
     # not given(): it would take the input's `value` for an enum's
     payload = input.payload if given_value(input.payload) else None
     return VariantSpec(
@@ -113,7 +113,7 @@ def _variant(input: VariantInput) -> VariantSpec:
     )
 
 
-def _spec(input: RolloutStrategyInput) -> StrategySpec:
+def _spec(input: Annotated[RolloutStrategyInput, INPUT]) -> StrategySpec:
     return StrategySpec(
         name=input.name,
         title=given(input.title),
@@ -147,7 +147,7 @@ class StrategyMutations:
         description="Set an environment's default rollout strategy (replacing any)."
     )
     async def set_default_strategy(
-        self, info: Info, input: SetDefaultStrategyInput
+        self, info: Info, input: Annotated[SetDefaultStrategyInput, INPUT]
     ) -> SetDefaultStrategyPayload:
         """Check, store, then answer with the environment."""
         context = info.context
@@ -164,7 +164,7 @@ class StrategyMutations:
 
     @strawberry.mutation(description="Remove an environment's default rollout strategy.")
     async def clear_default_strategy(
-        self, info: Info, input: ClearDefaultStrategyInput
+        self, info: Info, input: Annotated[ClearDefaultStrategyInput, INPUT]
     ) -> ClearDefaultStrategyPayload:
         """Clear, then answer with the environment."""
         context = info.context
