@@ -96,7 +96,7 @@ class OrganizationMutations:
         context = info.context
         organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
         await add_organization_member(
-            context.session, context.authenticated, organization_id, input.email, input.role.value
+            context.session, context.authenticated, organization_id, input.email, input.role.name
         )
         context.loaders.forget()
         organization = await load_parent(info, ORGANIZATION, organization_id)
@@ -110,7 +110,7 @@ class OrganizationMutations:
         context = info.context
         project_id = expect_global_id(input.project_id, "Project", "projectId")
         await add_project_member(
-            context.session, context.authenticated, project_id, input.email, input.role.value
+            context.session, context.authenticated, project_id, input.email, input.role.name
         )
         context.loaders.forget()
         return ProjectMembershipPayload(project=await load_parent(info, PROJECT, project_id))
