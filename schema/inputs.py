@@ -116,10 +116,12 @@ class UUIDFilter:
     not_in: list[UUID] | None = operator("not_in")
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="How a property filter compares: typed (numbers as numbers, strings as "
+    "strings); the negations match events without the key."
+)
 class PropertyOperator(enum.Enum):
-    """How a property filter compares: typed (numbers as numbers, strings as strings);
-    the negations match events without the key."""
+    """How a property filter compares (the schema's description above)."""
 
     EQ = strawberry.enum_value("EQ", description="Equal to the value.")
     NEQ = strawberry.enum_value("NEQ", description="Not equal to the value (or no such key).")
@@ -151,7 +153,7 @@ class PropertyFilter:
     )
 
 
-@strawberry.enum
+@strawberry.enum(description="Ascending or descending.")
 class OrderDirection(enum.Enum):
     """Ascending or descending."""
 

@@ -102,7 +102,7 @@ def _query() -> type:
                 description=entity.root_list.description,
             )
     namespace = {"__module__": __name__, "__doc__": "Entry points of the graph.", **fields}
-    return strawberry.type(type("Query", (Entry,), namespace))
+    return strawberry.type(type("Query", (Entry,), namespace), description=namespace["__doc__"])
 
 
 Query = _query()

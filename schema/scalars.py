@@ -4,11 +4,14 @@ names the same type."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import uuid
 from collections.abc import Mapping
 from typing import NewType
 
 import strawberry
+from strawberry.schema.types.base_scalars import UUIDDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from db.entities import ENTITIES, VALUE_DESCRIPTIONS, AssetType, EnvironmentKind, EnvironmentType
@@ -64,11 +67,17 @@ def _parse_bigint(value: object) -> int:
 # the Python type of BigInt values; the schema maps it to its scalar (SCALAR_MAP)
 BigInt = NewType("BigInt", int)
 SCALAR_MAP: dict[object, ScalarDefinition] = {
+    # strawberry's own UUID scalar, described
+    uuid.UUID: dataclasses.replace(
+        UUIDDefinition,
+        description="A UUID in its canonical text form "
+        "(`123e4567-e89b-12d3-a456-426614174000`): the id the REST APIs and the command line use.",
+    ),
     BigInt: strawberry.scalar(
         name="BigInt",
         description="A whole number beyond 32 bits, as a JSON string of digits "
         "(accepted as a string or an integer).",
         serialize=str,
         parse_value=_parse_bigint,
-    )
+    ),
 }
