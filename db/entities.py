@@ -113,7 +113,7 @@ class ExportStatus(enum.Enum):
 
 
 # what each value of the enums above means, shown beside it in the schema (every
-# value of an enum a column names must be here: the schema refuses to build otherwise)
+# value of an enum a column names belongs here: tests/schema/test_schema_lint.py)
 VALUE_DESCRIPTIONS: dict[Enum, str] = {
     EnvironmentType.PRE_PRODUCTION: "Data from before deployment: training, validation, tests.",
     EnvironmentType.PRODUCTION: "Data from the deployed model.",

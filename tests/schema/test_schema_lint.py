@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from db.entities import ENVIRONMENT, VALUE_DESCRIPTIONS, EnvironmentKind
+from db.entities import ENTITIES, ENVIRONMENT, USER, VALUE_DESCRIPTIONS, EnvironmentKind
 from schema.inputs import OPERATOR_DESCRIPTIONS
 from tests.support import NODE_DIR, Client, data, require_node
 
@@ -86,6 +86,19 @@ def test_the_linter_finds_an_undescribed_member(tmp_path: Path) -> None:
             "The field `PageInfo.hasNextPage` is missing a description.",
         )
     ]
+
+
+def test_every_column_and_enum_value_of_the_registry_is_described() -> None:
+    # what the generated members' descriptions are made from: a column without one
+    # leaves its field undescribed (and its filter and order fields with only the
+    # pattern's sentence)
+    entities = [*ENTITIES.values(), USER]
+    bare = [f"{e.name}.{c.name}" for e in entities for c in e.columns if not c.description]
+    assert bare == []
+    enums = {c.enum for e in entities for c in e.columns if c.enum is not None}
+    missing = [member for values in enums for member in values if member not in VALUE_DESCRIPTIONS]
+    assert missing == []
+    assert all(text[0].isupper() and text.endswith(".") for text in VALUE_DESCRIPTIONS.values())
 
 
 INTROSPECTION = """
