@@ -303,7 +303,8 @@ def list_field(
     return generated_field(
         connection,
         plan=ListField(entity, parent_column, equal_arguments),
-        description=description,
+        # the scope is said once here, for every list of the entity
+        description=f"{description} Needs scope {entity.scope}:read (FORBIDDEN otherwise).",
         resolver=resolve,
         arguments=arguments,
     )

@@ -123,10 +123,11 @@ async def test_the_registry_descriptions_reach_introspection(client: Client, tok
     assert row_count == "Rows published into the environment."
     # a list field: the root list's description
     assert ENVIRONMENT.root_list is not None
-    assert root["environments"] == ENVIRONMENT.root_list.description
+    scope = "Needs scope environment:read (FORBIDDEN otherwise)."
+    assert root["environments"] == f"{ENVIRONMENT.root_list.description} {scope}"
     assert root["environments"] == (
         "The environments the caller sees (optionally of one type), by sortOrder, then name, "
-        "unless orderBy says otherwise."
+        "unless orderBy says otherwise. Needs scope environment:read (FORBIDDEN otherwise)."
     )
     # a lookup: the entity's description, then how it finds one
     assert root["environment"] == (
