@@ -32,6 +32,17 @@ def _subject(entity: Entity, field: GroupField) -> str:
     return f"the day (UTC) of `{public}`" if field.kind == "day" else f"`{public}`"
 
 
+def _key_description(entity: Entity, field: GroupField) -> str:
+    """A key field's description: what the group shares, and when it is null."""
+    if field.kind == "parent":
+        shared = f"The group's {field.target}"
+    elif field.kind == "user":
+        shared = f"The group's `{field.target}` user"
+    else:
+        shared = f"The group's value of {_subject(entity, field)}"
+    return f"{shared} (null: not grouped by {field.name}, or none)."
+
+
 def group_enum(entity: Entity) -> type[enum.Enum]:
     members = {f.name: f.name for f in group_fields(entity)}
     values = enum.Enum(f"{entity.type_name}GroupField", members)  # type: ignore[misc]
@@ -72,8 +83,7 @@ def _key_field(entity: Entity, field: GroupField) -> Any:
     return generated_field(
         Optional[python_type],  # noqa: UP045 (a runtime value)
         plan=GroupKeyField(field),
-        description=f"The group's value of {_subject(entity, field)} (null: not grouped by "
-        f"{field.name}, or a null value).",
+        description=_key_description(entity, field),
         resolver=resolve,
     )
 
