@@ -228,7 +228,10 @@ def _fill_filter(cls: type, entity: Entity, filters: dict[str, type]) -> type:
     for parent in entity.parents:
         target = entity.parent(parent)
         annotations[parent] = Optional[filters[target.name]]  # noqa: UP045
-        setattr(cls, parent, _described(f"Conditions on its {parent} (`{target.type_name}`)."))
+        description = (
+            f"Conditions on its {parent} (`{target.type_name}`); needs scope {target.scope}:read."
+        )
+        setattr(cls, parent, _described(description))
     for ref in entity.user_refs:
         annotations[ref.name] = Optional[filters[USER.name]]  # noqa: UP045
         setattr(cls, ref.name, _described(f"Conditions on `{ref.name}`: {ref.description}"))

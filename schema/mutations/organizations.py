@@ -22,10 +22,10 @@ from schema.types import load_parent, object_of
 @strawberry.enum(description="A role in an organization.")
 class OrganizationRole(enum.Enum):
     ADMIN = strawberry.enum_value(
-        "ADMIN", description="Manages the organization: members, projects, every role in them."
+        "ADMIN", description="Sees and writes in all its projects; manages its members."
     )
     MEMBER = strawberry.enum_value(
-        "MEMBER", description="Belongs to it; sees the projects where they have a role."
+        "MEMBER", description="Sees the organization, and the projects where they have a role."
     )
 
 
