@@ -112,6 +112,29 @@ class ExportStatus(enum.Enum):
     EXPIRED = "EXPIRED"
 
 
+# what each value of the enums above means, shown beside it in the schema (every
+# value of an enum a column names belongs here: tests/schema/test_schema_lint.py)
+VALUE_DESCRIPTIONS: dict[Enum, str] = {
+    EnvironmentType.PRE_PRODUCTION: "Data from before deployment: training, validation, tests.",
+    EnvironmentType.PRODUCTION: "Data from the deployed model.",
+    EnvironmentKind.DEVELOPMENT: "A developer's environment.",
+    EnvironmentKind.STAGING: "A rehearsal of production.",
+    EnvironmentKind.PRODUCTION: "Where the model serves its users.",
+    EnvironmentKind.CUSTOM: "Any other stage.",
+    AssetType.ML_MODEL: "A machine-learning model.",
+    AssetType.GEN_AI_APP: "An application built on a generative AI model.",
+    ExportFormat.CSV: "Comma-separated values with a header row.",
+    ExportFormat.JSON: "One JSON array of objects.",
+    ExportFormat.NDJSON: "One JSON object per line.",
+    ExportStatus.QUEUED: "Waiting for a worker.",
+    ExportStatus.RUNNING: "Being written.",
+    ExportStatus.SUCCEEDED: "Written: `contentUrl` downloads it until `expiresAt`.",
+    ExportStatus.FAILED: "Stopped by an error (see `error`).",
+    ExportStatus.CANCELLED: "Stopped by cancelExport.",
+    ExportStatus.EXPIRED: "Its file was deleted at `expiresAt`.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """A column exposed to clients: a field of the type, filterable, maybe orderable."""
@@ -327,16 +350,21 @@ class Entity:
         raise KeyError(name)
 
 
+_ID = Column(
+    "id",
+    Kind.ID,
+    orderable=False,
+    description="Its uuid, as the REST APIs and the command line name it (`id` is the global id).",
+)
+_CREATED_AT = Column("created_at", Kind.DATETIME, description="When it was created.")
+_UPDATED_AT = Column("updated_at", Kind.DATETIME, description="When it was last changed.")
+
+
 def _common(*columns: Column) -> tuple[Column, ...]:
-    return (
-        Column("id", Kind.ID, orderable=False),
-        *columns,
-        Column("created_at", Kind.DATETIME),
-        Column("updated_at", Kind.DATETIME),
-    )
+    return (_ID, *columns, _CREATED_AT, _UPDATED_AT)
 
 
-_NAME = Column("name", Kind.STRING, searchable=True)
+_NAME = Column("name", Kind.STRING, searchable=True, description="Its display name.")
 # the parents whose name orders the lists below them: `<PARENT>_NAME` order fields
 # (API.md: MODEL_NAME, PROJECT_NAME, ORGANIZATION_NAME where those parents exist)
 NAME_ORDERED_PARENTS = ("model", "project", "organization")
@@ -367,7 +395,10 @@ PROJECT = Entity(
     "project",
     "projects",
     "A project of an organization: it holds models.",
-    _common(_NAME, Column("asset_type", Kind.ENUM, enum=AssetType)),
+    _common(
+        _NAME,
+        Column("asset_type", Kind.ENUM, enum=AssetType, description="What the project monitors."),
+    ),
     relations=(Relation("organization", "organization_id", "organization"),),
     children=(
         Children("models", "model", "project_id", "The project's models."),
@@ -387,7 +418,10 @@ MODEL = Entity(
     "model",
     "models",
     "A model (name and version) monitored in a project.",
-    _common(_NAME, Column("version", Kind.STRING, searchable=True)),
+    _common(
+        _NAME,
+        Column("version", Kind.STRING, searchable=True, description="The model's version label."),
+    ),
     relations=(Relation("project", "project_id", "project"),),
     through=_ORGANIZATION_OF_PROJECT,
     children=(
@@ -458,7 +492,7 @@ SEGMENT = Entity(
     "A named slice of a model's data.",
     _common(
         _NAME,
-        Column("description", Kind.STRING, searchable=True),
+        Column("description", Kind.STRING, searchable=True, description="What the segment is for."),
         Column(
             "definition",
             Kind.STRING,
@@ -482,12 +516,18 @@ EVENT = Entity(
     "events",
     "Something that happened in an environment (a prediction, a feedback, ...), as sent.",
     (
-        Column("id", Kind.ID, orderable=False),
+        _ID,
         Column("timestamp", Kind.DATETIME, description="When it happened, as sent."),
         Column("received_at", Kind.DATETIME, description="When it was stored."),
         Column("event", Kind.STRING, searchable=True, description='Its name, e.g. "prediction".'),
         Column("distinct_id", Kind.STRING, searchable=True, description="Who or what it is about."),
-        Column("person_id", Kind.UUID, nullable=True, orderable=False),
+        Column(
+            "person_id",
+            Kind.UUID,
+            nullable=True,
+            orderable=False,
+            description="The person it is about, when known.",
+        ),
         Column(
             "properties",
             Kind.JSON,
@@ -542,7 +582,7 @@ USER = Entity(
     "user",
     "users",
     "A person with access to the platform.",
-    _common(_NAME, Column("email", Kind.STRING, masked=True)),
+    _common(_NAME, Column("email", Kind.STRING, masked=True, description="Their e-mail address.")),
 )
 
 API_TOKEN = Entity(
@@ -550,7 +590,7 @@ API_TOKEN = Entity(
     "api_tokens",
     "An API token of the caller (its secret is shown once, when it is made).",
     (
-        Column("id", Kind.ID, orderable=False),
+        _ID,
         Column("name", Kind.STRING, searchable=True, description="What the token is for."),
         Column(
             "prefix",
@@ -558,7 +598,7 @@ API_TOKEN = Entity(
             searchable=True,
             description="Its first characters, as the command line prints them (`egt_AbCd1234`).",
         ),
-        Column("created_at", Kind.DATETIME),
+        _CREATED_AT,
         Column(
             "last_used_at",
             Kind.DATETIME,
@@ -566,7 +606,12 @@ API_TOKEN = Entity(
             description="When it was last used (to the minute).",
         ),
         Column("expires_at", Kind.DATETIME, nullable=True, description="Null: never."),
-        Column("revoked_at", Kind.DATETIME, nullable=True),
+        Column(
+            "revoked_at",
+            Kind.DATETIME,
+            nullable=True,
+            description="When it was revoked (null: it is not); a revoked token is refused.",
+        ),
     ),
     owner_column="user_id",
     scope_name="token",
@@ -578,9 +623,9 @@ EXPORT = Entity(
     "exports",
     "An environment's events written to a file (CSV, JSON or NDJSON) in the background.",
     (
-        Column("id", Kind.ID, orderable=False),
-        Column("format", Kind.ENUM, enum=ExportFormat),
-        Column("status", Kind.ENUM, enum=ExportStatus),
+        _ID,
+        Column("format", Kind.ENUM, enum=ExportFormat, description="The file's format."),
+        Column("status", Kind.ENUM, enum=ExportStatus, description="Where the export stands."),
         Column("rows_written", Kind.BIGINT, description="Rows in the file so far."),
         Column(
             "rows_total",
@@ -598,10 +643,17 @@ EXPORT = Entity(
             description="Where to download the file (bearer token, scope export:read); set once "
             "SUCCEEDED.",
         ),
-        Column("created_at", Kind.DATETIME),
-        Column("updated_at", Kind.DATETIME),
-        Column("started_at", Kind.DATETIME, nullable=True),
-        Column("finished_at", Kind.DATETIME, nullable=True),
+        _CREATED_AT,
+        _UPDATED_AT,
+        Column(
+            "started_at", Kind.DATETIME, nullable=True, description="When a worker began writing."
+        ),
+        Column(
+            "finished_at",
+            Kind.DATETIME,
+            nullable=True,
+            description="When it stopped (succeeded, failed or was cancelled).",
+        ),
         Column(
             "expires_at",
             Kind.DATETIME,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, cast
+from typing import Annotated, Any, Optional, cast
 from uuid import UUID
 
 import strawberry
@@ -106,19 +106,31 @@ class PropertyAggregates:
     def count(self) -> BigInt:
         return BigInt(self.values[property_measure("count", self.key)])
 
-    @strawberry.field(metadata=PropertyFigure("sum").meta)
+    @strawberry.field(
+        description="The sum of its number values (null: none).",
+        metadata=PropertyFigure("sum").meta,
+    )
     def sum(self) -> float | None:
         return cast(float | None, self.values.get(property_measure("sum", self.key)))
 
-    @strawberry.field(metadata=PropertyFigure("avg").meta)
+    @strawberry.field(
+        description="The average of its number values (null: none).",
+        metadata=PropertyFigure("avg").meta,
+    )
     def avg(self) -> float | None:
         return cast(float | None, self.values.get(property_measure("avg", self.key)))
 
-    @strawberry.field(metadata=PropertyFigure("min").meta)
+    @strawberry.field(
+        description="Its least value (a number if any is, else a string; null: none).",
+        metadata=PropertyFigure("min").meta,
+    )
     def min(self) -> JSON | None:
         return self.values.get(property_measure("min", self.key))
 
-    @strawberry.field(metadata=PropertyFigure("max").meta)
+    @strawberry.field(
+        description="Its greatest value (a number if any is, else a string; null: none).",
+        metadata=PropertyFigure("max").meta,
+    )
     def max(self) -> JSON | None:
         return self.values.get(property_measure("max", self.key))
 
@@ -126,8 +138,28 @@ class PropertyAggregates:
         description="The continuous percentile (as percentile_cont), `p` in [0, 1].",
         metadata=PropertyFigure("percentile").meta,
     )
-    def percentile(self, p: float) -> float | None:
+    def percentile(
+        self,
+        p: Annotated[
+            float, strawberry.argument(description="Which percentile, 0 to 1 (0.5: the median).")
+        ],
+    ) -> float | None:
         return cast(float | None, self.values.get(property_measure("percentile", self.key, p)))
+
+
+# the field of one column in `<Entity>Numbers`, `Averages` and `Bounds`
+_FIGURE_FIELDS = {
+    "sum": "The sum of {} (null when all are null).",
+    "avg": "The average of {} (null when all are null).",
+    "min": "The least (under `min`) or greatest (under `max`) {}, in its order.",
+}
+# the `sum` / `avg` / `min` / `max` fields of `<Entity>Aggregates`
+_FIGURES_FIELDS = {
+    "sum": "Sums of the whole-number columns (null over an empty list).",
+    "avg": "Averages of the whole-number columns (null over an empty list).",
+    "min": "Least values of the orderable columns (null over an empty list).",
+    "max": "Greatest values of the orderable columns (null over an empty list).",
+}
 
 
 def _figures_type(entity: Entity, suffix: str, op: str, description: str) -> type | None:
@@ -147,7 +179,10 @@ def _figures_type(entity: Entity, suffix: str, op: str, description: str) -> typ
             else column.enum or KIND_TYPES[column.kind]
         )
         annotations[column.name] = Optional[python_type]  # noqa: UP045 (a runtime value)
-        namespace[column.name] = strawberry.field(metadata=FigureColumn(column.name).meta)
+        namespace[column.name] = strawberry.field(
+            description=_FIGURE_FIELDS[op].format(f"`{column.public}`"),
+            metadata=FigureColumn(column.name).meta,
+        )
     namespace["__annotations__"] = annotations
     name = f"{entity.type_name}{suffix}"
     return strawberry.type(type(name, (), namespace), name=name, description=description)
@@ -167,7 +202,12 @@ def _figures(entity: Entity, cls: type, op: str) -> Any:
             filled[name] = enum_type(value) if enum_type and value is not None else value
         return cls(**filled)
 
-    return generated_field(Optional[cls], plan=ColumnFigures(op), resolver=resolve)  # noqa: UP045
+    return generated_field(
+        Optional[cls],  # noqa: UP045 (a runtime value)
+        plan=ColumnFigures(op),
+        description=_FIGURES_FIELDS[op],
+        resolver=resolve,
+    )
 
 
 def _count(op: str, description: str) -> Any:
@@ -202,7 +242,7 @@ def _aggregates_type(entity: Entity) -> type:
             plan=PropertyFigures(),
             description="Figures on one key of the properties.",
             resolver=_property,
-            arguments=[required_argument("key", str)],
+            arguments=[required_argument("key", str, "A key of the properties (top level).")],
         )
     name = f"{entity.type_name}Aggregates"
     namespace = {"__module__": __name__, **fields}
@@ -295,8 +335,17 @@ def connection_fields(entity: Entity) -> dict[str, Any]:
             "key), at most `first` (0 to 100) groups.",
             resolver=groups,
             arguments=[
-                required_argument("by", list[by_type]),  # type: ignore[valid-type]
-                argument("first", Optional[int], default=100),  # noqa: UP045
+                required_argument(
+                    "by",
+                    list[by_type],  # type: ignore[valid-type]
+                    "What the groups are made by: one key field per value.",
+                ),
+                argument(
+                    "first",
+                    Optional[int],  # noqa: UP045
+                    "At most this many groups, 0 to 100 (else BAD_USER_INPUT); default 100.",
+                    default=100,
+                ),
             ],
         ),
     }

@@ -21,7 +21,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from db.entities import Entity
 from db.filters import All, Compare, Filter
-from db.lists import Deleted, ListRequest
+from db.lists import MAX_SEARCH_TERMS, Deleted, ListRequest
 from db.pages import Page, fetch_page
 from db.paging import Window, window
 from db.viewer import Viewer, require_read
@@ -45,23 +45,33 @@ T = TypeVar("T")
 
 @strawberry.type(description="Where a page stands in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether items follow this page (after `endCursor`)."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether items precede this page (before `startCursor`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first item's cursor (null: an empty page)."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last item's cursor (null: an empty page)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="An item of a page and its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Where the item stands in the list, for `after` and `before` (opaque)."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    nodes: list[T]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's items with their cursors.")
+    nodes: list[T] = strawberry.field(description="The page's items (as `edges.node`).")
+    page_info: PageInfo = strawberry.field(description="Where the page stands in its list.")
     total: strawberry.Private[int | None]
     # the list itself, for `aggregate` and `groups` (schema/aggregates.py)
     source: strawberry.Private[ListSource | None] = None
@@ -174,10 +184,37 @@ def list_arguments(
     return request, win
 
 
+# the standard arguments of every list, described once
+LIST_ARGUMENTS = {
+    "filter": "Which items to keep: every condition given must hold.",
+    "order_by": "The order, key by key (at most 10); the id breaks ties. Empty: the list's "
+    "default order.",
+    "first": "At most this many items from the start (or after `after`): 0 to the server's "
+    "maximum page size (100 unless configured), else BAD_USER_INPUT; default 20.",
+    "after": "Items after this cursor (an `endCursor` or an edge's `cursor`).",
+    "last": "At most this many items from the end (or before `before`); limits as `first`.",
+    "before": "Items before this cursor.",
+    "offset": "Skip this many items first (past the cursor when `after` or `before` is "
+    "given): for jumping to page N; cursors cost the same at any depth.",
+}
+
+
+def search_description(entity: Entity) -> str:
+    """The `search` argument of an entity's lists: the columns it looks in."""
+    columns = ", ".join(f"`{c.public}`" for c in entity.searchable)
+    if not columns:
+        return "Free text (this kind has no text columns to search)."
+    return (
+        f"Free text: every word (at most {MAX_SEARCH_TERMS}) must appear, ignoring case, in "
+        f"one of {columns}."
+    )
+
+
 def _equal_argument(entity: Entity, name: str) -> StrawberryArgument:
     column = entity.column(name)
     python_type = column.enum if column.enum is not None else KIND_TYPES[column.kind]
-    return argument(name, Optional[python_type])  # noqa: UP045 (a runtime value)
+    description = f"Only those whose `{column.public}` equals this (a shorthand of `filter`)."
+    return argument(name, Optional[python_type], description)  # noqa: UP045 (a runtime value)
 
 
 def list_field(
@@ -236,6 +273,7 @@ def list_field(
             argument(
                 "deleted",
                 Optional[DeletedFilter],  # noqa: UP045 (a runtime value)
+                "Whether deleted ones are listed (default EXCLUDE: not).",
                 default=Deleted.EXCLUDE,
             )
         ]
@@ -244,19 +282,29 @@ def list_field(
         *(_equal_argument(entity, name) for name in equal_arguments),
         *window_arguments,
         *deleted_argument,
-        argument("filter", Optional[filter_type]),  # noqa: UP045
-        argument("search", Optional[str]),  # noqa: UP045
-        argument("order_by", Optional[list[order_type]]),  # type: ignore[valid-type]  # noqa: UP045
-        argument("first", Optional[int]),  # noqa: UP045
-        argument("after", Optional[str]),  # noqa: UP045
-        argument("last", Optional[int]),  # noqa: UP045
-        argument("before", Optional[str]),  # noqa: UP045
-        argument("offset", Optional[int]),  # noqa: UP045
+        argument("filter", Optional[filter_type], LIST_ARGUMENTS["filter"]),  # noqa: UP045
+        argument("search", Optional[str], search_description(entity)),  # noqa: UP045
+        argument(
+            "order_by",
+            Optional[list[order_type]],  # type: ignore[valid-type]  # noqa: UP045
+            LIST_ARGUMENTS["order_by"],
+        ),
+        *(
+            argument(name, Optional[python_type], LIST_ARGUMENTS[name])  # noqa: UP045
+            for name, python_type in (
+                ("first", int),
+                ("after", str),
+                ("last", int),
+                ("before", str),
+                ("offset", int),
+            )
+        ),
     ]
     return generated_field(
         connection,
         plan=ListField(entity, parent_column, equal_arguments),
-        description=description,
+        # the scope is said once here, for every list of the entity
+        description=f"{description} Needs scope {entity.scope}:read (FORBIDDEN otherwise).",
         resolver=resolve,
         arguments=arguments,
     )

@@ -77,8 +77,12 @@ def environment_fields() -> dict[str, Any]:
             "case-insensitive), in order.",
             resolver=_values,
             arguments=[
-                required_argument("key", str),
-                argument("search", Optional[str]),  # noqa: UP045
+                required_argument("key", str, "A key of the properties (top level)."),
+                argument(
+                    "search",
+                    Optional[str],  # noqa: UP045
+                    "Only values whose text holds this, ignoring case.",
+                ),
                 _first(),
             ],
         ),

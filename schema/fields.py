@@ -58,10 +58,15 @@ def argument(
     )
 
 
-def required_argument(name: str, annotation: object) -> StrawberryArgument:
+def required_argument(
+    name: str, annotation: object, description: str | None = None
+) -> StrawberryArgument:
     """An argument without a default (its annotation says whether null is allowed)."""
     return StrawberryArgument(
-        python_name=name, graphql_name=None, type_annotation=StrawberryAnnotation(annotation)
+        python_name=name,
+        graphql_name=None,
+        type_annotation=StrawberryAnnotation(annotation),
+        description=description,
     )
 
 

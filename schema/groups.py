@@ -17,16 +17,41 @@ from schema.context import Context
 from schema.fields import generated_field
 from schema.inputs import KIND_TYPES
 from schema.metadata import AggregatesField, GroupKeyField, GroupKeyObject
+from schema.scalars import describe_values
 
 Info = strawberry.Info[Context, None]
+
+
+def _subject(entity: Entity, field: GroupField) -> str:
+    """What a group field reads, as its descriptions name it."""
+    if field.kind == "parent":
+        return f"its {field.target}"
+    if field.kind == "user":
+        return f"`{field.target}`"
+    public = entity.column(field.target).public
+    return f"the day (UTC) of `{public}`" if field.kind == "day" else f"`{public}`"
+
+
+def _key_description(entity: Entity, field: GroupField) -> str:
+    """A key field's description: what the group shares, and when it is null."""
+    if field.kind == "parent":
+        shared = f"The group's {field.target}"
+    elif field.kind == "user":
+        shared = f"The group's `{field.target}` user"
+    else:
+        shared = f"The group's value of {_subject(entity, field)}"
+    return f"{shared} (null: not grouped by {field.name}, or none)."
 
 
 def group_enum(entity: Entity) -> type[enum.Enum]:
     members = {f.name: f.name for f in group_fields(entity)}
     values = enum.Enum(f"{entity.type_name}GroupField", members)  # type: ignore[misc]
-    return strawberry.enum(
+    made = strawberry.enum(
         cast(type[enum.Enum], values),
         description=f"What {entity.name.replace('_', ' ')}s can be grouped by (days in UTC).",
+    )
+    return describe_values(
+        made, {f.name: f"By {_subject(entity, f)}." for f in group_fields(entity)}
     )
 
 
@@ -58,6 +83,7 @@ def _key_field(entity: Entity, field: GroupField) -> Any:
     return generated_field(
         Optional[python_type],  # noqa: UP045 (a runtime value)
         plan=GroupKeyField(field),
+        description=_key_description(entity, field),
         resolver=resolve,
     )
 
@@ -86,8 +112,15 @@ def group_type_of(entity: Entity, aggregates: type) -> type:
             "keys": strawberry.Private[dict[str, Any]],
             "values": strawberry.Private[Values],
         },
-        "key": generated_field(key_type, plan=GroupKeyObject(), resolver=key),
-        "aggregate": generated_field(aggregates, plan=AggregatesField(entity), resolver=aggregate),
+        "key": generated_field(
+            key_type, plan=GroupKeyObject(), description="What the group shares.", resolver=key
+        ),
+        "aggregate": generated_field(
+            aggregates,
+            plan=AggregatesField(entity),
+            description="Figures over the group's rows.",
+            resolver=aggregate,
+        ),
     }
     return strawberry.type(
         type(f"{name}Group", (), group_namespace),

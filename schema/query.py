@@ -4,7 +4,7 @@ a single lookup and its root list."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 from uuid import UUID
 
 import strawberry
@@ -42,11 +42,12 @@ def lookup_field(entity: Entity) -> Any:
     return generated_field(
         Optional[cls],  # noqa: UP045 (a runtime value)
         plan=LookupField(entity),
-        description=f"{entity.type_name} by global `id` or by `uuid` (exactly one).",
+        description=f"{entity.description} Found by global `id` or by `uuid` (exactly one); "
+        f"null with NOT_FOUND when absent or not visible (scope {entity.scope}:read).",
         resolver=resolve,
         arguments=[
-            argument("id", Optional[strawberry.ID]),  # noqa: UP045
-            argument("uuid", Optional[UUID]),  # noqa: UP045
+            argument("id", Optional[strawberry.ID], "Its global id."),  # noqa: UP045
+            argument("uuid", Optional[UUID], "Its uuid (the REST APIs' id)."),  # noqa: UP045
         ],
     )
 
@@ -63,7 +64,11 @@ class Entry:
         description="Any object by its global id (null when not visible).",
         metadata={PLAN: NodeField()},
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")],
+    ) -> Node | None:
         """The object with this id, or null."""
         node: Node | None = await node_by_id(info, id, "id")
         return node
@@ -72,7 +77,13 @@ class Entry:
         description="Objects by global id, in order (null where not visible).",
         metadata={PLAN: NodeField(many=True)},
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description=f"At most {MAX_NODES} global ids.")
+        ],
+    ) -> list[Node | None]:
         """The objects with these ids."""
         if len(ids) > MAX_NODES:
             raise BadInput(f"`ids` takes at most {MAX_NODES} ids", field="ids")
@@ -91,7 +102,7 @@ def _query() -> type:
                 description=entity.root_list.description,
             )
     namespace = {"__module__": __name__, "__doc__": "Entry points of the graph.", **fields}
-    return strawberry.type(type("Query", (Entry,), namespace))
+    return strawberry.type(type("Query", (Entry,), namespace), description=namespace["__doc__"])
 
 
 Query = _query()

@@ -4,18 +4,41 @@ names the same type."""
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import uuid
+from collections.abc import Mapping
 from typing import NewType
 
 import strawberry
+from strawberry.schema.types.base_scalars import UUIDDefinition
 from strawberry.types.scalar import ScalarDefinition
 
-from db.entities import ENTITIES, AssetType, EnvironmentKind, EnvironmentType
+from db.entities import ENTITIES, VALUE_DESCRIPTIONS, AssetType, EnvironmentKind, EnvironmentType
+
+
+def describe_values(
+    values: type[enum.Enum], descriptions: Mapping[str, str], *, every: bool = True
+) -> type[enum.Enum]:
+    """Give the values of a GraphQL enum made by `strawberry.enum` their descriptions
+    (keyed by member name), for enums whose values are made, not written out (the
+    registry's, the order and group fields). `every`: each value must have one."""
+    definition = values.__strawberry_definition__  # type: ignore[attr-defined]
+    for value in definition.values:
+        if value.name in descriptions:
+            value.description = descriptions[value.name]
+        elif every:
+            raise ValueError(f"{definition.name}.{value.name} has no description")
+    return values
 
 
 def _graphql_enum(values: type[enum.Enum]) -> type[enum.Enum]:
-    # the docstring is the description, as for every hand-written type
-    return strawberry.enum(values, description=(values.__doc__ or "").strip() or None)
+    # the enum's docstring is its description (strawberry reads none); the values'
+    # are the registry's (VALUE_DESCRIPTIONS): one missing there leaves its value
+    # undescribed, which tests/schema/test_schema_lint.py reports
+    made = strawberry.enum(values, description=(values.__doc__ or "").strip() or None)
+    described = {m.name: VALUE_DESCRIPTIONS[m] for m in values if m in VALUE_DESCRIPTIONS}
+    return describe_values(made, described, every=False)
 
 
 ENUMS: tuple[type[enum.Enum], ...] = tuple(
@@ -47,11 +70,17 @@ def _parse_bigint(value: object) -> int:
 # the Python type of BigInt values; the schema maps it to its scalar (SCALAR_MAP)
 BigInt = NewType("BigInt", int)
 SCALAR_MAP: dict[object, ScalarDefinition] = {
+    # strawberry's own UUID scalar, described
+    uuid.UUID: dataclasses.replace(
+        UUIDDefinition,
+        description="A UUID in its canonical text form "
+        "(`123e4567-e89b-12d3-a456-426614174000`): the id the REST APIs and the command line use.",
+    ),
     BigInt: strawberry.scalar(
         name="BigInt",
         description="A whole number beyond 32 bits, as a JSON string of digits "
         "(accepted as a string or an integer).",
         serialize=str,
         parse_value=_parse_bigint,
-    )
+    ),
 }

@@ -17,6 +17,7 @@ from db.entities import EVENT
 from db.lists import ListRequest
 from db.series import SeriesRequest, fetch_series, series_request
 from db.viewer import Viewer, require_read
+from schema.connections import search_description
 from schema.context import Context
 from schema.fields import argument, generated_field, required_argument
 from schema.inputs import FILTERS, given_value, to_filter
@@ -25,48 +26,60 @@ from schema.metadata import SeriesField
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="The length of a bucket: calendar days, weeks (from Monday) and months in "
+    "the series' time zone."
+)
 class Interval(enum.Enum):
-    """The length of a bucket: calendar days, weeks (from Monday) and months in the
-    series' time zone."""
+    """The length of a bucket (the schema's description above)."""
 
-    MINUTE = "MINUTE"
-    HOUR = "HOUR"
-    DAY = "DAY"
-    WEEK = "WEEK"
-    MONTH = "MONTH"
+    MINUTE = strawberry.enum_value("MINUTE", description="A minute.")
+    HOUR = strawberry.enum_value("HOUR", description="An hour.")
+    DAY = strawberry.enum_value("DAY", description="A calendar day in the time zone.")
+    WEEK = strawberry.enum_value("WEEK", description="A week from Monday in the time zone.")
+    MONTH = strawberry.enum_value("MONTH", description="A calendar month in the time zone.")
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="What a series measures: events, distinct ids, persons, or a figure of a "
+    "numeric property (its JSON numbers; P50..P99 continuous percentiles)."
+)
 class EventMeasureKind(enum.Enum):
-    """What a series measures: events, distinct ids, persons, or a figure of a numeric
-    property (its JSON numbers; P50..P99 continuous percentiles)."""
+    """What a series measures (the schema's description above)."""
 
-    COUNT = "COUNT"
-    DISTINCT_IDS = "DISTINCT_IDS"
-    PERSONS = "PERSONS"
-    SUM = "SUM"
-    AVG = "AVG"
-    MIN = "MIN"
-    MAX = "MAX"
-    P50 = "P50"
-    P90 = "P90"
-    P95 = "P95"
-    P99 = "P99"
+    COUNT = strawberry.enum_value("COUNT", description="How many events.")
+    DISTINCT_IDS = strawberry.enum_value(
+        "DISTINCT_IDS", description="How many distinct `distinctId`s."
+    )
+    PERSONS = strawberry.enum_value("PERSONS", description="How many distinct `personId`s.")
+    SUM = strawberry.enum_value("SUM", description="The sum of the property's numbers.")
+    AVG = strawberry.enum_value("AVG", description="The average of the property's numbers.")
+    MIN = strawberry.enum_value("MIN", description="The property's least number.")
+    MAX = strawberry.enum_value("MAX", description="The property's greatest number.")
+    P50 = strawberry.enum_value("P50", description="The property's median.")
+    P90 = strawberry.enum_value("P90", description="The property's 90th percentile.")
+    P95 = strawberry.enum_value("P95", description="The property's 95th percentile.")
+    P99 = strawberry.enum_value("P99", description="The property's 99th percentile.")
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="What a series' lines are: one per event name, distinct id, or property value."
+)
 class EventBreakdownBy(enum.Enum):
-    """What a series' lines are: one per event name, distinct id, or property value."""
+    """What a series' lines are (the schema's description above)."""
 
-    EVENT = "EVENT"
-    DISTINCT_ID = "DISTINCT_ID"
-    PROPERTY = "PROPERTY"
+    EVENT = strawberry.enum_value("EVENT", description="One line per event name.")
+    DISTINCT_ID = strawberry.enum_value("DISTINCT_ID", description="One line per `distinctId`.")
+    PROPERTY = strawberry.enum_value(
+        "PROPERTY", description="One line per value of the property `key`."
+    )
 
 
 @strawberry.input(description="The measure of a series.")
 class EventMeasure:
-    kind: EventMeasureKind = EventMeasureKind.COUNT
+    kind: EventMeasureKind = strawberry.field(
+        default=EventMeasureKind.COUNT, description="What is measured (default COUNT)."
+    )
     property: str | None = strawberry.field(
         default=None, description="The numeric property: required for SUM..P99, refused else."
     )
@@ -74,7 +87,7 @@ class EventMeasure:
 
 @strawberry.input(description="How a series is broken down into lines.")
 class EventBreakdown:
-    by: EventBreakdownBy
+    by: EventBreakdownBy = strawberry.field(description="What the lines are.")
     key: str | None = strawberry.field(default=None, description="The property, for PROPERTY.")
 
 
@@ -93,7 +106,9 @@ class EventSeriesLine:
 @strawberry.type(description="An environment's events in time buckets.")
 class EventSeries:
     buckets: list[datetime] = strawberry.field(description="Each bucket's start.")
-    lines: list[EventSeriesLine]
+    lines: list[EventSeriesLine] = strawberry.field(
+        description="One line without a breakdown (key null), else the largest ones."
+    )
     other: EventSeriesLine | None = strawberry.field(
         description="The lines past `limit` added up (COUNT and SUM; null otherwise, or "
         "when no line is left over)."
@@ -159,15 +174,38 @@ def series_fields() -> dict[str, Any]:
             "100) lines of largest total (then key).",
             resolver=_resolve,
             arguments=[
-                required_argument("since", datetime),
-                required_argument("until", datetime),
-                required_argument("interval", Interval),
-                argument("time_zone", Optional[str], default="UTC"),  # noqa: UP045
-                argument("filter", Optional[FILTERS[EVENT.name]]),  # noqa: UP045
-                argument("search", Optional[str]),  # noqa: UP045
-                argument("measure", Optional[EventMeasure], default=EventMeasure()),  # noqa: UP045
-                argument("breakdown", Optional[EventBreakdown]),  # noqa: UP045
-                argument("limit", Optional[int], default=25),  # noqa: UP045
+                required_argument("since", datetime, "The window's start (inclusive)."),
+                required_argument("until", datetime, "The window's end (exclusive)."),
+                required_argument("interval", Interval, "The length of a bucket."),
+                argument(
+                    "time_zone",
+                    Optional[str],  # noqa: UP045
+                    "An IANA time zone (e.g. `Europe/Berlin`) for calendar buckets; default UTC.",
+                    default="UTC",
+                ),
+                argument(
+                    "filter",
+                    Optional[FILTERS[EVENT.name]],  # noqa: UP045
+                    "Which events count: every condition given must hold.",
+                ),
+                argument("search", Optional[str], search_description(EVENT)),  # noqa: UP045
+                argument(
+                    "measure",
+                    Optional[EventMeasure],  # noqa: UP045
+                    "What each bucket measures (default: the events' COUNT).",
+                    default=EventMeasure(),
+                ),
+                argument(
+                    "breakdown",
+                    Optional[EventBreakdown],  # noqa: UP045
+                    "Lines per event name, distinct id or property value (none: one line).",
+                ),
+                argument(
+                    "limit",
+                    Optional[int],  # noqa: UP045
+                    "At most this many lines, 0 to 100 (default 25).",
+                    default=25,
+                ),
             ],
         )
     }

@@ -21,45 +21,91 @@ from db.viewer import require_read
 from schema.context import Context
 from schema.fields import generated_field, required_argument
 from schema.rows import from_row
+from schema.scalars import describe_values
 
 Info = strawberry.Info[Context, None]
 
 
-def _enum(values: type[enum.Enum], name: str | None = None) -> type[enum.Enum]:
-    return strawberry.enum(values, name=name, description=(values.__doc__ or "").strip())
+def _enum(
+    values: type[enum.Enum], descriptions: dict[str, str], name: str | None = None
+) -> type[enum.Enum]:
+    made = strawberry.enum(values, name=name, description=(values.__doc__ or "").strip())
+    return describe_values(made, descriptions)
 
 
-OPERATOR = _enum(ConstraintOperator)
-WEIGHT_TYPE = _enum(WeightType)
-PAYLOAD_TYPE = _enum(PayloadType, "VariantPayloadType")
+OPERATOR = _enum(
+    ConstraintOperator,
+    {
+        "NOT_IN": "The field's value is none of `values`.",
+        "IN": "The field's value is one of `values`.",
+        "STR_ENDS_WITH": "The field's text ends with one of `values`.",
+        "STR_STARTS_WITH": "The field's text starts with one of `values`.",
+        "STR_CONTAINS": "The field's text contains one of `values`.",
+        "NUM_EQ": "The field's number equals `value`.",
+        "NUM_GT": "The field's number is greater than `value`.",
+        "NUM_GTE": "The field's number is greater than or equal to `value`.",
+        "NUM_LT": "The field's number is less than `value`.",
+        "NUM_LTE": "The field's number is less than or equal to `value`.",
+        "DATE_AFTER": "The field's date-time (ISO 8601) is after `value`.",
+        "DATE_BEFORE": "The field's date-time (ISO 8601) is before `value`.",
+        "SEMVER_EQ": "The field's semantic version equals `value`.",
+        "SEMVER_GT": "The field's semantic version is greater than `value`.",
+        "SEMVER_LT": "The field's semantic version is less than `value`.",
+    },
+)
+WEIGHT_TYPE = _enum(
+    WeightType,
+    {
+        "FIX": "The weight given is kept.",
+        "VARIABLE": "The variant gets an equal share of what FIX variants leave.",
+    },
+)
+PAYLOAD_TYPE = _enum(
+    PayloadType,
+    {
+        "JSON": "A JSON document.",
+        "CSV": "Comma-separated values.",
+        "STRING": "Plain text.",
+        "NUMBER": "A number, as text.",
+    },
+    "VariantPayloadType",
+)
 
 
 @strawberry.type(description="A condition on one field of the evaluation context.")
 class Constraint:
-    context_name: str
-    operator: ConstraintOperator
-    case_insensitive: bool
-    inverted: bool
-    values: list[str]
-    value: str | None
+    context_name: str = strawberry.field(
+        description="The context field it reads (`userId`, `currentTime`, a property, ...)."
+    )
+    operator: ConstraintOperator = strawberry.field(description="How it compares.")
+    case_insensitive: bool = strawberry.field(
+        description="Text compared ignoring case (STR_ and IN operators)."
+    )
+    inverted: bool = strawberry.field(description="The condition holds when the test fails.")
+    values: list[str] = strawberry.field(
+        description="What IN, NOT_IN and STR_ operators compare with (any may match)."
+    )
+    value: str | None = strawberry.field(
+        description="What NUM_, DATE_ and SEMVER_ operators compare with."
+    )
 
 
 @strawberry.type(description="What a variant carries to the client.")
 class VariantPayload:
-    type: PayloadType
-    value: str
+    type: PayloadType = strawberry.field(description="What `value` holds.")
+    value: str = strawberry.field(description="The payload, as text.")
 
 
 @strawberry.type(description="A share of the traffic (weights are parts of 1000).")
 class Variant:
-    name: str
-    weight: int
-    weight_type: WeightType
+    name: str = strawberry.field(description="Its name, unique in the strategy.")
+    weight: int = strawberry.field(description="Its share of the traffic, 0 to 1000.")
+    weight_type: WeightType = strawberry.field(description="Whether the weight is fixed.")
     stickiness: str = strawberry.field(
         description="The context field whose value decides the variant (`default`: userId, "
         "then sessionId)."
     )
-    payload: VariantPayload | None
+    payload: VariantPayload | None = strawberry.field(description="Null: none.")
 
 
 @strawberry.type(description="What the default strategy says of one context.")
@@ -97,6 +143,17 @@ def _variant(stored: dict[str, Any]) -> Variant:
     )
 
 
+_STRATEGY_FIELDS = {
+    "name": "Its name (e.g. `flexibleRollout`).",
+    "title": "A title for people (null: none).",
+    "disabled": "A disabled strategy enables nothing.",
+    "sort_order": "Its position among strategies (lowest first).",
+    "constraints": "Conditions that must all hold for a context.",
+    "variants": "How enabled traffic is shared out (empty: no variants).",
+    "parameters": "Its parameters: a JSON object.",
+}
+
+
 def _strategy_type(segment_type: type) -> Any:
     """RolloutStrategy, whose `segments` are objects of the generated Segment type."""
 
@@ -132,6 +189,8 @@ def _strategy_type(segment_type: type) -> Any:
             resolver=segments,
         ),
     }
+    for name, description in _STRATEGY_FIELDS.items():
+        namespace[name] = strawberry.field(description=description)
     cls = type("RolloutStrategy", (), namespace)
     return strawberry.type(cls, description="How traffic of an environment is rolled out.")
 
@@ -179,6 +238,10 @@ def strategy_fields(segment_type: type) -> dict[str, Any]:
             description="The default strategy applied to a context (a JSON object: userId, "
             "sessionId, currentTime, properties, any field the constraints name).",
             resolver=evaluate_strategy,
-            arguments=[required_argument("context", JSON)],
+            arguments=[
+                required_argument(
+                    "context", JSON, "A JSON object (else BAD_USER_INPUT): the context's fields."
+                )
+            ],
         ),
     }

@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 import strawberry
 
-from db.entities import ENTITIES, Column, Entity, Kind
+from db.entities import ENTITIES, USER, Column, Entity, Kind
 from db.errors import BadInput, NotFound
 from db.plans import ColumnValue, Email
 from db.viewer import Viewer, require_read
@@ -57,14 +57,24 @@ def _column_plan(name: str, kind: Kind) -> dict[str, object]:
 
 @strawberry.federation.type(keys=["id"], description="A person with access to the platform.")
 class User(Node):
-    uuid: UUID = strawberry.field(metadata=_column_plan("id", Kind.ID))
-    name: str = strawberry.field(metadata=_column_plan("name", Kind.STRING))
+    uuid: UUID = strawberry.field(
+        description=USER.column("id").description, metadata=_column_plan("id", Kind.ID)
+    )
+    name: str = strawberry.field(
+        description=USER.column("name").description, metadata=_column_plan("name", Kind.STRING)
+    )
     email: str | None = strawberry.field(
         description="Shown only to users who share an organization with this one.",
         metadata={PLAN: Email()},
     )
-    created_at: datetime = strawberry.field(metadata=_column_plan("created_at", Kind.DATETIME))
-    updated_at: datetime = strawberry.field(metadata=_column_plan("updated_at", Kind.DATETIME))
+    created_at: datetime = strawberry.field(
+        description=USER.column("created_at").description,
+        metadata=_column_plan("created_at", Kind.DATETIME),
+    )
+    updated_at: datetime = strawberry.field(
+        description=USER.column("updated_at").description,
+        metadata=_column_plan("updated_at", Kind.DATETIME),
+    )
 
 
 def user_from_row(row: asyncpg.Record) -> User:
@@ -104,7 +114,11 @@ def _parent(path: tuple[tuple[Entity, str], ...]) -> Any:
             row = parent.row
         return parent
 
-    return generated_field(TYPES[path[-1][0].name], plan=ParentField(path), resolver=resolve)
+    parent = path[-1][0]
+    description = f"The {parent.name.replace('_', ' ')} it belongs to."
+    return generated_field(
+        TYPES[parent.name], plan=ParentField(path), description=description, resolver=resolve
+    )
 
 
 def _user(column: str, description: str) -> Any:
@@ -134,7 +148,11 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
 
 def _fill(cls: type, entity: Entity) -> type:
     """Give the class its fields from the description, then make it a node type."""
-    fields: dict[str, Any] = {"uuid": generated_field(UUID, plan=ColumnValue("id", Kind.ID))}
+    fields: dict[str, Any] = {
+        "uuid": generated_field(
+            UUID, plan=ColumnValue("id", Kind.ID), description=entity.column("id").description
+        )
+    }
     fields.update({c.name: _scalar(c) for c in entity.columns if c.name != "id"})
     fields.update({name: _parent(entity.path(name)) for name in entity.parents})
     fields.update({ref.name: _user(ref.column, ref.description) for ref in entity.user_refs})

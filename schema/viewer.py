@@ -12,15 +12,17 @@ from schema.context import Context
 from schema.types import User, load_user, node_type
 
 
-@strawberry.type(name="Viewer")
+@strawberry.type(name="Viewer", description="The caller of this request.")
 class ViewerType:
     """The caller of this request."""
 
     user_id: strawberry.Private[UUID]
     scopes: list[str] = strawberry.field(description="What the token allows, e.g. `segment:read`.")
-    superuser: bool
+    superuser: bool = strawberry.field(
+        description="Whether the user is a superuser (creates organizations)."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The user the token belongs to.")
     async def user(self, info: strawberry.Info[Context, None]) -> User:
         """The user the token belongs to."""
         return await load_user(info, self.user_id)

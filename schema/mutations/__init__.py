@@ -16,7 +16,7 @@ from schema.mutations.segments import SegmentMutations
 from schema.mutations.strategies import StrategyMutations
 
 
-@strawberry.type
+@strawberry.type(description="Writes: each one transaction, all or nothing.")
 class Mutation(
     OrganizationMutations,
     ProjectMutations,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -11,7 +11,7 @@ from strawberry import UNSET
 from db.api_tokens import create_api_token, revoke_api_token
 from db.entities import API_TOKEN
 from schema.ids import expect_global_id
-from schema.mutations.common import Info, given, object_field
+from schema.mutations.common import INPUT, Info, given, id_field, object_field
 from schema.types import object_of
 
 
@@ -32,12 +32,12 @@ class CreateApiTokenInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The token to revoke.")
 class ApiTokenIdInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the token")
 
 
-@strawberry.type
+@strawberry.type(description="What createApiToken answers.")
 class CreateApiTokenPayload:
     api_token: Any = object_field(API_TOKEN)
     token: str = strawberry.field(
@@ -45,7 +45,7 @@ class CreateApiTokenPayload:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What revokeApiToken answers.")
 class RevokeApiTokenPayload:
     api_token: Any = object_field(API_TOKEN)
 
@@ -56,7 +56,7 @@ class ApiTokenMutations:
 
     @strawberry.mutation(description="Make an API token (its secret is in the answer, once).")
     async def create_api_token(
-        self, info: Info, input: CreateApiTokenInput
+        self, info: Info, input: Annotated[CreateApiTokenInput, INPUT]
     ) -> CreateApiTokenPayload:
         """Create, then answer with the token and its secret."""
         context = info.context
@@ -77,7 +77,9 @@ class ApiTokenMutations:
     @strawberry.mutation(
         description="Revoke one of the caller's tokens: refused at once, on every server."
     )
-    async def revoke_api_token(self, info: Info, input: ApiTokenIdInput) -> RevokeApiTokenPayload:
+    async def revoke_api_token(
+        self, info: Info, input: Annotated[ApiTokenIdInput, INPUT]
+    ) -> RevokeApiTokenPayload:
         """Revoke, then answer with the token as it is now."""
         context = info.context
         token_id = expect_global_id(input.id, "ApiToken")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -17,7 +17,16 @@ from db.environments import (
     update_environment,
 )
 from schema.ids import expect_global_id, global_id
-from schema.mutations.common import STALE, Info, given, object_field
+from schema.mutations.common import (
+    INPUT,
+    STALE,
+    Info,
+    column_field,
+    deleted_id,
+    given,
+    id_field,
+    object_field,
+)
 from schema.scalars import BigInt, EnvironmentKind, EnvironmentType
 from schema.types import object_of
 
@@ -38,26 +47,30 @@ _ROW_COUNT = "A whole number from 0 to 2^63-1, as a string of digits or an integ
     description="A new environment of a model; it goes last (moveEnvironment reorders)."
 )
 class CreateEnvironmentInput:
-    model_id: strawberry.ID
+    model_id: strawberry.ID = id_field("the model it belongs to")
     name: str = strawberry.field(description="1 to 64 letters, digits, '_' or '-'.")
     type: EnvironmentType | None = strawberry.field(default=UNSET, description=_TYPE)
     kind: EnvironmentKind | None = strawberry.field(default=UNSET, description=_KIND)
     enabled: bool | None = strawberry.field(default=UNSET, description="Default: true.")
     row_count: BigInt | None = strawberry.field(default=UNSET, description=_ROW_COUNT)
-    protected: bool | None = UNSET
+    protected: bool | None = strawberry.field(
+        default=UNSET, description="Default: false. A protected environment cannot be deleted."
+    )
 
 
 @strawberry.input(
     description="Changes to an environment (fields not given stay as they are)." + _UPDATE_TAXONOMY
 )
 class UpdateEnvironmentInput:
-    id: strawberry.ID
-    name: str | None = UNSET
-    type: EnvironmentType | None = UNSET
-    kind: EnvironmentKind | None = UNSET
-    enabled: bool | None = UNSET
+    id: strawberry.ID = id_field("the environment")
+    name: str | None = strawberry.field(
+        default=UNSET, description="1 to 64 letters, digits, '_' or '-'."
+    )
+    type: EnvironmentType | None = column_field(ENVIRONMENT, "type")
+    kind: EnvironmentKind | None = column_field(ENVIRONMENT, "kind")
+    enabled: bool | None = column_field(ENVIRONMENT, "enabled")
     row_count: BigInt | None = strawberry.field(default=UNSET, description=_ROW_COUNT)
-    protected: bool | None = UNSET
+    protected: bool | None = column_field(ENVIRONMENT, "protected")
     expected_updated_at: datetime | None = strawberry.field(
         default=UNSET,
         description=STALE,
@@ -66,35 +79,35 @@ class UpdateEnvironmentInput:
 
 @strawberry.input(description="Where to put an environment among its model's environments.")
 class MoveEnvironmentInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the environment")
     position: int = strawberry.field(
         description="The 0-based position, 0 to n-1 for a model of n environments."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The environment to delete.")
 class DeleteEnvironmentInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the environment")
 
 
-@strawberry.type
+@strawberry.type(description="What createEnvironment answers.")
 class CreateEnvironmentPayload:
     environment: Any = object_field(ENVIRONMENT)
 
 
-@strawberry.type
+@strawberry.type(description="What updateEnvironment answers.")
 class UpdateEnvironmentPayload:
     environment: Any = object_field(ENVIRONMENT)
 
 
-@strawberry.type
+@strawberry.type(description="What moveEnvironment answers.")
 class MoveEnvironmentPayload:
     environment: Any = object_field(ENVIRONMENT)
 
 
-@strawberry.type
+@strawberry.type(description="What deleteEnvironment answers.")
 class DeleteEnvironmentPayload:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = deleted_id("environment")
 
 
 def _changes(input: CreateEnvironmentInput | UpdateEnvironmentInput) -> EnvironmentChanges:
@@ -114,7 +127,7 @@ class EnvironmentMutations:
 
     @strawberry.mutation(description="Create an environment (EDITOR or organization ADMIN).")
     async def create_environment(
-        self, info: Info, input: CreateEnvironmentInput
+        self, info: Info, input: Annotated[CreateEnvironmentInput, INPUT]
     ) -> CreateEnvironmentPayload:
         """Create, then answer with the new environment."""
         context = info.context
@@ -127,7 +140,7 @@ class EnvironmentMutations:
 
     @strawberry.mutation(description="Change an environment.")
     async def update_environment(
-        self, info: Info, input: UpdateEnvironmentInput
+        self, info: Info, input: Annotated[UpdateEnvironmentInput, INPUT]
     ) -> UpdateEnvironmentPayload:
         """Update, then answer with the environment as it is now."""
         context = info.context
@@ -148,7 +161,7 @@ class EnvironmentMutations:
         "ADMIN)."
     )
     async def move_environment(
-        self, info: Info, input: MoveEnvironmentInput
+        self, info: Info, input: Annotated[MoveEnvironmentInput, INPUT]
     ) -> MoveEnvironmentPayload:
         """Move, then answer with the environment at its new position."""
         context = info.context
@@ -164,7 +177,7 @@ class EnvironmentMutations:
         "close the gap."
     )
     async def delete_environment(
-        self, info: Info, input: DeleteEnvironmentInput
+        self, info: Info, input: Annotated[DeleteEnvironmentInput, INPUT]
     ) -> DeleteEnvironmentPayload:
         """Delete, then answer with the deleted id."""
         context = info.context

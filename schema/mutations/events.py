@@ -4,7 +4,7 @@ idempotent by uuid (the bulk route takes more; both go through db/ingest.py)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -17,7 +17,7 @@ from db.event_rows import BadEvent, Row, event_row
 from db.ingest import SCOPE, Refused, ingest_rows
 from db.viewer import require_scope
 from schema.ids import expect_global_id
-from schema.mutations.common import Info, given
+from schema.mutations.common import INPUT, Info, given, id_field
 from schema.types import node_type, object_of
 
 MAX_EVENTS = 1_000
@@ -35,7 +35,9 @@ class EventInput:
     )
     event: str = strawberry.field(description='Its name, 1 to 200 characters, e.g. "prediction".')
     distinct_id: str = strawberry.field(description="Who did it, 1 to 200 characters.")
-    person_id: UUID | None = UNSET
+    person_id: UUID | None = strawberry.field(
+        default=UNSET, description="The person it is about, when known."
+    )
     properties: JSON | None = strawberry.field(
         default=UNSET, description="A JSON object (default: {})."
     )
@@ -43,7 +45,7 @@ class EventInput:
 
 @strawberry.input(description="Events for one environment.")
 class IngestEventsInput:
-    environment_id: strawberry.ID
+    environment_id: strawberry.ID = id_field("the environment (enabled: CONFLICT otherwise)")
     events: list[EventInput] = strawberry.field(description=f"At most {MAX_EVENTS:,}.")
 
 
@@ -104,7 +106,9 @@ class EventMutations:
         description="Store events in an environment (EDITOR or organization ADMIN; scope "
         "event:write): all or nothing; events already held are skipped as duplicates."
     )
-    async def ingest_events(self, info: Info, input: IngestEventsInput) -> IngestEventsPayload:
+    async def ingest_events(
+        self, info: Info, input: Annotated[IngestEventsInput, INPUT]
+    ) -> IngestEventsPayload:
         """Check every event, then ingest them in one transaction."""
         context = info.context
         require_scope(context.authenticated, SCOPE)  # refused before any event is checked

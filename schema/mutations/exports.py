@@ -4,7 +4,7 @@ background by the `serve` processes (db/exports.py, db/export_jobs.py)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import strawberry
 from strawberry import UNSET
@@ -14,7 +14,7 @@ from db.exports import ExportRequest, cancel_export, create_export
 from schema.connections import list_arguments
 from schema.ids import expect_global_id
 from schema.inputs import FILTERS
-from schema.mutations.common import Info, given, object_field
+from schema.mutations.common import INPUT, Info, given, id_field, object_field
 from schema.scalars import ENUMS
 from schema.types import object_of
 
@@ -23,8 +23,8 @@ assert ExportFormat in ENUMS, "made a GraphQL enum by schema/scalars.py"
 
 @strawberry.input(description="Which events of an environment to export, and how.")
 class CreateExportInput:
-    environment_id: strawberry.ID
-    format: ExportFormat
+    environment_id: strawberry.ID = id_field("the environment whose events are exported")
+    format: ExportFormat = strawberry.field(description="The file's format.")
     since: datetime | None = strawberry.field(
         default=UNSET, description="Events from this time on (inclusive)."
     )
@@ -42,17 +42,17 @@ class CreateExportInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="The export to cancel.")
 class CancelExportInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the export")
 
 
-@strawberry.type
+@strawberry.type(description="What createExport answers.")
 class CreateExportPayload:
     export: Any = object_field(EXPORT)
 
 
-@strawberry.type
+@strawberry.type(description="What cancelExport answers.")
 class CancelExportPayload:
     export: Any = object_field(EXPORT)
 
@@ -67,7 +67,9 @@ class ExportMutations:
         "read access is enough). Follow `status` and `rowsWritten`; download from "
         "`contentUrl` once SUCCEEDED."
     )
-    async def create_export(self, info: Info, input: CreateExportInput) -> CreateExportPayload:
+    async def create_export(
+        self, info: Info, input: Annotated[CreateExportInput, INPUT]
+    ) -> CreateExportPayload:
         """Check the events' window and filter as a list would, then queue the job."""
         context = info.context
         environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
@@ -97,7 +99,9 @@ class ExportMutations:
         description="Stop an export that is waiting or running (the creator, or an EDITOR "
         "or organization ADMIN; scope export:write)."
     )
-    async def cancel_export(self, info: Info, input: CancelExportInput) -> CancelExportPayload:
+    async def cancel_export(
+        self, info: Info, input: Annotated[CancelExportInput, INPUT]
+    ) -> CancelExportPayload:
         """Cancel, then answer with the export as it is now."""
         context = info.context
         export_id = expect_global_id(input.id, "Export")

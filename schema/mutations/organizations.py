@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -15,53 +15,61 @@ from db.organizations import (
     remove_project_member,
 )
 from schema.ids import expect_global_id
-from schema.mutations.common import Info, object_field
+from schema.mutations.common import DISPLAY_NAME, INPUT, Info, id_field, object_field
 from schema.types import load_parent, object_of
 
 
 @strawberry.enum(description="A role in an organization.")
 class OrganizationRole(enum.Enum):
-    ADMIN = "ADMIN"
-    MEMBER = "MEMBER"
+    ADMIN = strawberry.enum_value(
+        "ADMIN", description="Sees and writes in all its projects; manages its members."
+    )
+    MEMBER = strawberry.enum_value(
+        "MEMBER", description="Sees the organization, and the projects where they have a role."
+    )
 
 
 @strawberry.enum(description="A role in a project.")
 class ProjectRole(enum.Enum):
-    EDITOR = "EDITOR"
-    VIEWER = "VIEWER"
+    EDITOR = strawberry.enum_value(
+        "EDITOR", description="Reads the project and writes in it (models, environments, ...)."
+    )
+    VIEWER = strawberry.enum_value("VIEWER", description="Reads the project.")
 
 
-@strawberry.input
+@strawberry.input(description="A new organization.")
 class CreateOrganizationInput:
-    name: str
+    name: str = strawberry.field(description=DISPLAY_NAME)
 
 
 @strawberry.input(description="Make a user (by e-mail) a member of an organization.")
 class AddOrganizationMemberInput:
-    organization_id: strawberry.ID
-    email: str
-    role: OrganizationRole
+    organization_id: strawberry.ID = id_field("the organization")
+    email: str = strawberry.field(description="The user's e-mail (NOT_FOUND: no such user).")
+    role: OrganizationRole = strawberry.field(description="Their role (replaces any other).")
 
 
 @strawberry.input(description="Give an organization member a role in a project.")
 class AddProjectMemberInput:
-    project_id: strawberry.ID
-    email: str
-    role: ProjectRole
+    project_id: strawberry.ID = id_field("the project")
+    email: str = strawberry.field(
+        description="The user's e-mail: a member of the project's organization."
+    )
+    role: ProjectRole = strawberry.field(description="Their role (replaces any other).")
 
 
-@strawberry.input
+@strawberry.input(description="Whose role in a project to take away.")
 class RemoveProjectMemberInput:
-    project_id: strawberry.ID
-    email: str
+    project_id: strawberry.ID = id_field("the project")
+    email: str = strawberry.field(description="The user's e-mail.")
 
 
-@strawberry.type
+@strawberry.type(description="What an organization write answers.")
 class OrganizationPayload:
     organization: Any = object_field(ORGANIZATION)
 
 
-@strawberry.type
+@strawberry.type(description="What a project membership write answers.")
 class ProjectMembershipPayload:
     project: Any = object_field(PROJECT)
 
@@ -72,7 +80,7 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Create an organization (superusers; the creator is ADMIN).")
     async def create_organization(
-        self, info: Info, input: CreateOrganizationInput
+        self, info: Info, input: Annotated[CreateOrganizationInput, INPUT]
     ) -> OrganizationPayload:
         """Create, then answer with the organization."""
         context = info.context
@@ -82,13 +90,13 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Add a member to an organization (its ADMINs).")
     async def add_organization_member(
-        self, info: Info, input: AddOrganizationMemberInput
+        self, info: Info, input: Annotated[AddOrganizationMemberInput, INPUT]
     ) -> OrganizationPayload:
         """Add (or change the role of) a member, then answer with the organization."""
         context = info.context
         organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
         await add_organization_member(
-            context.session, context.authenticated, organization_id, input.email, input.role.value
+            context.session, context.authenticated, organization_id, input.email, input.role.name
         )
         context.loaders.forget()
         organization = await load_parent(info, ORGANIZATION, organization_id)
@@ -96,20 +104,20 @@ class OrganizationMutations:
 
     @strawberry.mutation(description="Give a role in a project (organization ADMINs).")
     async def add_project_member(
-        self, info: Info, input: AddProjectMemberInput
+        self, info: Info, input: Annotated[AddProjectMemberInput, INPUT]
     ) -> ProjectMembershipPayload:
         """Add (or change the role of) a project member, then answer with the project."""
         context = info.context
         project_id = expect_global_id(input.project_id, "Project", "projectId")
         await add_project_member(
-            context.session, context.authenticated, project_id, input.email, input.role.value
+            context.session, context.authenticated, project_id, input.email, input.role.name
         )
         context.loaders.forget()
         return ProjectMembershipPayload(project=await load_parent(info, PROJECT, project_id))
 
     @strawberry.mutation(description="Take a user's role in a project away (organization ADMINs).")
     async def remove_project_member(
-        self, info: Info, input: RemoveProjectMemberInput
+        self, info: Info, input: Annotated[RemoveProjectMemberInput, INPUT]
     ) -> ProjectMembershipPayload:
         """Remove, then answer with the project."""
         context = info.context

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -20,69 +20,81 @@ from db.projects import (
     update_project,
 )
 from schema.ids import expect_global_id, global_id
-from schema.mutations.common import STALE, Info, given, object_field
+from schema.mutations.common import (
+    DISPLAY_NAME,
+    INPUT,
+    STALE,
+    Info,
+    column_field,
+    deleted_id,
+    given,
+    id_field,
+    object_field,
+)
 from schema.scalars import AssetType
 from schema.types import object_of
 
 
 @strawberry.input(description="A new project of an organization.")
 class CreateProjectInput:
-    organization_id: strawberry.ID
-    name: str
-    asset_type: AssetType | None = UNSET
+    organization_id: strawberry.ID = id_field("the organization it belongs to")
+    name: str = strawberry.field(description=DISPLAY_NAME)
+    asset_type: AssetType | None = strawberry.field(
+        default=UNSET, description="What the project monitors (default ML_MODEL)."
+    )
 
 
 @strawberry.input(description="Changes to a project (fields not given stay as they are).")
 class UpdateProjectInput:
-    id: strawberry.ID
-    name: str | None = UNSET
-    asset_type: AssetType | None = UNSET
+    id: strawberry.ID = id_field("the project")
+    name: str | None = strawberry.field(default=UNSET, description=DISPLAY_NAME)
+    asset_type: AssetType | None = column_field(PROJECT, "asset_type")
     expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
 
 
 @strawberry.input(description="A new model (name and version) of a project.")
 class CreateModelInput:
-    project_id: strawberry.ID
-    name: str
+    project_id: strawberry.ID = id_field("the project it belongs to")
+    name: str = strawberry.field(description=DISPLAY_NAME)
     version: str | None = strawberry.field(default=UNSET, description="Default: v1.")
 
 
 @strawberry.input(description="Changes to a model (fields not given stay as they are).")
 class UpdateModelInput:
-    id: strawberry.ID
-    name: str | None = UNSET
-    version: str | None = UNSET
+    id: strawberry.ID = id_field("the model")
+    name: str | None = strawberry.field(default=UNSET, description=DISPLAY_NAME)
+    version: str | None = column_field(MODEL, "version")
     expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
 
 
-@strawberry.input
+@strawberry.input(description="The project to delete.")
 class DeleteProjectInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the project")
 
 
-@strawberry.input
+@strawberry.input(description="The model to delete.")
 class DeleteModelInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the model")
 
 
-@strawberry.type
+@strawberry.type(description="What a project write answers.")
 class ProjectPayload:
     project: Any = object_field(PROJECT)
 
 
-@strawberry.type
+@strawberry.type(description="What a model write answers.")
 class ModelPayload:
     model: Any = object_field(MODEL)
 
 
-@strawberry.type
+@strawberry.type(description="What deleteProject answers.")
 class DeleteProjectPayload:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = deleted_id("project")
 
 
-@strawberry.type
+@strawberry.type(description="What deleteModel answers.")
 class DeleteModelPayload:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = deleted_id("model")
 
 
 @strawberry.type
@@ -90,7 +102,9 @@ class ProjectMutations:
     """Writes of projects and models."""
 
     @strawberry.mutation(description="Create a project (organization ADMINs).")
-    async def create_project(self, info: Info, input: CreateProjectInput) -> ProjectPayload:
+    async def create_project(
+        self, info: Info, input: Annotated[CreateProjectInput, INPUT]
+    ) -> ProjectPayload:
         """Create, then answer with the project."""
         context = info.context
         organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
@@ -100,7 +114,9 @@ class ProjectMutations:
         return ProjectPayload(project=object_of(PROJECT, row))
 
     @strawberry.mutation(description="Change a project.")
-    async def update_project(self, info: Info, input: UpdateProjectInput) -> ProjectPayload:
+    async def update_project(
+        self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
+    ) -> ProjectPayload:
         """Update, then answer with the project as it is now."""
         context = info.context
         project_id = expect_global_id(input.id, "Project")
@@ -116,7 +132,9 @@ class ProjectMutations:
         return ProjectPayload(project=object_of(PROJECT, row))
 
     @strawberry.mutation(description="Delete a project with no models (CONFLICT otherwise).")
-    async def delete_project(self, info: Info, input: DeleteProjectInput) -> DeleteProjectPayload:
+    async def delete_project(
+        self, info: Info, input: Annotated[DeleteProjectInput, INPUT]
+    ) -> DeleteProjectPayload:
         """Delete, then answer with the id."""
         context = info.context
         project_id = expect_global_id(input.id, "Project")
@@ -125,7 +143,9 @@ class ProjectMutations:
         return DeleteProjectPayload(deleted_id=strawberry.ID(global_id("Project", project_id)))
 
     @strawberry.mutation(description="Create a model.")
-    async def create_model(self, info: Info, input: CreateModelInput) -> ModelPayload:
+    async def create_model(
+        self, info: Info, input: Annotated[CreateModelInput, INPUT]
+    ) -> ModelPayload:
         """Create, then answer with the model."""
         context = info.context
         project_id = expect_global_id(input.project_id, "Project", "projectId")
@@ -135,7 +155,9 @@ class ProjectMutations:
         return ModelPayload(model=object_of(MODEL, row))
 
     @strawberry.mutation(description="Change a model.")
-    async def update_model(self, info: Info, input: UpdateModelInput) -> ModelPayload:
+    async def update_model(
+        self, info: Info, input: Annotated[UpdateModelInput, INPUT]
+    ) -> ModelPayload:
         """Update, then answer with the model as it is now."""
         context = info.context
         model_id = expect_global_id(input.id, "Model")
@@ -151,7 +173,9 @@ class ProjectMutations:
         return ModelPayload(model=object_of(MODEL, row))
 
     @strawberry.mutation(description="Delete a model with no environments or segments.")
-    async def delete_model(self, info: Info, input: DeleteModelInput) -> DeleteModelPayload:
+    async def delete_model(
+        self, info: Info, input: Annotated[DeleteModelInput, INPUT]
+    ) -> DeleteModelPayload:
         """Delete, then answer with the id."""
         context = info.context
         model_id = expect_global_id(input.id, "Model")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -17,48 +17,62 @@ from db.segments import (
     update_segment,
 )
 from schema.ids import expect_global_id, global_id
-from schema.mutations.common import STALE, Info, given, object_field
+from schema.mutations.common import (
+    DISPLAY_NAME,
+    INPUT,
+    STALE,
+    Info,
+    column_field,
+    deleted_id,
+    given,
+    id_field,
+    object_field,
+)
 from schema.types import object_of
 
 
 @strawberry.input(description="A new segment of a model.")
 class CreateSegmentInput:
-    model_id: strawberry.ID
-    name: str
-    description: str | None = UNSET
+    model_id: strawberry.ID = id_field("the model it belongs to")
+    name: str = strawberry.field(
+        description=DISPLAY_NAME + " Unique among the model's live segments."
+    )
+    description: str | None = strawberry.field(
+        default=UNSET, description="What the segment is for (default: empty)."
+    )
     definition: str = strawberry.field(description="A filter expression, e.g. `age >= 18`.")
 
 
 @strawberry.input(description="Changes to a segment (fields not given stay as they are).")
 class UpdateSegmentInput:
-    id: strawberry.ID
-    name: str | None = UNSET
-    description: str | None = UNSET
-    definition: str | None = UNSET
+    id: strawberry.ID = id_field("the segment")
+    name: str | None = strawberry.field(default=UNSET, description=DISPLAY_NAME)
+    description: str | None = column_field(SEGMENT, "description")
+    definition: str | None = column_field(SEGMENT, "definition")
     expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
 
 
-@strawberry.input
+@strawberry.input(description="The segment to delete or restore.")
 class SegmentIdInput:
-    id: strawberry.ID
+    id: strawberry.ID = id_field("the segment")
 
 
-@strawberry.type
+@strawberry.type(description="What createSegment answers.")
 class CreateSegmentPayload:
     segment: Any = object_field(SEGMENT)
 
 
-@strawberry.type
+@strawberry.type(description="What updateSegment answers.")
 class UpdateSegmentPayload:
     segment: Any = object_field(SEGMENT)
 
 
-@strawberry.type
+@strawberry.type(description="What deleteSegment answers.")
 class DeleteSegmentPayload:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = deleted_id("segment")
 
 
-@strawberry.type
+@strawberry.type(description="What restoreSegment answers.")
 class RestoreSegmentPayload:
     segment: Any = object_field(SEGMENT)
 
@@ -76,7 +90,9 @@ class SegmentMutations:
     """Writes of segments."""
 
     @strawberry.mutation(description="Create a segment (the caller is its createdBy).")
-    async def create_segment(self, info: Info, input: CreateSegmentInput) -> CreateSegmentPayload:
+    async def create_segment(
+        self, info: Info, input: Annotated[CreateSegmentInput, INPUT]
+    ) -> CreateSegmentPayload:
         """Create, then answer with the new segment."""
         context = info.context
         model_id = expect_global_id(input.model_id, "Model", "modelId")
@@ -87,7 +103,9 @@ class SegmentMutations:
         return CreateSegmentPayload(segment=object_of(SEGMENT, row))
 
     @strawberry.mutation(description="Change a segment (the caller becomes its updatedBy).")
-    async def update_segment(self, info: Info, input: UpdateSegmentInput) -> UpdateSegmentPayload:
+    async def update_segment(
+        self, info: Info, input: Annotated[UpdateSegmentInput, INPUT]
+    ) -> UpdateSegmentPayload:
         """Update, then answer with the segment as it is now."""
         context = info.context
         segment_id = expect_global_id(input.id, "Segment")
@@ -102,7 +120,9 @@ class SegmentMutations:
         return UpdateSegmentPayload(segment=object_of(SEGMENT, row))
 
     @strawberry.mutation(description="Delete a segment: hidden everywhere, restorable.")
-    async def delete_segment(self, info: Info, input: SegmentIdInput) -> DeleteSegmentPayload:
+    async def delete_segment(
+        self, info: Info, input: Annotated[SegmentIdInput, INPUT]
+    ) -> DeleteSegmentPayload:
         """Soft-delete, then answer with the id."""
         context = info.context
         segment_id = expect_global_id(input.id, "Segment")
@@ -113,7 +133,9 @@ class SegmentMutations:
     @strawberry.mutation(
         description="Bring a deleted segment back (CONFLICT if its name is taken)."
     )
-    async def restore_segment(self, info: Info, input: SegmentIdInput) -> RestoreSegmentPayload:
+    async def restore_segment(
+        self, info: Info, input: Annotated[SegmentIdInput, INPUT]
+    ) -> RestoreSegmentPayload:
         """Restore, then answer with the segment."""
         context = info.context
         segment_id = expect_global_id(input.id, "Segment")

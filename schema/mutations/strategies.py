@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import UNSET
@@ -21,18 +21,22 @@ from db.rollout_rules import (
 from db.strategies import clear_default_strategy, set_default_strategy
 from schema.ids import expect_global_id
 from schema.inputs import given_value
-from schema.mutations.common import STALE, Info, given, object_field
+from schema.mutations.common import INPUT, STALE, Info, given, id_field, object_field
 from schema.types import object_of
 
 
 @strawberry.input(description="A condition on one field of the evaluation context.")
 class ConstraintInput:
-    context_name: str
-    operator: ConstraintOperator
+    context_name: str = strawberry.field(
+        description="The context field it reads (`userId`, `currentTime`, a property, ...)."
+    )
+    operator: ConstraintOperator = strawberry.field(description="How it compares.")
     case_insensitive: bool = strawberry.field(
         default=False, description="For the STR_ and IN operators only."
     )
-    inverted: bool = False
+    inverted: bool = strawberry.field(
+        default=False, description="The condition holds when the test fails (default false)."
+    )
     values: list[str] | None = strawberry.field(
         default=UNSET, description="For IN, NOT_IN and STR_ (any may match)."
     )
@@ -43,59 +47,76 @@ class ConstraintInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="What a variant carries to the client.")
 class VariantPayloadInput:
-    type: PayloadType
-    value: str
+    type: PayloadType = strawberry.field(description="What `value` holds.")
+    value: str = strawberry.field(description="The payload, as text (checked against `type`).")
 
 
 @strawberry.input(description="A share of the traffic.")
 class VariantInput:
-    name: str
+    name: str = strawberry.field(description="Its name, unique in the strategy.")
     weight: int | None = strawberry.field(
         default=UNSET,
         description="0 to 1000: kept for FIX (required), worked out for VARIABLE.",
     )
-    weight_type: WeightType = WeightType.VARIABLE
+    weight_type: WeightType = strawberry.field(
+        default=WeightType.VARIABLE, description="Whether the weight is fixed (default VARIABLE)."
+    )
     stickiness: str = strawberry.field(
         default="default", description="The context field that decides the variant."
     )
-    payload: VariantPayloadInput | None = UNSET
+    payload: VariantPayloadInput | None = strawberry.field(
+        default=UNSET, description="Default: none."
+    )
 
 
 @strawberry.input(description="A rollout strategy, every rule checked on write.")
 class RolloutStrategyInput:
-    name: str
-    title: str | None = UNSET
-    disabled: bool = False
-    sort_order: int = 0
-    constraints: list[ConstraintInput] = strawberry.field(default_factory=list)
-    variants: list[VariantInput] = strawberry.field(default_factory=list)
+    name: str = strawberry.field(description="Its name (e.g. `flexibleRollout`).")
+    title: str | None = strawberry.field(
+        default=UNSET, description="A title for people (default: none)."
+    )
+    disabled: bool = strawberry.field(
+        default=False, description="A disabled strategy enables nothing (default false)."
+    )
+    sort_order: int = strawberry.field(
+        default=0, description="Its position among strategies (default 0)."
+    )
+    constraints: list[ConstraintInput] = strawberry.field(
+        default_factory=list, description="Conditions that must all hold (default: none)."
+    )
+    variants: list[VariantInput] = strawberry.field(
+        default_factory=list,
+        description="How enabled traffic is shared out; FIX weights add up to at most 1000.",
+    )
     parameters: JSON | None = strawberry.field(default=UNSET, description="A JSON object.")
     segment_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="Segments of the environment's model."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The default rollout strategy to give an environment.")
 class SetDefaultStrategyInput:
-    environment_id: strawberry.ID
-    strategy: RolloutStrategyInput
+    environment_id: strawberry.ID = id_field("the environment")
+    strategy: RolloutStrategyInput = strawberry.field(
+        description="The strategy (replaces any other)."
+    )
     expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
 
 
-@strawberry.input
+@strawberry.input(description="The environment whose default strategy to remove.")
 class ClearDefaultStrategyInput:
-    environment_id: strawberry.ID
+    environment_id: strawberry.ID = id_field("the environment")
     expected_updated_at: datetime | None = strawberry.field(default=UNSET, description=STALE)
 
 
-@strawberry.type
+@strawberry.type(description="What setDefaultStrategy answers.")
 class SetDefaultStrategyPayload:
     environment: Any = object_field(ENVIRONMENT)
 
 
-@strawberry.type
+@strawberry.type(description="What clearDefaultStrategy answers.")
 class ClearDefaultStrategyPayload:
     environment: Any = object_field(ENVIRONMENT)
 
@@ -147,7 +168,7 @@ class StrategyMutations:
         description="Set an environment's default rollout strategy (replacing any)."
     )
     async def set_default_strategy(
-        self, info: Info, input: SetDefaultStrategyInput
+        self, info: Info, input: Annotated[SetDefaultStrategyInput, INPUT]
     ) -> SetDefaultStrategyPayload:
         """Check, store, then answer with the environment."""
         context = info.context
@@ -164,7 +185,7 @@ class StrategyMutations:
 
     @strawberry.mutation(description="Remove an environment's default rollout strategy.")
     async def clear_default_strategy(
-        self, info: Info, input: ClearDefaultStrategyInput
+        self, info: Info, input: Annotated[ClearDefaultStrategyInput, INPUT]
     ) -> ClearDefaultStrategyPayload:
         """Clear, then answer with the environment."""
         context = info.context
