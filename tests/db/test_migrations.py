@@ -35,6 +35,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
             (4, "environment_taxonomy"),
             (5, "api_token_projects"),
             (6, "exports"),
+            (7, "evaluations"),
             (8, "environment_config"),
         ]
         assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
@@ -85,6 +86,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             "environment_taxonomy",
             "api_token_projects",
             "exports",
+            "evaluations",
             "environment_config",
         ]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
