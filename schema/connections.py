@@ -217,8 +217,10 @@ def list_field(
             max_size=context.max_page_size,
             narrowing=None if narrowed is None else narrowed(root)[1],
         )
-        parent = root.uuid if narrowed is None else narrowed(root)[0]
-        source = ListSource(request, None if parent_column is None else parent, parent_column)
+        parent = None
+        if parent_column is not None:
+            parent = root.uuid if narrowed is None else narrowed(root)[0]
+        source = ListSource(request, parent, parent_column)
         # the same list may be selected by several merged field nodes (repeated key,
         # fragments): the total is wanted if any of them asks for it
         with_total = any(_selects(f.selections, "totalCount") for f in info.selected_fields)
@@ -231,6 +233,7 @@ def list_field(
             )
         else:
             loader = context.loaders.child_pages(request, win, parent_column, with_total)
+            assert parent is not None
             page = await loader.load(parent)
         return _connection(page, node_type, connection, source)
 
