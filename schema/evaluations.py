@@ -28,6 +28,7 @@ from schema.context import Context
 from schema.fields import argument, generated_field
 from schema.inputs import PropertyOperator
 from schema.scalars import BigInt
+from schema.series import evaluation_series_field
 
 Info = strawberry.Info[Context, None]
 
@@ -125,6 +126,7 @@ def evaluation_fields(event_type: type) -> dict[str, Any]:
             "orderBy says otherwise (the events list, narrowed by the conditions).",
             narrowed=_matching,
         ),
+        "series": evaluation_series_field(_matching),
         "stats": generated_field(
             EvaluationStats,
             plan=None,

@@ -519,3 +519,34 @@ async def test_demo_evaluations_match_some_demo_events(
     for node in found["nodes"]:
         assert int(node["stats"]["events"]) >= 200
         assert 0 < int(node["stats"]["matched"]) < int(node["stats"]["events"]), node
+
+
+async def test_series_is_the_environments_series_narrowed_by_the_conditions(
+    client: Client, tokens: Tokens, acme: UUID
+) -> None:
+    conditions = [{"key": "score", "operator": "GTE", "value": 1}]
+    evaluation = await _create(client, tokens.ada, acme, name="series", conditions=conditions)
+    query = """
+    query ($id: ID!, $env: ID!, $props: [PropertyFilter!], $since: DateTime!, $until: DateTime!) {
+      evaluation(id: $id) {
+        series(since: $since, until: $until, interval: MONTH,
+               filter: {event: {eq: "prediction"}}) {
+          buckets lines { key values total }
+        }
+      }
+      environment(id: $env) {
+        eventSeries(since: $since, until: $until, interval: MONTH,
+                    filter: {event: {eq: "prediction"}, properties: $props}) {
+          buckets lines { key values total }
+        }
+      }
+    }
+    """
+    found = await data(
+        client, query, tokens.ada, id=evaluation["id"], env=global_id("Environment", acme),
+        props=conditions, since="2026-10-01T00:00:00Z", until="2027-01-01T00:00:00Z",
+    )  # fmt: skip
+    series = found["evaluation"]["series"]
+    assert series == found["environment"]["eventSeries"]
+    # e2 (October), e4 (November), e6 (December)
+    assert series["lines"] == [{"key": None, "values": [1, 1, 1], "total": 3}]
