@@ -60,7 +60,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 7 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 8 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
