@@ -23,6 +23,7 @@ import orjson
 from db.binder import Binder
 from db.entities import ENVIRONMENT, EVALUATION, EVENT
 from db.errors import BadInput
+from db.event_rows import holds_nul
 from db.filters import All, Filter, PropertyTest
 from db.identifiers import ident, qualified
 from db.names import check_display_name
@@ -109,6 +110,8 @@ def _check_value(op: str, value: Any, field: str) -> None:
     if value is MISSING:
         raise BadInput(f"{op} takes a value", field=field)
     _json(value, field)
+    if holds_nul(value):
+        raise BadInput("a value cannot hold the NUL character", field=field)
     if op in ("IN", "NOT_IN"):
         if not isinstance(value, list) or len(value) > MAX_IN_VALUES:
             raise BadInput(f"{op} takes a list of at most {MAX_IN_VALUES} values", field=field)
@@ -150,6 +153,9 @@ def conditions_filter(conditions: Sequence[Condition]) -> Filter:
 
 def _check(changes: EvaluationChanges) -> None:
     check_display_name(changes.name, "name")
+    for text, field in ((changes.description, "description"), (changes.prompt, "prompt")):
+        if text is not None and "\x00" in text:
+            raise BadInput(f"{field} cannot hold the NUL character", field=field)
     if changes.description is not None and len(changes.description) > MAX_DESCRIPTION:
         raise BadInput(
             f"a description has at most {MAX_DESCRIPTION} characters", field="description"

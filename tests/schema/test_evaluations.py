@@ -550,3 +550,30 @@ async def test_series_is_the_environments_series_narrowed_by_the_conditions(
     assert series == found["environment"]["eventSeries"]
     # e2 (October), e4 (November), e6 (December)
     assert series["lines"] == [{"key": None, "values": [1, 1, 1], "total": 3}]
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"description": "a\u0000b"}, "description"),
+        ({"prompt": "a\u0000b"}, "prompt"),
+        ({"conditions": [{"key": "a", "operator": "EQ", "value": "a\u0000b"}]},
+         "conditions[0].value"),
+        ({"conditions": [{"key": "a", "operator": "IN", "value": [{"x": ["\u0000"]}]}]},
+         "conditions[0].value"),
+        ({"conditions": [{"key": "a", "operator": "EQ", "value": {"\u0000": 1}}]},
+         "conditions[0].value"),
+        ({"conditions": [{"key": "a", "operator": "GT", "value": 1e400}]}, None),
+    ],
+)  # fmt: skip
+async def test_nul_and_unrepresentable_values_are_bad_input(
+    client: Client, tokens: Tokens, acme: UUID, given: dict[str, Any], field: str | None
+) -> None:
+    found = await error(
+        client, CREATE, tokens.ada,
+        input={"environmentId": global_id("Environment", acme), "name": "nul", **given},
+    )  # fmt: skip
+    assert (found["extensions"]["code"], found["extensions"].get("field")) == (
+        "BAD_USER_INPUT",
+        field,
+    )
