@@ -248,37 +248,39 @@ class Stats:
 async def evaluation_stats(
     conn: Queryable,
     viewer: Viewer,
-    environment_id: UUID,
-    conditions: Sequence[Condition],
+    evaluations: Sequence[tuple[UUID, Sequence[Condition]]],
     *,
     since: datetime | None,
     until: datetime | None,
-) -> Stats:
-    """`Evaluation.stats`: both counts in one statement, over the events the caller
-    sees (the events' read scope needed)."""
+) -> list[Stats]:
+    """`Evaluation.stats` of each (environment, conditions) given, over the events the
+    caller sees (the events' read scope needed): ONE statement for all of them, both
+    counts of each over its environment's events in one scan."""
     require_read(viewer, EVENT.scope)
+    if not evaluations:
+        return []
     bind = Binder()
     alias = "t"
-    where = [
-        f"{qualified(alias, 'environment_id')} = {bind(environment_id)}",
-        visible(EVENT, alias, viewer, bind),
-    ]
+    window = [visible(EVENT, alias, viewer, bind)]
     if since is not None:
-        where.append(f"{qualified(alias, 'timestamp')} >= {bind(since)}")
+        window.append(f"{qualified(alias, 'timestamp')} >= {bind(since)}")
     if until is not None:
-        where.append(f"{qualified(alias, 'timestamp')} < {bind(until)}")
-    tests = [
-        property_sql(alias, PropertyTest("properties", c.key, c.operator, _value(c)), bind)
-        for c in conditions
-    ]
-    matched = " AND ".join(tests) or "TRUE"
-    row = await conn.fetchrow(
-        f"SELECT count(*) AS events, count(*) FILTER (WHERE {matched}) AS matched "
-        f"FROM {ident(EVENT.table)} {alias} WHERE {' AND '.join(where)}",
-        *bind.values,
-    )
-    assert row is not None
-    return Stats(row["events"], row["matched"])
+        window.append(f"{qualified(alias, 'timestamp')} < {bind(until)}")
+    selects = []
+    for i, (environment_id, conditions) in enumerate(evaluations):
+        tests = [
+            property_sql(alias, PropertyTest("properties", c.key, c.operator, _value(c)), bind)
+            for c in conditions
+        ]
+        matched = " AND ".join(tests) or "TRUE"
+        where = [f"{qualified(alias, 'environment_id')} = {bind(environment_id)}", *window]
+        selects.append(
+            f"SELECT {i} AS i, count(*) AS events, count(*) FILTER (WHERE {matched}) AS matched "
+            f"FROM {ident(EVENT.table)} {alias} WHERE {' AND '.join(where)}"
+        )
+    rows = await conn.fetch(" UNION ALL ".join(selects), *bind.values)
+    found = {row["i"]: Stats(row["events"], row["matched"]) for row in rows}
+    return [found[i] for i in range(len(evaluations))]
 
 
 def _value(condition: Condition) -> Any:

@@ -5,6 +5,7 @@ resolvers (schema/planner.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Optional
 from uuid import UUID
@@ -18,6 +19,7 @@ from db.evaluations import (
     MISSING,
     NO_VALUE,
     Condition,
+    Stats,
     conditions_filter,
     evaluation_stats,
     load_conditions,
@@ -92,14 +94,24 @@ async def _stats(
     root: Any, info: Info, since: datetime | None = None, until: datetime | None = None
 ) -> EvaluationStats:
     context = info.context
-    stats = await evaluation_stats(
-        context.session,
-        context.authenticated,
-        root.row["environment_id"],
-        load_conditions(root.row["conditions"]),
-        since=since if since is not UNSET else None,
-        until=until if until is not UNSET else None,
+    window = (
+        since if since is not UNSET else None,
+        until if until is not UNSET else None,
     )
+
+    async def load(keys: Sequence[tuple[UUID, str]]) -> list[Stats]:
+        evaluations = [(environment, load_conditions(text)) for environment, text in keys]
+        return await evaluation_stats(
+            context.session,
+            context.authenticated,
+            evaluations,
+            since=window[0],
+            until=window[1],
+        )
+
+    # the stats of every evaluation of the request with this window: one statement
+    loader = context.loaders.batch(("evaluation_stats", window), load)
+    stats = await loader.load((root.row["environment_id"], root.row["conditions"]))
     return EvaluationStats(
         events=BigInt(stats.events), matched=BigInt(stats.matched), rate=stats.rate
     )

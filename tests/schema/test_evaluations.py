@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from gateway.keys import STATEMENTS
 from schema.ids import global_id
 from tests.schema.conftest import Tokens
 from tests.schema.test_events import BY_UUID, TIMES, acme
@@ -577,3 +578,18 @@ async def test_nul_and_unrepresentable_values_are_bad_input(
         "BAD_USER_INPUT",
         field,
     )
+
+
+async def test_stats_of_many_evaluations_cost_one_statement(client: Client, tokens: Tokens) -> None:
+    counter = client.app[STATEMENTS]
+
+    async def statements(query: str) -> int:
+        before = counter.total
+        await data(client, query, tokens.ada)
+        return counter.total - before
+
+    plain = await statements("{ evaluations(first: 20) { nodes { name } } }")
+    with_stats = await statements(
+        "{ evaluations(first: 20) { nodes { name stats { events matched rate } } } }"
+    )
+    assert with_stats - plain == 1
