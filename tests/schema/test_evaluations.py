@@ -593,3 +593,25 @@ async def test_stats_of_many_evaluations_cost_one_statement(client: Client, toke
         "{ evaluations(first: 20) { nodes { name stats { events matched rate } } } }"
     )
     assert with_stats - plain == 1
+
+
+async def test_nul_in_a_property_filter_is_bad_input(
+    client: Client, tokens: Tokens, acme: UUID
+) -> None:
+    # was a 500 (jsonb refuses \u0000), in the events list and matchingEvents alike
+    evaluation = await _create(client, tokens.ada, acme, name="nul filter")
+    bad = [{"key": "a", "operator": "IN", "value": ["a\u0000b"]}]
+    query = """
+    query ($id: ID!, $env: ID!, $p: [PropertyFilter!]) {
+      evaluation(id: $id) { matchingEvents(filter: {properties: $p}) { totalCount } }
+      environment(id: $env) { events(filter: {properties: $p}) { totalCount } }
+    }
+    """
+    _, body = await graphql(
+        client, query, tokens.ada, id=evaluation["id"], env=global_id("Environment", acme), p=bad
+    )
+    found = sorted((e["path"], e["extensions"]["code"], e["message"]) for e in body["errors"])
+    assert found == [
+        (path, "BAD_USER_INPUT", "a property filter's value cannot hold the NUL character")
+        for path in (["environment", "events"], ["evaluation", "matchingEvents"])
+    ]
