@@ -164,3 +164,35 @@ CROSS JOIN LATERAL (
            - (30 + x.n) * interval '1 day' AS at
 ) t
 ON CONFLICT DO NOTHING;
+
+-- Evaluations: three of each production environment, made by an ADMIN of
+-- its organization, whose conditions match some of the demo events (a
+-- quarter are labelled fraud, scores are spread over [0, 1], a tenth are
+-- test traffic); the last one is disabled.
+INSERT INTO evaluations (id, environment_id, model_id, project_id, name, description, enabled,
+                         prompt, conditions, created_by, updated_by)
+SELECT md5(e.id || '/evaluation/' || v.n)::uuid, e.id, e.model_id, e.project_id, v.name,
+       v.description, v.enabled, v.prompt, v.conditions::jsonb, admin.user_id, admin.user_id
+FROM demo_model m
+JOIN environments e ON e.model_id = m.id AND e.name = 'production'
+JOIN projects p ON p.id = e.project_id
+CROSS JOIN LATERAL (
+    SELECT om.user_id FROM organization_members om
+    WHERE om.organization_id = p.organization_id AND om.role = 'ADMIN'
+    ORDER BY om.user_id LIMIT 1
+) admin
+CROSS JOIN LATERAL (
+    VALUES (1, 'confident fraud', 'Predictions labelled fraud with a high score.', true,
+            'Is this transaction really fraudulent? Answer yes or no.',
+            '[{"key": "label", "operator": "EQ", "value": "fraud"},
+              {"key": "score", "operator": "GTE", "value": 0.8}]'),
+           (2, 'slow predictions', 'Predictions that took longer than 400 ms.', true,
+            'Why was this prediction slow?',
+            '[{"key": "latency_ms", "operator": "GT", "value": 400},
+              {"key": "is_test", "operator": "EQ", "value": false}]'),
+           (3, 'test traffic', 'Events sent by test clients.', false,
+            'Should this test event have reached production?',
+            '[{"key": "is_test", "operator": "EQ", "value": true},
+              {"key": "country", "operator": "IN", "value": ["US", "GB"]}]')
+) AS v (n, name, description, enabled, prompt, conditions)
+ON CONFLICT DO NOTHING;

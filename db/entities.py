@@ -475,6 +475,12 @@ ENVIRONMENT = Entity(
         ),
         Children("exports", "export", "environment_id", "The environment's exports, newest first."),
         Children("secrets", "secret", "environment_id", "The environment's secrets."),
+        Children(
+            "evaluations",
+            "evaluation",
+            "environment_id",
+            "The environment's evaluations (live ones unless `deleted` says otherwise).",
+        ),
     ),
     root_list=RootList(
         "environments",
@@ -668,6 +674,43 @@ EXPORT = Entity(
     default_order=(("created_at", True),),
 )
 
+EVALUATION = Entity(
+    "evaluation",
+    "evaluations",
+    "A named rule over an environment's events: the events holding all its conditions "
+    "match it. Deleted only softly (`updateEvaluation` with `deleted: true`).",
+    _common(
+        Column(
+            "name",
+            Kind.STRING,
+            searchable=True,
+            description="Its name, unique among the environment's live evaluations.",
+        ),
+        Column("description", Kind.STRING, searchable=True, description="What it is for."),
+        Column("enabled", Kind.BOOLEAN, description="Whether the rule is in use."),
+        Column(
+            "prompt",
+            Kind.STRING,
+            searchable=True,
+            orderable=False,
+            description="The instructions given to whatever judges the matching events.",
+        ),
+    ),
+    relations=(
+        Relation("environment", "environment_id", "environment"),
+        Relation("model", "model_id", "model"),
+        Relation("project", "project_id", "project"),
+    ),
+    through=_ORGANIZATION_OF_PROJECT,
+    user_refs=(
+        UserRef("createdBy", "created_by", "Who created the evaluation."),
+        UserRef("updatedBy", "updated_by", "Who changed the evaluation last."),
+    ),
+    root_list=RootList("evaluations", "The evaluations the caller sees."),
+    project_column="project_id",
+    deleted_column="deleted_at",
+)
+
 ENTITIES: dict[str, Entity] = {
     e.name: e
     for e in (
@@ -680,5 +723,6 @@ ENTITIES: dict[str, Entity] = {
         EXPORT,
         API_TOKEN,
         SECRET,
+        EVALUATION,
     )
 }

@@ -106,19 +106,20 @@ def properties_text(value: object, *, checked_nul: bool = False) -> str:
     except ValueError:
         raise BadEvent("properties cannot hold NaN or infinity", "properties") from None
     # NUL only shows as the escape "\u0000" (dumps escapes control characters)
-    if not checked_nul and "\\u0000" in text and _holds_nul(value):
+    if not checked_nul and "\\u0000" in text and holds_nul(value):
         raise BadEvent("properties cannot hold the NUL character", "properties")
     _encodable(text, "properties")
     return text
 
 
-def _holds_nul(value: Any) -> bool:
+def holds_nul(value: Any) -> bool:
+    """Whether a JSON value holds NUL in a string or a key (jsonb refuses it)."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any("\x00" in k or _holds_nul(v) for k, v in value.items())
+        return any("\x00" in k or holds_nul(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+        return any(holds_nul(v) for v in value)
     return False
 
 

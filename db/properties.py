@@ -20,6 +20,7 @@ import orjson
 
 from db.binder import Binder, like_pattern
 from db.errors import BadInput
+from db.event_rows import holds_nul
 from db.identifiers import qualified
 
 OPERATORS = frozenset(
@@ -54,6 +55,8 @@ class PropertyTest:
 
 
 def _json(value: Any) -> str:
+    if holds_nul(value):  # jsonb refuses \u0000: the cast would fail
+        raise BadInput("a property filter's value cannot hold the NUL character", field="filter")
     try:
         return orjson.dumps(value).decode()
     except (TypeError, orjson.JSONEncodeError):

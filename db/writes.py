@@ -41,6 +41,10 @@ UNIQUE_CONSTRAINTS: dict[str, tuple[str, str]] = {
     "environments_model_id_name_key": ("name", "the name is taken by another environment here"),
     "segments_model_id_name_key": ("name", "the name is taken by another segment here"),
     "users_email_key": ("email", "a user with this e-mail already exists"),
+    "evaluations_environment_id_name_key": (
+        "name",
+        "the name is taken by another evaluation of this environment",
+    ),
     "secrets_environment_id_key_key": ("key", "the key is taken by another secret here"),
 }
 

@@ -11,9 +11,10 @@ under N parents is one statement).
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Generic, Optional, TypeVar
+from uuid import UUID
 
 import strawberry
 from strawberry.types.arguments import StrawberryArgument
@@ -143,10 +144,13 @@ def list_arguments(
     equal_arguments: Iterable[str] = (),
     default_size: int,
     max_size: int,
+    narrowing: Filter | None = None,
 ) -> tuple[ListRequest, Window]:
     """A list field's arguments (python names, as strawberry converts them) as the plain
     request and window `db/` pages by; the one conversion both executors use, raising
-    the same domain errors (scope, bad input) before any SQL runs."""
+    the same domain errors (scope, bad input) before any SQL runs. `narrowing`: a
+    condition the field adds of its own (an evaluation's conditions), part of the
+    request as any filter is (its cursors are made under it)."""
     require_read(viewer, entity.scope)
     args = {name: value for name, value in given.items() if given_value(value)}
     conditions: list[Filter] = [
@@ -160,6 +164,8 @@ def list_arguments(
                 conditions.append(Compare(entity.time_column, op, args[name]))
     if args.get("filter") is not None:
         conditions.append(to_filter(entity, args["filter"]))
+    if narrowing is not None:
+        conditions.append(narrowing)
     request = ListRequest(
         entity,
         filter=None
@@ -224,10 +230,16 @@ def list_field(
     parent_column: str | None = None,
     equal_arguments: tuple[str, ...] = (),
     description: str,
+    narrowed: Callable[[Any], tuple[UUID, Filter]] | None = None,
 ) -> Any:
     """A list field of `entity` nodes of `node_type`, with the standard arguments
     (and `equal_arguments`, shorthand equality filters on columns); nested under the
-    parent's `uuid` through `parent_column` when given."""
+    parent's `uuid` through `parent_column` when given.
+
+    `narrowed(root)`: the list hangs from another row than its object (the id
+    `parent_column` holds) and keeps only the rows a filter of the object's own
+    holds (an evaluation's matching events: its environment's events that its
+    conditions keep). Such a field is answered by the resolver path."""
     filter_type, order_type = FILTERS[entity.name], ORDERS[entity.name]
     connection = connection_type(entity, node_type)
 
@@ -240,8 +252,12 @@ def list_field(
             equal_arguments=equal_arguments,
             default_size=context.default_page_size,
             max_size=context.max_page_size,
+            narrowing=None if narrowed is None else narrowed(root)[1],
         )
-        source = ListSource(request, None if parent_column is None else root.uuid, parent_column)
+        parent = None
+        if parent_column is not None:
+            parent = root.uuid if narrowed is None else narrowed(root)[0]
+        source = ListSource(request, parent, parent_column)
         # the same list may be selected by several merged field nodes (repeated key,
         # fragments): the total is wanted if any of them asks for it
         with_total = any(_selects(f.selections, "totalCount") for f in info.selected_fields)
@@ -254,7 +270,8 @@ def list_field(
             )
         else:
             loader = context.loaders.child_pages(request, win, parent_column, with_total)
-            page = await loader.load(root.uuid)
+            assert parent is not None
+            page = await loader.load(parent)
         return _connection(page, node_type, connection, source)
 
     window_arguments = (
@@ -302,7 +319,7 @@ def list_field(
     ]
     return generated_field(
         connection,
-        plan=ListField(entity, parent_column, equal_arguments),
+        plan=None if narrowed is not None else ListField(entity, parent_column, equal_arguments),
         # the scope is said once here, for every list of the entity
         description=f"{description} Needs scope {entity.scope}:read (FORBIDDEN otherwise).",
         resolver=resolve,

@@ -6,14 +6,16 @@ read statement on the compiled path (schema/planner.py, db/json_reads.py)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Optional
+from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from db.entities import EVENT
+from db.filters import All, Filter
 from db.lists import ListRequest
 from db.series import SeriesRequest, fetch_series, series_request
 from db.viewer import Viewer, require_read
@@ -115,14 +117,21 @@ class EventSeries:
     )
 
 
-def series_arguments(given: dict[str, Any], viewer: Viewer) -> SeriesRequest:
+def series_arguments(
+    given: dict[str, Any], viewer: Viewer, narrowing: Filter | None = None
+) -> SeriesRequest:
     """The field's arguments (python names) as a checked db request: the one conversion
-    both executors use, raising the same errors before any SQL."""
+    both executors use, raising the same errors before any SQL. `narrowing`: a
+    condition of the field's own (an evaluation's conditions), ANDed with the filter."""
     require_read(viewer, EVENT.scope)
     args = {name: value for name, value in given.items() if given_value(value)}
+    filters = [
+        *([to_filter(EVENT, args["filter"])] if "filter" in args else []),
+        *([narrowing] if narrowing is not None else []),
+    ]
     events = ListRequest(
         EVENT,
-        filter=to_filter(EVENT, args["filter"]) if "filter" in args else None,
+        filter=None if not filters else filters[0] if len(filters) == 1 else All(tuple(filters)),
         search=args.get("search"),
     )
     measure = args.get("measure") or EventMeasure()
@@ -147,65 +156,87 @@ def _line(found: dict[str, Any] | None) -> EventSeriesLine | None:
     return EventSeriesLine(key=found["key"], values=found["values"], total=found["total"])
 
 
-async def _resolve(root: Any, info: Info, **given: Any) -> EventSeries:
-    context = info.context
-    request = series_arguments(given, context.authenticated)
+def _series_field(
+    description: str, narrowed: Callable[[Any], tuple[UUID, Filter]] | None = None
+) -> Any:
+    """An event series field: of the object's own events (an environment's), or,
+    given `narrowed(root)`, of another environment's events narrowed by a filter of
+    the object's (an evaluation's: resolver path only)."""
 
-    async def load(ids: Sequence[Any]) -> list[Any]:
-        found = await fetch_series(context.session, request, context.authenticated, ids)
-        return [found[i] for i in ids]
+    async def resolve(root: Any, info: Info, **given: Any) -> EventSeries:
+        context = info.context
+        environment, narrowing = (root.uuid, None) if narrowed is None else narrowed(root)
+        request = series_arguments(given, context.authenticated, narrowing)
 
-    series = await context.loaders.batch(("series", request), load).load(root.uuid)
-    return EventSeries(
-        buckets=[datetime.fromisoformat(b) for b in series["buckets"]],
-        lines=[line for line in map(_line, series["lines"]) if line is not None],
-        other=_line(series["other"]),
+        async def load(ids: Sequence[Any]) -> list[Any]:
+            found = await fetch_series(context.session, request, context.authenticated, ids)
+            return [found[i] for i in ids]
+
+        series = await context.loaders.batch(("series", request), load).load(environment)
+        return EventSeries(
+            buckets=[datetime.fromisoformat(b) for b in series["buckets"]],
+            lines=[line for line in map(_line, series["lines"]) if line is not None],
+            other=_line(series["other"]),
+        )
+
+    return generated_field(
+        EventSeries,
+        plan=SeriesField() if narrowed is None else None,
+        description=description,
+        resolver=resolve,
+        arguments=[
+            required_argument("since", datetime, "The window's start (inclusive)."),
+            required_argument("until", datetime, "The window's end (exclusive)."),
+            required_argument("interval", Interval, "The length of a bucket."),
+            argument(
+                "time_zone",
+                Optional[str],  # noqa: UP045
+                "An IANA time zone (e.g. `Europe/Berlin`) for calendar buckets; default UTC.",
+                default="UTC",
+            ),
+            argument(
+                "filter",
+                Optional[FILTERS[EVENT.name]],  # noqa: UP045
+                "Which events count: every condition given must hold.",
+            ),
+            argument("search", Optional[str], search_description(EVENT)),  # noqa: UP045
+            argument(
+                "measure",
+                Optional[EventMeasure],  # noqa: UP045
+                "What each bucket measures (default: the events' COUNT).",
+                default=EventMeasure(),
+            ),
+            argument(
+                "breakdown",
+                Optional[EventBreakdown],  # noqa: UP045
+                "Lines per event name, distinct id or property value (none: one line).",
+            ),
+            argument(
+                "limit",
+                Optional[int],  # noqa: UP045
+                "At most this many lines, 0 to 100 (default 25).",
+                default=25,
+            ),
+        ],
     )
+
+
+_WINDOW = (
+    "in time buckets of `interval` in `timeZone` (IANA) over [since, until): at most 1,000 "
+    "buckets; with a breakdown, the `limit` (0 to 100) lines of largest total (then key)."
+)
 
 
 def series_fields() -> dict[str, Any]:
     """The fields an Environment gets for its series."""
-    return {
-        "event_series": generated_field(
-            EventSeries,
-            plan=SeriesField(),
-            description="Its events in time buckets of `interval` in `timeZone` (IANA) over "
-            "[since, until): at most 1,000 buckets; with a breakdown, the `limit` (0 to "
-            "100) lines of largest total (then key).",
-            resolver=_resolve,
-            arguments=[
-                required_argument("since", datetime, "The window's start (inclusive)."),
-                required_argument("until", datetime, "The window's end (exclusive)."),
-                required_argument("interval", Interval, "The length of a bucket."),
-                argument(
-                    "time_zone",
-                    Optional[str],  # noqa: UP045
-                    "An IANA time zone (e.g. `Europe/Berlin`) for calendar buckets; default UTC.",
-                    default="UTC",
-                ),
-                argument(
-                    "filter",
-                    Optional[FILTERS[EVENT.name]],  # noqa: UP045
-                    "Which events count: every condition given must hold.",
-                ),
-                argument("search", Optional[str], search_description(EVENT)),  # noqa: UP045
-                argument(
-                    "measure",
-                    Optional[EventMeasure],  # noqa: UP045
-                    "What each bucket measures (default: the events' COUNT).",
-                    default=EventMeasure(),
-                ),
-                argument(
-                    "breakdown",
-                    Optional[EventBreakdown],  # noqa: UP045
-                    "Lines per event name, distinct id or property value (none: one line).",
-                ),
-                argument(
-                    "limit",
-                    Optional[int],  # noqa: UP045
-                    "At most this many lines, 0 to 100 (default 25).",
-                    default=25,
-                ),
-            ],
-        )
-    }
+    return {"event_series": _series_field(f"Its events {_WINDOW}")}
+
+
+def evaluation_series_field(narrowed: Callable[[Any], tuple[UUID, Filter]]) -> Any:
+    """`Evaluation.series`: its environment's eventSeries, of the events its conditions
+    match (`narrowed(root)`: the environment and the conditions as a filter)."""
+    return _series_field(
+        f"The environment's events that the conditions match (eventSeries narrowed by them) "
+        f"{_WINDOW}",
+        narrowed,
+    )

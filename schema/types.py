@@ -24,6 +24,7 @@ from db.viewer import Viewer, require_read
 from schema.api_tokens import api_token_fields
 from schema.connections import list_field
 from schema.context import Context
+from schema.evaluations import evaluation_fields
 from schema.event_values import environment_fields
 from schema.fields import generated_field
 from schema.ids import global_id, parse_global_id
@@ -177,6 +178,7 @@ TYPES: dict[str, type] = {
 for _name, _fields in api_token_fields(TYPES["project"]).items():
     EXTRA_FIELDS[_name] = {**EXTRA_FIELDS.get(_name, {}), **_fields}
 EXTRA_FIELDS["environment"].update(strategy_fields(TYPES["segment"]))
+EXTRA_FIELDS["evaluation"] = evaluation_fields(TYPES["event"])
 for _entity in ENTITIES.values():
     _fill(TYPES[_entity.name], _entity)
 # the entity behind each node type's name, as global ids carry it

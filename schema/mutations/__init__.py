@@ -7,6 +7,7 @@ import strawberry
 
 from schema.mutations.api_tokens import ApiTokenMutations
 from schema.mutations.environments import EnvironmentMutations
+from schema.mutations.evaluations import EvaluationMutations
 from schema.mutations.events import EventMutations
 from schema.mutations.exports import ExportMutations
 from schema.mutations.organizations import OrganizationMutations
@@ -27,5 +28,6 @@ class Mutation(
     ExportMutations,
     SecretMutations,
     StrategyMutations,
+    EvaluationMutations,
 ):
     """Writes: each one transaction, all or nothing."""

@@ -314,6 +314,7 @@ async def test_superuser_sees_everything(conn: asyncpg.Connection) -> None:
         "export": 54,
         "api_token": 0,  # only its own, and this superuser has none
         "secret": 0,  # the demo seeds secrets only when given a key
+        "evaluation": 54,
     }
 
 

@@ -36,6 +36,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
             (4, "environment_taxonomy"),
             (5, "api_token_projects"),
             (6, "exports"),
+            (7, "evaluations"),
             (8, "environment_config"),
             (9, "persisted_documents"),
         ]
@@ -87,6 +88,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             "environment_taxonomy",
             "api_token_projects",
             "exports",
+            "evaluations",
             "environment_config",
             "persisted_documents",
         ]

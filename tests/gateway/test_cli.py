@@ -45,6 +45,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
         "applied 0004_environment_taxonomy\n"
         "applied 0005_api_token_projects\n"
         "applied 0006_exports\n"
+        "applied 0007_evaluations\n"
         "applied 0008_environment_config\n"
         "applied 0009_persisted_documents\n"
     )
@@ -60,7 +61,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 8 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 9 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -115,7 +116,7 @@ async def test_user_and_token_life_cycle(database_url: str) -> None:
             ("create-token", "--email", "a@example.com", "--scopes", "segment:delete"),
             2,
             "argument --scopes: unknown scope 'segment:delete'; known scopes: *, environment:read, "
-            "environment:write, event:read, event:write, "
+            "environment:write, evaluation:read, evaluation:write, event:read, event:write, "
             "export:read, export:write, model:read, model:write, "
             "organization:read, organization:write, project:read, project:write, "
             "secret:read, secret:write, segment:read, segment:write, token:read, token:write "
@@ -233,6 +234,7 @@ def test_commands_are_quiet_but_for_their_output(open_tmp: Path) -> None:
         "applied 0004_environment_taxonomy\n"
         "applied 0005_api_token_projects\n"
         "applied 0006_exports\n"
+        "applied 0007_evaluations\n"
         "applied 0008_environment_config\n"
         "applied 0009_persisted_documents\n"
     )
