@@ -1,7 +1,8 @@
 """`python -m bench.series`: issue 22's series goals, measured in one run.
 
-One environment holds N events (default 1,000,000, made by one SQL statement)
-spread over 30 days, with a numeric property `score`. Two series are asked of
+One environment holds N events (default 1,000,000, made by one SQL statement;
+with `--environments M`, N spread evenly over M environments, the first one
+measured) spread over 30 days, with a numeric property `score`. Two series are asked of
 a real `serve` process (one request at a time; p50 and p99 over the repeats):
 
 - 30 days by DAY, broken down by event name (top 10, the rest in `other`);
@@ -44,11 +45,12 @@ _START = datetime(2026, 1, 1, tzinfo=UTC)
 _SEED = """
 INSERT INTO events (id, environment_id, project_id, "timestamp", received_at, event,
                     distinct_id, person_id, properties)
-SELECT md5($1::uuid::text || '/series/' || n)::uuid, e.id, e.project_id, x.t, x.t, x.event_name,
+SELECT md5(e.id::text || '/series/' || n)::uuid, e.id, e.project_id, x.t, x.t, x.event_name,
        'user-' || (n % 5000), NULL,
        jsonb_build_object('score', (n::bigint * 7919 % 1000) / 10.0)
-FROM generate_series(1, $3::int) n
-JOIN environments e ON e.id = $1
+FROM unnest($1::uuid[]) AS v(id)
+JOIN environments e ON e.id = v.id
+CROSS JOIN generate_series(1, $3::int) n
 CROSS JOIN LATERAL (SELECT $2::timestamptz + (n * 2592.0 / $3) * interval '1000 seconds' AS t,
                            'event_' || (n::bigint * 31 % 14) AS event_name) x
 """
@@ -74,33 +76,40 @@ GROUP BY 1
 """
 
 
-async def _prepare(server_url: str, events: int) -> tuple[str, UUID, str]:
-    """A database holding the demo and `events` events over 30 days in one environment
-    (made once, reused); its URL, the environment, a token."""
+async def _prepare(server_url: str, events: int, environments: int) -> tuple[str, UUID, str]:
+    """A database holding the demo and `events` events over 30 days, spread evenly over
+    its first `environments` environments (made once, reused); its URL, the first
+    environment (the one measured), a token."""
     base, _, _ = server_url.rpartition("/")
-    url = f"{base}/{_DATABASE}"
+    database = _DATABASE if environments == 1 else f"{_DATABASE}_{environments}"
+    url = f"{base}/{database}"
     admin = await asyncpg.connect(server_url)
     try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", _DATABASE):
-            await admin.execute(f'CREATE DATABASE "{_DATABASE}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await admin.execute(f'CREATE DATABASE "{database}"')
     finally:
         await admin.close()
     conn = await asyncpg.connect(url)
     try:
         await migrations.migrate(conn)
-        await seed_demo(conn, 1)
-        environment: UUID = await conn.fetchval("SELECT id FROM environments ORDER BY id LIMIT 1")
-        held = await conn.fetchval(
-            'SELECT count(*) FROM events WHERE environment_id = $1 AND "timestamp" >= $2',
-            environment,
-            _START,
-        )
-        if held != events:
-            await conn.execute("DELETE FROM events WHERE environment_id = $1", environment)
+        # the demo's scale 1 has 54 environments, each further scale as many again
+        await seed_demo(conn, -(-environments // 54))
+        chosen: list[UUID] = [
+            r["id"]
+            for r in await conn.fetch(
+                "SELECT id FROM environments ORDER BY id LIMIT $1", environments
+            )
+        ]
+        assert len(chosen) == environments, f"the demo has {len(chosen)} environments"
+        environment = chosen[0]
+        each = events // environments
+        held = await conn.fetchval('SELECT count(*) FROM events WHERE "timestamp" >= $1', _START)
+        if held != each * environments:
+            await conn.execute('DELETE FROM events WHERE "timestamp" >= $1', _START)
             await partitions.ensure(conn, _START, _START + timedelta(days=31), now=_START)
             async with conn.transaction():
                 await conn.execute("SET LOCAL statement_timeout = 0")
-                await conn.execute(_SEED, environment, _START, events)
+                await conn.execute(_SEED, chosen, _START, each)
             await conn.execute("VACUUM ANALYZE events")
         token = (
             await create_token(conn, email="ada@example.com", scopes=["*"], superuser=True)
@@ -139,12 +148,12 @@ async def _raw(url: str, sql: str, args: tuple[Any, ...], repeats: int) -> list[
         await conn.close()
 
 
-def measure(server_url: str, events: int, repeats: int) -> dict[str, Any]:
+def measure(server_url: str, events: int, repeats: int, environments: int = 1) -> dict[str, Any]:
     """Both series and their raw bounds; the figures."""
-    url, environment, token = asyncio.run(_prepare(server_url, events))
+    url, environment, token = asyncio.run(_prepare(server_url, events, environments))
     month = (_START, _START + timedelta(days=30))
     day = (_START + timedelta(days=10), _START + timedelta(days=11))
-    figures: dict[str, Any] = {"events": events, "repeats": repeats}
+    figures: dict[str, Any] = {"events": events, "repeats": repeats, "environments": environments}
     port = free_port()
     process = serve(url, port, GATEWAY_EXPORT_CONCURRENCY="0")
     try:
@@ -163,6 +172,14 @@ def measure(server_url: str, events: int, repeats: int) -> dict[str, Any]:
     figures["raw_hour"] = asyncio.run(_raw(url, _RAW_HOUR, (environment, *day), repeats))
     figures["machine"] = describe(asyncio.run(server_version(url)))
     return figures
+
+
+def _spread(figures: dict[str, Any]) -> str:
+    environments = figures.get("environments", 1)
+    if environments == 1:
+        return f"{figures['events']:,} events in one environment"
+    each = figures["events"] // environments
+    return f"{figures['events']:,} events over {environments} environments ({each:,} each)"
 
 
 def report(figures: dict[str, Any]) -> str:
@@ -186,7 +203,7 @@ def report(figures: dict[str, Any]) -> str:
             "# envgraph: event series benchmark (issue 22)",
             "",
             f"Run {datetime.now(UTC).isoformat(timespec='seconds')} by `python -m bench.series` "
-            f"({figures['events']:,} events in one environment over 30 days; "
+            f"({_spread(figures)} over 30 days, the series of one environment; "
             f"{figures['repeats']} requests each, one at a time).",
             "",
             f"Machine: {machine}",
@@ -215,10 +232,17 @@ def main(argv: list[str] | None = None) -> int:
         help="an admin URL of the PostgreSQL server to use (a database of its own is made)",
     )
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument(
+        "--environments",
+        type=int,
+        default=1,
+        help="spread the events evenly over this many environments (issue 22's scale: "
+        "--events 10000000 --environments 100)",
+    )
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--output", type=Path, default=_HERE / "RESULTS-series.md")
     args = parser.parse_args(argv)
-    text = report(measure(args.server_url, args.events, args.repeats))
+    text = report(measure(args.server_url, args.events, args.repeats, args.environments))
     args.output.write_text(text)
     print(text)
     return 0
