@@ -134,6 +134,19 @@ UPDATE environments e SET event_count = e.event_count + c.n
 FROM (SELECT environment_id, count(*) AS n FROM demo_event GROUP BY environment_id) c
 WHERE e.id = c.environment_id;
 
+-- The demo's production environments, each with an ADMIN of its organization
+-- (who asks for the exports and makes the evaluations below).
+CREATE TEMP TABLE demo_production ON COMMIT DROP AS
+SELECT e.id, e.model_id, e.project_id, admin.user_id AS admin_id
+FROM demo_model m
+JOIN environments e ON e.model_id = m.id AND e.name = 'production'
+JOIN projects p ON p.id = e.project_id
+CROSS JOIN LATERAL (
+    SELECT om.user_id FROM organization_members om
+    WHERE om.organization_id = p.organization_id AND om.role = 'ADMIN'
+    ORDER BY om.user_id LIMIT 1
+) admin;
+
 -- Exports: three of each production environment, all ended long before
 -- envgraph.demo_events_until (none is left for a server to run), asked for
 -- by an ADMIN of its organization: one expired, one cancelled half-way, one
@@ -142,17 +155,10 @@ INSERT INTO exports (id, environment_id, project_id, format, status, rows_writte
                      byte_size, error, created_by, created_at, updated_at, started_at,
                      finished_at, expires_at, attempts)
 SELECT md5(e.id || '/export/' || x.n)::uuid, e.id, e.project_id, x.format::export_format,
-       x.status::export_status, x.written, x.total, x.bytes, x.error, admin.user_id,
+       x.status::export_status, x.written, x.total, x.bytes, x.error, e.admin_id,
        at, at + interval '1 minute', at + interval '1 second', at + interval '1 minute',
        at + interval '7 days', 1
-FROM demo_model m
-JOIN environments e ON e.model_id = m.id AND e.name = 'production'
-JOIN projects p ON p.id = e.project_id
-CROSS JOIN LATERAL (
-    SELECT om.user_id FROM organization_members om
-    WHERE om.organization_id = p.organization_id AND om.role = 'ADMIN'
-    ORDER BY om.user_id LIMIT 1
-) admin
+FROM demo_production e
 CROSS JOIN LATERAL (
     VALUES (1, 'CSV', 'EXPIRED', 2000, 2000, 312000, NULL),
            (2, 'NDJSON', 'CANCELLED', 800, 2000, NULL, NULL),
@@ -172,15 +178,8 @@ ON CONFLICT DO NOTHING;
 INSERT INTO evaluations (id, environment_id, model_id, project_id, name, description, enabled,
                          prompt, conditions, created_by, updated_by)
 SELECT md5(e.id || '/evaluation/' || v.n)::uuid, e.id, e.model_id, e.project_id, v.name,
-       v.description, v.enabled, v.prompt, v.conditions::jsonb, admin.user_id, admin.user_id
-FROM demo_model m
-JOIN environments e ON e.model_id = m.id AND e.name = 'production'
-JOIN projects p ON p.id = e.project_id
-CROSS JOIN LATERAL (
-    SELECT om.user_id FROM organization_members om
-    WHERE om.organization_id = p.organization_id AND om.role = 'ADMIN'
-    ORDER BY om.user_id LIMIT 1
-) admin
+       v.description, v.enabled, v.prompt, v.conditions::jsonb, e.admin_id, e.admin_id
+FROM demo_production e
 CROSS JOIN LATERAL (
     VALUES (1, 'confident fraud', 'Predictions labelled fraud with a high score.', true,
             'Is this transaction really fraudulent? Answer yes or no.',
