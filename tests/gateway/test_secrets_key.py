@@ -184,14 +184,15 @@ def test_the_demo_key_and_the_same_variant_from_every_worker(
         while len(answers) < 2:  # fresh connections until both workers have answered
             assert time.monotonic() < deadline, "one worker answered every connection"
             connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
-            connection.connect()
-            pid = _worker_of(service, connection)
-            answers[pid] = [
+            evaluated = [
                 _post(connection, EVALUATE, token, id=environment, context=c)["environment"][
                     "evaluateStrategy"
                 ]
                 for c in contexts
             ]
+            # asked once it has answered: a connection just made may still wait in
+            # the listening socket's queue, held by no worker yet
+            answers[_worker_of(service, connection)] = evaluated
             connection.close()
         one, other = answers.values()
         assert one == other
