@@ -16,7 +16,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -51,10 +50,14 @@ class LookupVariable:
     type_name: str
 
 
-@lru_cache(maxsize=256)
+# random per process, so that no row's uuid is a stand-in
+_STAND_INS = uuid.uuid4()
+
+
 def stand_in(name: str) -> UUID:
-    """The uuid a plan holds for the variable `name` (random: never a row's)."""
-    return uuid.uuid4()
+    """The uuid a plan holds for the variable `name`: the same for as long as the
+    process lives (a cached plan holds it), and never a row's."""
+    return uuid.uuid5(_STAND_INS, name)
 
 
 class _Uses(Visitor):
