@@ -68,6 +68,10 @@ class SeriesRequest:
     breakdown: str | None = None
     key: str | None = None
     limit: int = 25
+    # whether the lines' totals are read: a one-line series whose `total` is not
+    # selected skips them (for a percentile or a distinct count, a second
+    # aggregation over the window); with a breakdown they rank the lines
+    totals: bool = True
 
 
 @lru_cache(maxsize=1)
@@ -150,6 +154,9 @@ def _cells_and_totals(request: SeriesRequest, measure: str) -> tuple[str, str]:
     of the lines' totals (`_k, _total`), reading the rows of `e` once: `e`, named
     once, is then not materialised."""
     of_cells = _OF_CELLS.get(request.measure)
+    if not request.totals and not request.breakdown:
+        cells = f"cells AS (SELECT _b, _k, {measure} AS _value FROM e GROUP BY _b, _k)"
+        return cells, "SELECT NULL::text AS _k, NULL::float8 AS _total"  # the one line
     if of_cells is not None:
         # the total is the same aggregate of the cells' (a count is their sum): a
         # plain GROUP BY, which PostgreSQL may hash (a million rows by day and

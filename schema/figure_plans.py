@@ -5,6 +5,7 @@ path's own."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
@@ -137,7 +138,13 @@ class FigurePlanner:
                     )
                 ]
                 items.append((key, SeriesLine(name == "lines", tuple(line))))
-        return Series(request, tuple(items))
+        totals = any(
+            field == "total"
+            for _, item in items
+            if isinstance(item, SeriesLine)
+            for _, field in item.items
+        )
+        return Series(replace(request, totals=totals), tuple(items))
 
     def group_key(
         self,

@@ -191,6 +191,28 @@ async def test_every_measure(
     assert found["other"] is None
 
 
+VALUES_ONLY = SERIES.replace(
+    "buckets lines { key values total } other { key values total }", "lines { values }"
+)
+
+
+@pytest.mark.parametrize("kind", sorted(MEASURES))
+async def test_every_measure_without_its_total(
+    client: Client, resolver_client: Client, tokens: Tokens, env: str, kind: str
+) -> None:
+    """A chart's query: the values alone (the compiled path then reads no total)."""
+    measure = {"kind": kind} if kind in ("COUNT", "DISTINCT_IDS", "PERSONS") else {
+        "kind": kind, "property": "ms"
+    }  # fmt: skip
+    found = await same_data(
+        client, resolver_client, VALUES_ONLY, tokens.ada, env=env, measure=measure, **JUNE
+    )
+    values, _ = MEASURES[kind]
+    assert found["environment"]["eventSeries"] == {
+        "lines": [{"values": [None if v is None else pytest.approx(v) for v in values]}]
+    }
+
+
 async def test_breakdowns_and_other(
     client: Client, resolver_client: Client, tokens: Tokens, env: str
 ) -> None:
