@@ -47,16 +47,23 @@ NOWHERE = uuid.UUID(int=0)
 SEGMENTS = "query ($id: ID!) { environment(id: $id) { defaultStrategy { segments { name } } } }"
 
 
-async def _segment(conn: asyncpg.Connection, name: str, project: str = "fraud-detection") -> str:
+async def _segment(
+    conn: asyncpg.Connection,
+    name: str,
+    project: str = "fraud-detection",
+    organization: str = "Acme Analytics",
+) -> str:
     found = await conn.fetchval(
         """SELECT s.id FROM segments s JOIN models m ON m.id = s.model_id
            JOIN projects p ON p.id = m.project_id
            JOIN organizations o ON o.id = p.organization_id
-           WHERE o.name = 'Acme Analytics' AND p.name = $1 AND m.name = 'xgb-classifier'
+           WHERE o.name = $3 AND p.name = $1 AND m.name = 'xgb-classifier'
              AND m.version = 'v1' AND s.name = $2""",
         project,
         name,
+        organization,
     )
+    assert found is not None
     return global_id("Segment", found)
 
 
@@ -187,6 +194,11 @@ async def test_rules_are_refused_naming_the_input_path(
     client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
     production = await environment(conn)
+    # a segment of the model deleted before the strategy names it; another tenant's
+    deleted = await _segment(conn, "eu-customers")
+    await data(client, "mutation ($id: ID!) { deleteSegment(input: {id: $id}) { deletedId } }",
+               tokens.ada, id=deleted)  # fmt: skip
+    foreign = await _segment(conn, "adults", organization="Initech Labs")
     cases: list[tuple[dict[str, Any], str, str]] = [
         (
             {
@@ -245,6 +257,12 @@ async def test_rules_are_refused_naming_the_input_path(
             "NOT_FOUND",
         ),
         ({"segmentIds": [production]}, "strategy.segmentIds[0]", "BAD_USER_INPUT"),
+        (
+            {"segmentIds": [await _segment(conn, "adults"), deleted]},
+            "strategy.segmentIds[1]",
+            "NOT_FOUND",
+        ),
+        ({"segmentIds": [foreign]}, "strategy.segmentIds[0]", "NOT_FOUND"),
     ]
     for strategy, path, code in cases:
         refused = await error(

@@ -22,6 +22,7 @@ from db.tokens import create_token
 from db.viewer import Viewer
 from gateway.app import create_app
 from gateway.keys import STATEMENTS
+from gateway.logs import JsonFormatter
 from gateway.settings import Settings
 from schema.ids import parse_global_id
 from schema.planner import plan_read
@@ -169,6 +170,87 @@ async def test_a_value_needs_secret_read_and_a_writer_role(
         assert VALUE not in str(refused)
 
 
+async def test_writes_need_secret_write_and_a_writer_role(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    fraud, churn = await environment(conn), await environment(conn, "churn-prediction")
+    in_churn = await _create(keyed, tokens.ada, churn)
+    # a token of Ada's (ADMIN) that reads values but may not write them
+    reader = await create_token(
+        conn, email="ada@example.com", scopes=["secret:read", "environment:read"]
+    )
+    read = "query ($id: ID!) { node(id: $id) { ... on Secret { value } } }"
+    assert await data(keyed, read, reader.token, id=in_churn["id"]) == {"node": {"value": VALUE}}
+    writes: list[tuple[str, dict[str, Any]]] = [
+        (CREATE, {"input": {"environmentId": fraud, "key": "NEW", "value": "v"}}),
+        (UPDATE, {"input": {"id": in_churn["id"], "value": "changed"}}),
+        (DELETE, {"id": in_churn["id"]}),
+    ]
+    for mutation, variables in writes:
+        refused = await error(keyed, mutation, reader.token, **variables)
+        assert (refused["extensions"]["code"], refused["message"]) == (
+            "FORBIDDEN",
+            "this token lacks the scope secret:write",
+        ), mutation
+    # Grace, VIEWER of churn-prediction, with every scope: she sees the secret (no
+    # value) but may not add, change or delete one there
+    viewer_writes: list[tuple[str, dict[str, Any]]] = [
+        (CREATE, {"input": {"environmentId": churn, "key": "NEW", "value": "v"}}),
+        *writes[1:],
+    ]
+    for mutation, variables in viewer_writes:
+        refused = await error(keyed, mutation, tokens.grace, **variables)
+        assert (refused["extensions"]["code"], refused["message"]) == (
+            "FORBIDDEN",
+            "writing here needs the EDITOR role on the project (or ADMIN of its organization)",
+        ), mutation
+    # nothing changed
+    row = await conn.fetchrow(
+        "SELECT key, version FROM secrets WHERE key IN ('DB_PASSWORD', 'NEW')"
+    )
+    assert row is not None
+    assert (row["key"], row["version"]) == ("DB_PASSWORD", 1)
+    assert await data(keyed, read, tokens.ada, id=in_churn["id"]) == {"node": {"value": VALUE}}
+
+
+async def test_a_ciphertext_that_does_not_open_is_an_error_never_garbage(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens, caplog: pytest.LogCaptureFixture
+) -> None:
+    production = await environment(conn)
+    first = await _create(keyed, tokens.ada, production, key="FIRST")
+    second = await _create(keyed, tokens.ada, production, key="SECOND", value="second value")
+    ids = {
+        key: parse_global_id(s["id"], "id")[1] for key, s in (("FIRST", first), ("SECOND", second))
+    }
+    read = "query ($id: ID!) { node(id: $id) { ... on Secret { key value } } }"
+    # the first's ciphertext copied onto the second's row (someone with the database's
+    # write access): bound to the first's id, it does not open as the second's value
+    await conn.execute(
+        "UPDATE secrets SET ciphertext = (SELECT ciphertext FROM secrets WHERE id = $1) "
+        "WHERE id = $2",
+        ids["FIRST"],
+        ids["SECOND"],
+    )
+    # one byte of the first's changed: GCM's tag refuses it
+    await conn.execute(
+        "UPDATE secrets SET ciphertext = overlay(ciphertext PLACING "
+        "decode(lpad(to_hex(get_byte(ciphertext, 20) # 1), 2, '0'), 'hex') FROM 21 FOR 1) "
+        "WHERE id = $1",
+        ids["FIRST"],
+    )
+    for key, secret in (("SECOND", second), ("FIRST", first)):
+        caplog.clear()
+        _, body = await graphql(keyed, read, tokens.ada, id=secret["id"])
+        assert body["data"] == {"node": {"key": key, "value": None}}
+        assert [(e["message"], e["extensions"]["code"], e["path"]) for e in body["errors"]] == [
+            ("Internal server error", "INTERNAL_SERVER_ERROR", ["node", "value"])
+        ]
+        # the server's log says what is wrong, and holds no plaintext
+        assert "does not decrypt with the configured GATEWAY_SECRETS_KEY" in caplog.text
+        assert VALUE not in caplog.text + str(body)
+        assert "second value" not in caplog.text + str(body)
+
+
 async def test_isolation_through_every_path(
     keyed: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
@@ -287,6 +369,19 @@ async def test_values_never_reach_logs_or_errors(
     bodies.append(str(update))
     assert [VALUE in body for body in bodies] == [False] * len(bodies)
     assert VALUE not in caplog.text
+    # the request log has a line for each of these requests (the create, the seven
+    # refused writes), in either format, and none holds the value
+    lines = [r for r in caplog.records if r.name == "envgraph.requests"]
+    assert len(lines) == 1 + len(failing) + 1
+    assert [
+        VALUE in formatter.format(r)
+        for r in lines
+        for formatter in (JsonFormatter(), logging.Formatter())
+    ] == [False] * 2 * len(lines)
+    # ... nor do the metrics
+    metrics = await keyed.get("/metrics")
+    assert metrics.status == 200
+    assert VALUE not in await metrics.text()
     assert await conn.fetchval("SELECT count(*) FROM secrets WHERE key <> ALL($1)", DEMO) == 1
 
 
