@@ -61,6 +61,9 @@ _HOUR = """query($id: ID!, $since: DateTime!, $until: DateTime!) { environment(i
   eventSeries(since: $since, until: $until, interval: HOUR,
               measure: {kind: P95, property: "score"}) {
     buckets lines { key values total } } } }"""
+# the chart of it: the values alone, what the hand-written GROUP BY computes (the
+# line's total is a second percentile over the whole window)
+_HOUR_VALUES = _HOUR.replace("lines { key values total }", "lines { values }")
 # the same GROUP BYs, hand-written
 _RAW_DAY = """
 SELECT event, date_trunc('day', "timestamp" AT TIME ZONE 'UTC') AS day, count(*)
@@ -157,7 +160,11 @@ def measure(server_url: str, events: int, repeats: int, environments: int = 1) -
     port = free_port()
     process = serve(url, port, GATEWAY_EXPORT_CONCURRENCY="0")
     try:
-        for name, query, (since, until) in (("day", _DAY, month), ("hour", _HOUR, day)):
+        for name, query, (since, until) in (
+            ("day", _DAY, month),
+            ("hour", _HOUR, day),
+            ("hour_values", _HOUR_VALUES, day),
+        ):
             variables = {
                 "id": global_id("Environment", environment),
                 "since": since.isoformat(),
@@ -189,9 +196,14 @@ def report(figures: dict[str, Any]) -> str:
         return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
     rows = []
-    for name, label in (("day", "30 days by DAY, breakdown by event (top 10 + other)"),
-                        ("hour", "24 hours by HOUR, P95 of a property")):  # fmt: skip
-        ours, raw = statistics.median(figures[name]), statistics.median(figures[f"raw_{name}"])
+    for name, label, bound in (
+        ("day", "30 days by DAY, breakdown by event (top 10 + other)", "raw_day"),
+        ("hour", "24 hours by HOUR, P95 of a property, with the line's total", "raw_hour"),
+        ("hour_values", "24 hours by HOUR, P95 of a property, the values", "raw_hour"),
+    ):
+        if name not in figures:  # a report of a run made before that row existed
+            continue
+        ours, raw = statistics.median(figures[name]), statistics.median(figures[bound])
         verdict = "met" if ours <= 1.25 * raw else "not met"
         rows.append(
             f"| {label} | {ours:.1f} | {p(figures[name], 99):.1f} | {raw:.1f} | "
@@ -215,7 +227,10 @@ def report(figures: dict[str, Any]) -> str:
             "",
             "envgraph's figure is a whole HTTP request to `serve` (token check, GraphQL, "
             "zero-filled buckets, top lines and `other`, JSON); the bound is the bare "
-            "GROUP BY by asyncpg on one connection.",
+            "GROUP BY by asyncpg on one connection. The hourly P95 is asked twice: with "
+            "the line's total (a P95 over the whole window, a second percentile the bound "
+            "does not compute) and as a chart asks it, the values alone (the bound's "
+            "figures).",
             "",
         ]
     )
