@@ -21,7 +21,6 @@ from db.entities import PROJECT, Entity
 from db.errors import BadInput, Conflict, Forbidden, NotFound
 from db.identifiers import ident, qualified
 from db.pool import Queryable
-from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.visibility import visible
@@ -136,12 +135,29 @@ async def writable_row(
     share: bool = False,
     with_hidden: bool = False,
 ) -> asyncpg.Record:
-    """`locked_row()`, then the caller must be a writer in the row's project: what
-    every write does first, to the row it changes or the parent it adds to."""
-    row = await locked_row(tx, entity, row_id, viewer, field, share=share, with_hidden=with_hidden)
-    assert entity.project_column is not None, "organizations are written by their ADMINs"
-    await require_writer(tx, viewer, row[entity.project_column], entity.name)
-    return row
+    """`locked_row()` whose caller must be a writer in the row's project: what every
+    write does first, to the row it changes or the parent it adds to. One statement
+    (the row, locked, and whether the caller writes there): NOT_FOUND naming `field`
+    when absent or invisible, FORBIDDEN for a reader. The record has the row's
+    columns and `_writer`."""
+    project = entity.project_column
+    assert project is not None, "organizations are written by their ADMINs"
+    bind = Binder()
+    wanted = bind(row_id)
+    writer = "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
+    row = await tx.fetchrow(
+        f"SELECT t.*, {writer} AS _writer FROM {ident(entity.table)} t "
+        f"WHERE {qualified('t', 'id')} = {wanted} "
+        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
+        f"FOR {'SHARE' if share else 'UPDATE'} OF t",
+        *bind.values,
+    )
+    if row is None:
+        raise NotFound(f"{entity.name} not found", field=field)
+    if not row["_writer"]:  # a visible row's project is visible: a reader
+        raise Forbidden(_READER)
+    record: asyncpg.Record = row
+    return record
 
 
 # columns writes set that lists do not expose
@@ -152,25 +168,37 @@ def _writable(entity: Entity, name: str) -> str:
     return name if name in _BOOKKEEPING else entity.column(name).name
 
 
+_READER = "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
+
+
+def _writer(project: str, user: str) -> str:
+    """SQL: whether the user `user` may write in the project `project` (SQL values):
+    an ADMIN of its organization or an EDITOR of the project."""
+    return (
+        "(EXISTS (SELECT 1 FROM projects wp JOIN organization_members wom "
+        f"ON wom.organization_id = wp.organization_id WHERE wp.id = {project} "
+        f"AND wom.user_id = {user} AND wom.role = 'ADMIN') "
+        "OR EXISTS (SELECT 1 FROM project_members wpm "
+        f"WHERE wpm.project_id = {project} AND wpm.user_id = {user} AND wpm.role = 'EDITOR'))"
+    )
+
+
 async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what: str) -> None:
     """Writes need an organization ADMIN or a project EDITOR (or a superuser); a
     project the viewer cannot see is not found, one they only read is forbidden."""
     if viewer.superuser:
         return
-    if not await conn.fetchval(QUERIES["project_writer"], project_id, viewer.user_id):
-        bind = Binder()
-        project = bind(project_id)
-        seen = await conn.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM {ident(PROJECT.table)} p "
-            f"WHERE {qualified('p', 'id')} = {project} "
-            f"AND {visible(PROJECT, 'p', viewer, bind)})",
-            *bind.values,
-        )
-        if not seen:
-            raise NotFound(f"{what} not found")
-        raise Forbidden(
-            "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
-        )
+    bind = Binder()
+    project, user = bind(project_id), bind(viewer.user_id)
+    seen, writes = await conn.fetchrow(
+        f"SELECT {visible(PROJECT, 'p', viewer, bind)}, {_writer(project, user)} "
+        f"FROM {ident(PROJECT.table)} p WHERE {qualified('p', 'id')} = {project}",
+        *bind.values,
+    ) or (False, False)
+    if not seen:
+        raise NotFound(f"{what} not found")
+    if not writes:
+        raise Forbidden(_READER)
 
 
 async def update_entity(

@@ -22,7 +22,7 @@ DELETE FROM secrets WHERE id = $1
 
 -- name: writable_projects
 -- Of projects $1, those where user $2 writes (organization ADMIN or project
--- EDITOR), as project_writer decides it for one: who may read secret values.
+-- EDITOR), as db/writes.py's _writer decides it for one: who may read secret values.
 SELECT p.id FROM projects p
 WHERE p.id = ANY($1::uuid[])
   AND (EXISTS (SELECT 1 FROM organization_members om
