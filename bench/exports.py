@@ -6,8 +6,11 @@ SUCCEEDED, as the exports row records it, count, COPY, fsync and rename
 included), against `COPY (SELECT <the same columns> ... ORDER BY <the same
 order>) TO STDOUT WITH CSV` of the same rows by asyncpg into a file on the
 same disk (and into memory, the bound with no disk at all). The server's
-peak RSS (process tree) is sampled throughout. Medians of the repeats;
-written to bench/RESULTS-exports.md.
+peak RSS (process tree) is sampled throughout. Each repeat runs the three
+in turn (the load of a shared machine drifts); medians of the repeats;
+written to bench/RESULTS-exports.md. The raw SELECT leaves the timestamps
+to PostgreSQL's own text output; the export renders them as GraphQL does
+(to_char), which is most of the difference between the two.
 """
 
 from __future__ import annotations
@@ -195,8 +198,6 @@ def measure(server_url: str, events: int, repeats: int, port: int) -> Figures:
     url, environment, token = asyncio.run(_prepare(server_url, events))
     with tempfile.TemporaryDirectory(prefix="envgraph-bench-exports-") as scratch:
         folder = Path(scratch)
-        raw_file = [asyncio.run(_raw(url, environment, folder / "raw.csv")) for _ in range(repeats)]
-        raw_memory = [asyncio.run(_raw(url, environment, None)) for _ in range(repeats)]
         process = serve(
             url,
             port,
@@ -208,10 +209,16 @@ def measure(server_url: str, events: int, repeats: int, port: int) -> Figures:
             time.sleep(1)
             before = rss.take()
             took: list[float] = []
+            raw_file: list[float] = []
+            raw_memory: list[float] = []
             size = 0
             environment_id = global_id("Environment", environment)
             variables = {"input": {"environmentId": environment_id, "format": "CSV"}}
+            # one of each per repeat, in turn: on a shared machine the load drifts,
+            # and the ratio compares runs made under the same load
             for _ in range(repeats):
+                raw_file.append(asyncio.run(_raw(url, environment, folder / "raw.csv")))
+                raw_memory.append(asyncio.run(_raw(url, environment, None)))
                 export = _post(port, token, _CREATE, variables)["data"]["createExport"]
                 done = asyncio.run(_job_seconds(url, export["export"]["uuid"]))
                 took.append(done[0])

@@ -197,6 +197,7 @@ async def test_a_server_killed_mid_export_leaves_the_job_to_the_next(
         service.process.send_signal(signal.SIGKILL)
         service.process.wait(timeout=30)
     assert int(cut["rowsWritten"]) < 500_000
+    assert cut["rowsTotal"] == "500000"  # known before the first row was written
     # the run's partial file is still there; the row still says RUNNING
     assert [p.suffix for p in exports.iterdir()] == [".tmp"]
     assert (

@@ -360,10 +360,16 @@ async def test_cancel_stops_a_running_export_within_a_second(
     export = await _export(client, tokens.ada, global_id("Environment", environment), "JSON")
     fetch = _fetch(client, tokens.ada, export["id"])
 
+    seen: list[dict[str, Any]] = []
+
     async def writing() -> bool:
-        return int((await fetch())["rowsWritten"]) > 0
+        seen.append(await fetch())
+        return int(seen[-1]["rowsWritten"]) > 0
 
     await eventually(writing, within_s=60)
+    # the total is there before the first row is written, and the count moves
+    assert (seen[-1]["status"], seen[-1]["rowsTotal"]) == ("RUNNING", "400000")
+    assert all(s["rowsTotal"] == "400000" for s in seen if int(s["rowsWritten"]) > 0)
     cancelled = await data(client, CANCEL, tokens.ada, id=export["id"])
     assert cancelled == {"cancelExport": {"export": {"status": "CANCELLED"}}}
     started = datetime.now(UTC)
@@ -417,3 +423,47 @@ async def test_metrics_count_jobs_and_rows(client: Client, tokens: Tokens, trick
     # the demo's: 18 production environments, each with one export of each ending
     assert 'envgraph_export_jobs{status="EXPIRED"} 18.0' in text
     assert 'envgraph_export_jobs{status="QUEUED"} 0.0' in text
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_a_process_runs_at_most_its_concurrency_at_once(
+    settings: Settings,
+    conn: asyncpg.Connection,
+    tokens: Tokens,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    concurrency: int,
+) -> None:
+    monkeypatch.setattr(export_runner, "POLL_S", 0.05)
+    environment = await environment_uuid(conn)
+    await seed_events(conn, environment, 200_000)
+    env = global_id("Environment", environment)
+    # three jobs waiting before any process runs jobs
+    quiet = create_app(replace(settings, export_dir=tmp_path, export_concurrency=0))
+    async with TestClient(TestServer(quiet)) as client:
+        made = [await _export(client, tokens.ada, env, "CSV") for _ in range(3)]
+    ids = [UUID(export["uuid"]) for export in made]
+    app = create_app(replace(settings, export_dir=tmp_path, export_concurrency=concurrency))
+    async with TestClient(TestServer(app)):
+
+        async def all_done() -> bool:
+            done = await conn.fetchval(
+                "SELECT count(*) FROM exports WHERE id = ANY($1::uuid[]) AND status = 'SUCCEEDED'",
+                ids,
+            )
+            return bool(done == 3)
+
+        await eventually(all_done, within_s=120)
+    runs = await conn.fetch(
+        "SELECT started_at, finished_at, attempts FROM exports WHERE id = ANY($1::uuid[])", ids
+    )
+    assert [run["attempts"] for run in runs] == [1, 1, 1]
+    # the most runs at once: starts count up, ends (first, at a tie) down
+    moments = sorted(
+        [(run["started_at"], 1) for run in runs] + [(run["finished_at"], -1) for run in runs]
+    )
+    at_once, most = 0, 0
+    for _, step in moments:
+        at_once += step
+        most = max(most, at_once)
+    assert most == concurrency
