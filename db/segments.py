@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from db.binder import Binder
 from db.entities import MODEL, SEGMENT
 from db.errors import BadInput
 from db.names import check_display_name
@@ -19,6 +20,7 @@ from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
+    inserted_under,
     translated,
     update_entity,
     writable_row,
@@ -76,20 +78,19 @@ async def create_segment(
         if value is None:
             raise BadInput(f"{field} is required", field=field)
     _check(changes)
-    async with session.transaction() as tx:
-        model = await writable_row(tx, MODEL, model_id, viewer, "modelId", share=True)
-        with translated("segment"):
-            row = await tx.fetchrow(
-                QUERIES["create_segment"],
-                model_id,
-                model["project_id"],
-                changes.name,
-                changes.description or "",
-                changes.definition,
-                viewer.user_id,
-            )
-    assert row is not None
-    return row
+
+    def insert(bind: Binder) -> str:
+        user = bind(viewer.user_id)
+        return (
+            "INSERT INTO segments (model_id, project_id, name, description, definition, "
+            f"created_by, updated_by) SELECT p.id, p.project_id, {bind(changes.name)}, "
+            f"{bind(changes.description or '')}, {bind(changes.definition)}, {user}, {user} "
+            "FROM _parent p WHERE p._writer RETURNING *"
+        )
+
+    return await inserted_under(
+        session, viewer, MODEL, model_id, field="modelId", insert=insert, what="segment"
+    )
 
 
 async def update_segment(

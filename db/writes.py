@@ -8,7 +8,7 @@ of its constraint, a check violation bad input, a missing parent not found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -125,6 +125,31 @@ async def updated_row(
     return record
 
 
+def _writable_select(
+    entity: Entity, row_id: UUID, viewer: Viewer, bind: Binder, *, share: bool, with_hidden: bool
+) -> str:
+    """SQL: the visible row `row_id` of `entity`, locked, with `_writer`: whether the
+    caller writes in its project."""
+    project = entity.project_column
+    assert project is not None, "organizations are written by their ADMINs"
+    wanted = bind(row_id)
+    writer = "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
+    return (
+        f"SELECT t.*, {writer} AS _writer FROM {ident(entity.table)} t "
+        f"WHERE {qualified('t', 'id')} = {wanted} "
+        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
+        f"FOR {'SHARE' if share else 'UPDATE'} OF t"
+    )
+
+
+def _written(row: asyncpg.Record | None, entity: Entity, field: str) -> asyncpg.Record:
+    if row is None:
+        raise NotFound(f"{entity.name} not found", field=field)
+    if not row["_writer"]:  # a visible row's project is visible: a reader
+        raise Forbidden(_READER)
+    return row
+
+
 async def writable_row(
     tx: Queryable,
     entity: Entity,
@@ -140,24 +165,36 @@ async def writable_row(
     (the row, locked, and whether the caller writes there): NOT_FOUND naming `field`
     when absent or invisible, FORBIDDEN for a reader. The record has the row's
     columns and `_writer`."""
-    project = entity.project_column
-    assert project is not None, "organizations are written by their ADMINs"
     bind = Binder()
-    wanted = bind(row_id)
-    writer = "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
-    row = await tx.fetchrow(
-        f"SELECT t.*, {writer} AS _writer FROM {ident(entity.table)} t "
-        f"WHERE {qualified('t', 'id')} = {wanted} "
-        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
-        f"FOR {'SHARE' if share else 'UPDATE'} OF t",
-        *bind.values,
-    )
-    if row is None:
-        raise NotFound(f"{entity.name} not found", field=field)
-    if not row["_writer"]:  # a visible row's project is visible: a reader
-        raise Forbidden(_READER)
-    record: asyncpg.Record = row
-    return record
+    sql = _writable_select(entity, row_id, viewer, bind, share=share, with_hidden=with_hidden)
+    return _written(await tx.fetchrow(sql, *bind.values), entity, field)
+
+
+async def inserted_under(
+    conn: Queryable,
+    viewer: Viewer,
+    parent: Entity,
+    parent_id: UUID,
+    *,
+    field: str,
+    insert: Callable[[Binder], str],
+    what: str,
+) -> asyncpg.Record:
+    """A new row under a parent in ONE statement (atomic without a transaction
+    around it): the parent locked FOR SHARE (it must not go away under the insert)
+    if the caller sees it, the caller a writer in its project, then `insert(bind)`:
+    an INSERT ... SELECT ... FROM _parent p WHERE p._writer RETURNING *, `p` the
+    parent's row. The new row, or NOT_FOUND naming `field`, FORBIDDEN for a reader,
+    the domain error of a violated constraint."""
+    bind = Binder()
+    locked = _writable_select(parent, parent_id, viewer, bind, share=True, with_hidden=False)
+    with translated(what):
+        row = await conn.fetchrow(
+            f"WITH _parent AS ({locked}), _new AS ({insert(bind)}) "
+            "SELECT n.*, p._writer FROM _parent p LEFT JOIN _new n ON true",
+            *bind.values,
+        )
+    return _written(row, parent, field)
 
 
 # columns writes set that lists do not expose

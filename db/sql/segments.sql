@@ -1,9 +1,4 @@
--- Writes of segments: the caller ($6, $2) becomes created_by / updated_by.
-
--- name: create_segment
-INSERT INTO segments (model_id, project_id, name, description, definition,
-                      created_by, updated_by)
-VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *
+-- Writes of segments: the caller ($2) becomes updated_by (db/segments.py creates them).
 
 -- name: delete_segment
 -- Deleting only hides a segment (and frees its name).
