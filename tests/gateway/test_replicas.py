@@ -1,6 +1,7 @@
 """Reads on a streaming replica (DATABASE_REPLICA_URLS), with read-your-writes
 through `X-Envgraph-Consistency`, on a primary and a replica made for the test
-(bench/replication.py): reads reach the replica; with its replay paused, a
+(bench/replication.py): reads of both executors reach the replica (its own
+pg_stat_statements counts them, the primary's does not); with its replay paused, a
 read carrying a mutation's position sees the write (the primary answers) and
 one without it does not wait; a replica too far behind is skipped; a replica
 stopped costs no answer."""
@@ -33,7 +34,7 @@ _FIND = "query($name: String!) { projects(filter: {name: {eq: $name}}) { totalCo
 
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[Replicated]:
-    with Replicated() as pair:
+    with Replicated(statements=True) as pair:
         yield pair
 
 
@@ -51,12 +52,15 @@ async def tokens(replicated: Replicated) -> Tokens:
     return issued
 
 
-def _app(replicated: Replicated, max_lag_ms: int) -> TestClient[Any, Any]:
+def _app(
+    replicated: Replicated, max_lag_ms: int, *, compiled_reads: bool = True
+) -> TestClient[Any, Any]:
     settings = Settings(
         database_url=replicated.primary_url,
         database_replica_urls=(replicated.replica_url,),
         replica_max_lag_ms=max_lag_ms,
         auth_cache_s=0,
+        compiled_reads=compiled_reads,
     )
     return TestClient(TestServer(create_app(settings)))
 
@@ -143,6 +147,48 @@ async def test_reads_go_to_the_replica_and_see_the_writes_they_name(
     before = client.app[STATEMENTS].total
     await _post(client, _FIND, tokens.ada, name="fresh")
     assert after_named == client.app[STATEMENTS].total - before
+
+
+async def _project_statements(url: str) -> list[tuple[str, int]]:
+    """The statements reading projects that a server ran itself, as its own
+    pg_stat_statements counts them (a replica's are its own, not the primary's)."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT query, calls FROM pg_stat_statements"
+            " WHERE query LIKE '%projects%' AND query NOT LIKE '%pg_stat_statements%'"
+        )
+    finally:
+        await conn.close()
+    return sorted((row["query"], row["calls"]) for row in rows)
+
+
+async def _reset_statements(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("SELECT pg_stat_statements_reset()")
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("executor", ["compiled", "resolver"])
+async def test_reads_of_both_executors_run_on_the_replica(
+    replicated: Replicated, tokens: Tokens, executor: str
+) -> None:
+    async with _app(replicated, 60_000, compiled_reads=executor == "compiled") as client:
+        for url in (replicated.primary_url, replicated.replica_url):
+            await _reset_statements(url)
+        for _ in range(3):
+            data, _ = await _post(client, _FIND, tokens.ada, name="nowhere")
+            assert data == {"projects": {"totalCount": 0}}
+        executors = client.app[METRICS].registry.get_sample_value(
+            "envgraph_requests_by_executor_total", {"executor": executor}
+        )
+        assert (executors, _served(client, "replica"), _served(client, "primary")) == (3, 3, 0)
+        on_replica = await _project_statements(replicated.replica_url)
+        on_primary = await _project_statements(replicated.primary_url)
+        assert [calls for _, calls in on_replica] == [3]
+        assert on_primary == []
 
 
 async def test_a_replica_too_far_behind_is_skipped(replicated: Replicated, tokens: Tokens) -> None:
