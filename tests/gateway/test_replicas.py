@@ -92,6 +92,16 @@ def _served(client: Client, role: str) -> float:
     return value or 0.0
 
 
+def _lags(client: Client) -> list[float]:
+    """envgraph_replica_lag_ms of each replica (-1: down), as /metrics gives it."""
+    return [
+        sample.value
+        for family in client.app[METRICS].registry.collect()
+        for sample in family.samples
+        if sample.name == "envgraph_replica_lag_ms"
+    ]
+
+
 async def _organization(client: Client, token: str) -> str:
     data, _ = await _post(client, "{ organizations(first: 1) { nodes { id } } }", token)
     organization: str = data["organizations"]["nodes"][0]["id"]
@@ -198,6 +208,8 @@ async def test_a_replica_too_far_behind_is_skipped(replicated: Replicated, token
         try:
             await _post(client, _CREATE, tokens.ada, org=org, name="behind")
             await asyncio.sleep(0.5)  # WAL received, not replayed: the lag grows past 100 ms
+            [lag] = _lags(client)
+            assert lag > 100
             primary = _served(client, "primary")
             data, _ = await _post(client, _FIND, tokens.ada, name="behind")
             assert data == {"projects": {"totalCount": 1}}
@@ -222,3 +234,9 @@ async def test_a_replica_stopped_costs_no_answer(
     # the first read may still be sent to it before the watcher looks again:
     # it fails there, the replica is marked down, and the primary answers it
     assert (replica + primary, replica <= 1) == (20, True)
+    # the watcher's next look: the gauge says down, and the process stays ready
+    # (it follows the primary) so that a load balancer keeps sending it traffic
+    await asyncio.sleep(0.3)
+    assert _lags(client) == [-1]
+    response = await client.get("/readyz")
+    assert response.status == 200
