@@ -24,6 +24,7 @@ from gateway.app import create_app
 from gateway.keys import METRICS, STATEMENTS
 from gateway.replicas import CONSISTENCY_HEADER, parse_lsn
 from gateway.settings import Settings
+from tests.ingest_support import environment_id, environment_uuid, event, ndjson
 from tests.schema.conftest import Tokens, issue_tokens
 from tests.support import Client
 
@@ -217,6 +218,41 @@ async def test_a_replica_too_far_behind_is_skipped(replicated: Replicated, token
         finally:
             await _replay(replicated, "resume")
         await replicated.caught_up()
+
+
+async def test_bulk_ingestion_answers_its_position(
+    client: Client, replicated: Replicated, tokens: Tokens
+) -> None:
+    conn = await asyncpg.connect(replicated.primary_url)
+    try:
+        environment = environment_id(await environment_uuid(conn))
+    finally:
+        await conn.close()
+    count = "query($id: ID!) { environment(id: $id) { events { totalCount } } }"
+    seen, _ = await _post(client, count, tokens.ada, id=environment)
+    before = seen["environment"]["events"]["totalCount"]
+    await _replay(replicated, "pause")
+    try:
+        response = await client.post(
+            f"/v1/environments/{environment}/events",
+            data=ndjson([event(n) for n in range(3)]),
+            headers={
+                "Authorization": f"Bearer {tokens.ada}",
+                "Content-Type": "application/x-ndjson",
+            },
+        )
+        assert (response.status, await response.json()) == (200, {"accepted": 3, "duplicates": 0})
+        position = response.headers.get(CONSISTENCY_HEADER)
+        assert parse_lsn(position) is not None
+        # with the position: the primary, and the events are there; without: the
+        # replica at once, not yet
+        data, _ = await _post(client, count, tokens.ada, position, id=environment)
+        assert data == {"environment": {"events": {"totalCount": before + 3}}}
+        data, _ = await _post(client, count, tokens.ada, id=environment)
+        assert data == {"environment": {"events": {"totalCount": before}}}
+    finally:
+        await _replay(replicated, "resume")
+    await replicated.caught_up()
 
 
 async def test_a_replica_stopped_costs_no_answer(
