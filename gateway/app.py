@@ -41,7 +41,7 @@ from gateway.metrics import Metrics
 from gateway.outage import RETRY_AFTER_S
 from gateway.persisted import Documents, load_manifest
 from gateway.replicas import replicas_context
-from gateway.revocations import listen_for_token_changes
+from gateway.revocations import listen_for_changes
 from gateway.settings import Settings, SettingsError
 from schema.schema import build_schema
 
@@ -179,7 +179,7 @@ def create_app(
     app.cleanup_ctx.append(replicas_context)
     # after the pool: cleaned up in reverse order, the loop stops before the pool closes
     app.cleanup_ctx.append(maintenance_context())
-    app.cleanup_ctx.append(listen_for_token_changes)
+    app.cleanup_ctx.append(listen_for_changes)
     app[EXPORTS] = ExportService(settings.exports_path, clock)
     app.cleanup_ctx.append(
         exports_context(concurrency=settings.export_concurrency, lease_s=settings.export_lease_s)

@@ -19,6 +19,7 @@ from db.ingest import Refused, Staging, check_writable
 from db.session import Session
 from gateway.event_streams import BadStream, Format, TooLarge, read_upload
 from gateway.keys import REQUEST_ID, SESSION_POOL, SETTINGS
+from gateway.replicas import written_position
 from gateway.route_answers import STATUS, Answer, answered, authenticated, path_id
 from schema.errors import INTERNAL_MESSAGE
 
@@ -65,6 +66,8 @@ async def _ingest(request: web.Request, session: Session) -> web.Response:
         ):
             await read_upload(staging, request.content.iter_chunked(_CHUNK), form, limit=limit)
             ingested = await staging.commit(environment_id, viewer)
+        # read-your-writes with replicas, as after a mutation (gateway/replicas.py)
+        headers = await written_position(request, session)
     except Refused as refused:
         lines = [
             {"line": e.line, "message": e.message, "code": "BAD_USER_INPUT"} for e in refused.errors
@@ -95,7 +98,9 @@ async def _ingest(request: web.Request, session: Session) -> web.Response:
     except Exception:
         logger.exception("internal error in request %s", request[REQUEST_ID])
         raise Answer(500, "INTERNAL_SERVER_ERROR", INTERNAL_MESSAGE) from None
-    return web.json_response({"accepted": ingested.accepted, "duplicates": ingested.duplicates})
+    return web.json_response(
+        {"accepted": ingested.accepted, "duplicates": ingested.duplicates}, headers=headers
+    )
 
 
 def setup_ingest_route(app: web.Application) -> None:

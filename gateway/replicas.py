@@ -127,6 +127,14 @@ async def mark_position(
     headers[CONSISTENCY_HEADER] = await session.fetchval(COMMIT_POSITION)
 
 
+async def written_position(request: web.Request, session: Session) -> dict[str, str]:
+    """After a write outside GraphQL (bulk ingestion), with replicas: the header
+    that makes a later read see it, as a mutation's does; else nothing."""
+    if request.app.get(REPLICAS) is None:
+        return {}
+    return {CONSISTENCY_HEADER: await session.fetchval(COMMIT_POSITION)}
+
+
 async def _watch_one(replica: Replica, metrics: Metrics) -> None:
     await _look(replica)
     metrics.replica_lag.labels(replica.name).set(replica.lag_ms if replica.up else -1)

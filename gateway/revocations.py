@@ -1,10 +1,20 @@
-"""Token changes broadcast through PostgreSQL: every process evicts its token
-cache as soon as a token is revoked, narrowed or its user deleted.
+"""Changes broadcast through PostgreSQL, heard by every process of every
+instance on one connection of its own (not a pooled one: LISTEN is session
+state):
 
-The migration 0003_token_notify makes PostgreSQL NOTIFY `envgraph_tokens` as
-such a change commits, whoever makes it; each process LISTENs on a connection
-of its own (not a pooled one: LISTEN is session state). While that connection
-is down, nothing is cached, so that no revocation can be missed unseen.
+- tokens: the migration 0003_token_notify makes PostgreSQL NOTIFY
+  `envgraph_tokens` as a token is revoked, narrowed or its user deleted,
+  whoever does it; the process evicts its token cache at once. While the
+  listening connection is down, nothing is cached, so that no revocation can
+  be missed unseen.
+- the schema: each migration NOTIFYs `envgraph_schema` as it commits
+  (db/migrations); the process expires its pools' connections, and with them
+  the prepared statements (and type codecs) asyncpg keeps per connection. A
+  statement prepared before an `ALTER TABLE` that changes its result fails
+  in a transaction ("cached plan must not change result type": a mutation
+  answered INTERNAL_SERVER_ERROR) where asyncpg cannot prepare it again. A
+  listener that reconnects expires them too: a migration may have committed
+  while it was away.
 """
 
 from __future__ import annotations
@@ -17,25 +27,26 @@ from collections.abc import AsyncIterator
 import asyncpg
 from aiohttp import web
 
+from db.migrations import SCHEMA_CHANNEL
 from db.session import DATABASE_DOWN
 from db.tokens import TOKEN_CHANNEL
-from gateway.auth import TokenCache
-from gateway.keys import SETTINGS, TOKENS
+from gateway.keys import POOL, SESSION_POOL, SETTINGS, TOKENS
+from gateway.replicas import REPLICAS
 
 logger = logging.getLogger("envgraph.revocations")
 
 RETRY_S = 1.0
 
 
-async def listen_for_token_changes(app: web.Application) -> AsyncIterator[None]:
-    """A cleanup context: the listener runs for the app's life (when tokens are cached)."""
+async def listen_for_changes(app: web.Application) -> AsyncIterator[None]:
+    """A cleanup context: the listener runs for the app's life."""
     # LISTEN is session state: a direct connection, never a pooler's
-    cache, url = app[TOKENS], app[SETTINGS].session_url
-    if cache.ttl_s <= 0 or url is None:
+    url = app[SETTINGS].session_url
+    if url is None:
         yield
         return
     first_try = asyncio.Event()
-    listener = asyncio.create_task(_listen(url, cache, first_try), name="envgraph token listener")
+    listener = asyncio.create_task(_listen(app, url, first_try), name="envgraph listener")
     # serve once the listener is up (or has failed once): the first requests' tokens
     # are cached as the later ones' are
     await first_try.wait()
@@ -45,19 +56,38 @@ async def listen_for_token_changes(app: web.Application) -> AsyncIterator[None]:
         await listener
 
 
-async def _listen(url: str, cache: TokenCache, first_try: asyncio.Event) -> None:
+async def expire_statements(app: web.Application) -> None:
+    """The schema changed: every pooled connection is replaced as it is next
+    acquired, so that no statement prepared before runs again."""
+    pools = [app.get(POOL), app.get(SESSION_POOL)]
+    replicas = app.get(REPLICAS)
+    if replicas is not None:
+        pools.extend(replica.pool for replica in replicas.members)
+    expired = {id(pool): pool for pool in pools if pool is not None}
+    for pool in expired.values():
+        await pool.expire_connections()
+    logger.info("schema changed: %d pools' prepared statements dropped", len(expired))
+
+
+async def _listen(app: web.Application, url: str, first_try: asyncio.Event) -> None:
+    cache = app[TOKENS]
+    missed = False
     while True:
         try:
-            await _listen_once(url, cache, first_try)
+            await _listen_once(app, url, first_try, missed=missed)
         except (*DATABASE_DOWN, asyncpg.PostgresError) as error:
-            logger.debug("token listener: %r", error)
+            logger.debug("listener: %r", error)
         first_try.set()
         cache.listening = False
         cache.clear()
+        missed = True
         await asyncio.sleep(RETRY_S)
 
 
-async def _listen_once(url: str, cache: TokenCache, first_try: asyncio.Event) -> None:
+async def _listen_once(
+    app: web.Application, url: str, first_try: asyncio.Event, *, missed: bool
+) -> None:
+    cache = app[TOKENS]
     conn = await asyncpg.connect(
         url, timeout=5, server_settings={"application_name": "envgraph-listener"}
     )
@@ -65,7 +95,14 @@ async def _listen_once(url: str, cache: TokenCache, first_try: asyncio.Event) ->
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _: lost.set())
         await conn.add_listener(TOKEN_CHANNEL, lambda *_: cache.clear())
+
+        async def schema_changed(*_: object) -> None:
+            await expire_statements(app)
+
+        await conn.add_listener(SCHEMA_CHANNEL, schema_changed)
         cache.clear()  # whatever changed while nobody listened
+        if missed:
+            await expire_statements(app)
         cache.listening = True
         first_try.set()
         await lost.wait()

@@ -4,6 +4,9 @@ They are applied in order, each in its own transaction, all under one
 advisory lock (so concurrent starters of the service queue up instead of
 racing), and recorded with a checksum in `schema_migrations`: a migration
 that was edited after it was applied is refused, not silently skipped.
+Each one NOTIFYs `envgraph_schema` as it commits: every serving process, on
+any machine, then drops the prepared statements its pools hold
+(gateway/revocations.py), whose plans the new schema may have outdated.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from db.pool import Connection
 
 # pg_advisory_lock key: any constant that no other application uses
 _LOCK_KEY = 0x656E_7667_7261_7068  # "envgraph"
+# what a migration NOTIFYs as it commits (the payload: its version)
+SCHEMA_CHANNEL = "envgraph_schema"
 _FILE_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 _CREATE_TABLE = """
@@ -97,6 +102,7 @@ async def apply(conn: Connection, migration: Migration) -> None:
             migration.name,
             migration.checksum,
         )
+        await conn.execute("SELECT pg_notify($1, $2)", SCHEMA_CHANNEL, f"{migration.version:04d}")
 
 
 async def migrate(conn: Connection) -> list[Migration]:

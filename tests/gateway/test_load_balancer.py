@@ -41,6 +41,22 @@ def _post(port: int, query: str, token: str, **variables: object) -> tuple[int, 
         return error.code, json.loads(error.read())
 
 
+def _echoed_id(port: int, token: str, request_id: str) -> str | None:
+    """The X-Request-Id answered to a request that sent `request_id`."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": "{ viewer { scopes } }"}).encode(),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "X-Request-Id": request_id,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        echoed: str | None = response.headers.get("X-Request-Id")
+        return echoed
+
+
 def _answered(port: int) -> float:
     """GraphQL requests an instance has answered, from its /metrics."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
@@ -105,6 +121,12 @@ async def test_two_instances_behind_haproxy(database_url: str, conn: asyncpg.Con
         assert all(_answered(port) >= 50 for port in (one, two)), [_answered(p) for p in (one, two)]
         # every write landed once
         assert await conn.fetchval("SELECT count(*) FROM projects") == before + 50
+        names = await conn.fetch("SELECT name FROM projects WHERE name LIKE 'lb-%' ORDER BY name")
+        assert sorted(r["name"] for r in names) == sorted(f"lb-{n}" for n in range(0, 200, 4))
+        # the id a client (or the balancer) gives a request comes back from whichever
+        # instance answered it, and names it in that instance's log
+        ids = [_echoed_id(front, token, f"lb-trace-{n}") for n in range(4)]
+        assert ids == [f"lb-trace-{n}" for n in range(4)]
 
         # both instances hold the token in their caches; revoked through one of them
         # (the token revokes itself), the other refuses it on the next request
