@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from db.tokens import create_token
+from gateway.keys import STATEMENTS
 from schema.ids import global_id
 from tests.schema.conftest import Tokens
 from tests.support import Client, data, error
@@ -137,3 +138,38 @@ async def test_segment_scope_and_roles(
     found = await error(client, CREATE, tokens.alan, input=given)  # another tenant's model
     assert (found["extensions"]["code"], found["extensions"]["field"]) == ("NOT_FOUND", "modelId")
     assert await conn.fetchval("SELECT count(*) FROM segments WHERE name = 's1'") == 0
+
+
+async def test_a_create_is_one_statement(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """The model locked if the caller sees it, the caller's role and the insert in one
+    statement (issue 18: writes in one round trip): for a writer, a reader and
+    another tenant alike."""
+    viewed = await conn.fetchval(
+        """SELECT m.id FROM models m JOIN project_members pm ON pm.project_id = m.project_id
+           JOIN users u ON u.id = pm.user_id
+           WHERE u.email = 'grace@example.com' AND pm.role = 'VIEWER' ORDER BY m.id LIMIT 1"""
+    )
+    create = """mutation ($input: CreateSegmentInput!) {
+      createSegment(input: $input) { segment { name } } }"""
+    app = client.app
+    assert app is not None
+    cases = [
+        (tokens.ada, await _fraud_model(conn), None),
+        (tokens.grace, global_id("Model", viewed), "FORBIDDEN"),  # she reads it only
+        (tokens.alan, await _fraud_model(conn), "NOT_FOUND"),  # another tenant's
+    ]
+    for token, model, code in cases:
+        before = app[STATEMENTS].total
+        given = {"modelId": model, "name": "one-statement", "definition": "age >= 18"}
+        if code is None:
+            found = await data(client, create, token, input=given)
+            assert found == {"createSegment": {"segment": {"name": "one-statement"}}}
+        else:
+            refused = await error(client, create, token, input=given)
+            assert refused["extensions"]["code"] == code
+        # the token's check (the tests' apps cache no token) and the write's (4
+        # before: the token's, the model locked, the role, the insert)
+        assert app[STATEMENTS].total - before == 2
+    assert await conn.fetchval("SELECT count(*) FROM segments WHERE name = 'one-statement'") == 1
