@@ -95,29 +95,40 @@ async def locked_row(
 
 def require_unchanged(current: asyncpg.Record, expected: datetime | None, what: str) -> None:
     """CONFLICT when the row changed since the caller read it (no lost update)."""
-    if expected is not None and current["updated_at"] != expected:
+    _require_unchanged_at(current["updated_at"], expected, what)
+
+
+def _require_unchanged_at(updated_at: datetime, expected: datetime | None, what: str) -> None:
+    if expected is not None and updated_at != expected:
         raise Conflict(
             f"the {what} changed since it was read (expectedUpdatedAt is stale)",
             field="expectedUpdatedAt",
         )
 
 
+def _assignments(entity: Entity, changes: dict[str, Any], bind: Binder, table: str) -> str:
+    """SQL: SET's list for the given columns (None: leave as is) of `table`'s row.
+    Column names come from `changes` keys, which callers take from fixed field lists."""
+    key = ident("id")
+    return ", ".join(
+        [
+            f"{ident(_writable(entity, name))} = {bind(value)}"
+            for name, value in changes.items()
+            if value is not None
+        ]
+        or [f"{key} = {qualified(table, 'id')}"]  # nothing to set: the row is still returned
+    )
+
+
 async def updated_row(
     tx: Queryable, entity: Entity, row_id: UUID, changes: dict[str, Any]
 ) -> asyncpg.Record:
-    """Set the given columns (None: leave as is) of one row; returns the row after.
-    Column names come from `changes` keys, which callers take from fixed field lists."""
+    """Set the given columns (None: leave as is) of one row; returns the row after."""
     bind = Binder()
     wanted = bind(row_id)
-    key = ident("id")
-    assignments = [
-        f"{ident(_writable(entity, name))} = {bind(value)}"
-        for name, value in changes.items()
-        if value is not None
-    ] or [f"{key} = {key}"]  # nothing to set: the update still returns the row
     row = await tx.fetchrow(
-        f"UPDATE {ident(entity.table)} SET {', '.join(assignments)} "
-        f"WHERE {key} = {wanted} RETURNING *",
+        f"UPDATE {ident(entity.table)} t SET {_assignments(entity, changes, bind, 't')} "
+        f"WHERE {qualified('t', 'id')} = {wanted} RETURNING *",
         *bind.values,
     )
     assert row is not None, "the caller holds the row's lock"
@@ -247,11 +258,26 @@ async def update_entity(
     changes: dict[str, Any],
     expected_updated_at: datetime | None,
 ) -> asyncpg.Record:
-    """The one update path: scope, row lock, role in the row's project, no lost
-    update, then set the given columns (the caller has validated them)."""
+    """The one update path: scope, then in ONE statement (atomic without a
+    transaction around it) the row locked if seen, the caller's role in its
+    project, no lost update, and the given columns set (the caller has validated
+    them). NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken) as
+    `writable_row()`, `require_unchanged()` and `translated()` say."""
     require_scope(viewer, f"{entity.name}:write")
-    async with session.transaction() as tx:
-        current = await writable_row(tx, entity, row_id, viewer, "id")
-        require_unchanged(current, expected_updated_at, entity.name)
-        with translated(entity.name):
-            return await updated_row(tx, entity, row_id, changes)
+    bind = Binder()
+    current = _writable_select(entity, row_id, viewer, bind, share=False, with_hidden=False)
+    unchanged = "true"
+    if expected_updated_at is not None:
+        unchanged = f"c.updated_at = {bind(expected_updated_at)}::timestamptz"
+    with translated(entity.name):
+        row = await session.fetchrow(
+            f"WITH _current AS ({current}), _new AS (UPDATE {ident(entity.table)} t "
+            f"SET {_assignments(entity, changes, bind, 't')} FROM _current c "
+            f"WHERE {qualified('t', 'id')} = c.id AND c._writer AND {unchanged} "
+            "RETURNING t.*) "
+            "SELECT n.*, c._writer, c.updated_at AS _was FROM _current c LEFT JOIN _new n ON true",
+            *bind.values,
+        )
+    written = _written(row, entity, "id")
+    _require_unchanged_at(written["_was"], expected_updated_at, entity.name)
+    return written

@@ -173,3 +173,39 @@ async def test_a_create_is_one_statement(
         # before: the token's, the model locked, the role, the insert)
         assert app[STATEMENTS].total - before == 2
     assert await conn.fetchval("SELECT count(*) FROM segments WHERE name = 'one-statement'") == 1
+
+
+async def test_an_update_is_one_statement(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """The row locked if seen, the caller's role, the stale check and the change in one
+    statement, whatever the answer."""
+    given = {"modelId": await _fraud_model(conn), "name": "to-change", "definition": "a > 1"}
+    created = (await data(client, CREATE, tokens.ada, input=given))["createSegment"]["segment"]
+    stamp = await conn.fetchval(
+        "SELECT updated_at FROM segments WHERE name = 'to-change' AND deleted_at IS NULL"
+    )
+    update = """mutation ($input: UpdateSegmentInput!) {
+      updateSegment(input: $input) { segment { name definition } } }"""
+    app = client.app
+    assert app is not None
+    cases = [
+        (tokens.alan, {"definition": "b > 2"}, "NOT_FOUND"),  # another tenant's
+        (tokens.ada, {"definition": "b > 2", "expectedUpdatedAt": stamp.isoformat()}, None),
+        (tokens.ada, {"definition": "c > 3", "expectedUpdatedAt": stamp.isoformat()}, "CONFLICT"),
+    ]
+    for token, changes, code in cases:
+        before = app[STATEMENTS].total
+        if code is None:
+            found = await data(client, update, token, input={"id": created["id"], **changes})
+            assert found == {
+                "updateSegment": {"segment": {"name": "to-change", "definition": "b > 2"}}
+            }
+        else:
+            refused = await error(client, update, token, input={"id": created["id"], **changes})
+            assert refused["extensions"]["code"] == code
+        # the token's and the write's (4 before: the token's, the lock, the role, the update)
+        assert app[STATEMENTS].total - before == 2
+    assert (
+        await conn.fetchval("SELECT definition FROM segments WHERE name = 'to-change'") == "b > 2"
+    )
