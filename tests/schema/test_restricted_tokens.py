@@ -605,6 +605,25 @@ async def test_bulk_ingestion_route(client: Client, conn: asyncpg.Connection, de
     }
 
 
+async def test_export_download_route(
+    client: Client, conn: asyncpg.Connection, demo: Demo, tokens: Tokens
+) -> None:
+    # the demo's expired exports: 410 to whoever sees them, 404 to whoever does not
+    expired = (
+        "SELECT id FROM exports WHERE project_id = $1 AND status = 'EXPIRED' ORDER BY id LIMIT 1"
+    )
+    inside, outside = [await _id(conn, expired, p) for p in (demo.allowed, demo.sibling)]
+    for token, export, status in (
+        (demo.restricted, outside, 404),
+        (demo.restricted, inside, 410),
+        (tokens.ada, outside, 410),  # the restriction hides it, not the user's rights
+    ):
+        response = await client.get(
+            f"/v1/exports/{export}/content", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status == status, await response.text()
+
+
 async def test_a_compiled_read_is_cached_apart_from_the_unrestricted_tokens(
     client: Client, demo: Demo, tokens: Tokens
 ) -> None:
