@@ -213,6 +213,30 @@ async def test_a_wider_scope_is_forbidden(
     assert await _count(conn) == before
 
 
+async def test_a_superuser_makes_no_superuser_token(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    # the superuser sees all 54 demo environments; a token it makes in the graph is
+    # its user's plain token: Root belongs to no organization, so it sees none
+    query = "{ environments { totalCount } }"
+    assert await data(client, query, tokens.root) == {"environments": {"totalCount": 54}}
+    made = await _created(client, tokens.root, name="made by root", scopes=["*"])
+    secret = made["token"]
+    stored = await conn.fetchval("SELECT superuser FROM api_tokens WHERE prefix = $1", secret[:12])
+    assert stored is False
+    viewer = await authenticate(conn, secret)
+    assert viewer is not None
+    assert (viewer.email, viewer.superuser) == ("root@example.com", False)
+    assert await data(client, query, secret) == {"environments": {"totalCount": 0}}
+    # and there is no way to ask for one
+    before = await _count(conn)
+    status, body = await graphql(
+        client, CREATE, tokens.root, input={"name": "x", "scopes": ["*"], "superuser": True}
+    )
+    assert (status, [e["extensions"]["code"] for e in body["errors"]]) == (200, ["BAD_USER_INPUT"])
+    assert await _count(conn) == before
+
+
 async def test_narrower_scopes_are_granted(
     client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:

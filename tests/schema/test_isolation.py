@@ -1,16 +1,19 @@
-"""Tenant isolation through every read path, and lookups by id."""
+"""Tenant isolation through every read path, and lookups by id and by uuid."""
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
 from db.entities import ENTITIES, Entity
 from schema.ids import global_id
+from tests.schema.compiled_support import resolver_client, same_answer, same_data
 from tests.schema.conftest import Tokens
 from tests.support import Client, data, error
+
+__all__ = ["resolver_client"]  # a fixture
 
 LISTED = [e for e in ENTITIES.values() if e.root_list is not None]
 USERS = {"ada": "ada@example.com", "grace": "grace@example.com", "alan": "alan@example.com"}
@@ -131,6 +134,106 @@ async def test_another_tenants_ids_are_not_found(
                 }
     # the other tenant sees it, of course
     assert (await data(client, node, tokens.alan, id=theirs))["node"]["id"] == theirs
+
+
+@pytest.mark.parametrize("entity", list(ENTITIES.values()), ids=lambda e: e.name)
+async def test_lookups_by_uuid_on_both_executors(
+    client: Client,
+    resolver_client: Client,
+    conn: asyncpg.Connection,
+    tokens: Tokens,
+    entity: Entity,
+) -> None:
+    type_name, lookup = entity.type_name, entity.lookup
+    visible = await _visible(conn, entity, USERS["ada"])
+    others = await _visible(conn, entity, USERS["alan"]) - visible
+    mine, theirs, absent = min(visible), min(others), uuid4()
+    query = f"query ($u: UUID!) {{ {lookup}(uuid: $u) {{ id uuid }} }}"
+    found = await same_data(client, resolver_client, query, tokens.ada, u=str(mine))
+    assert found == {lookup: {"id": global_id(type_name, mine), "uuid": str(mine)}}
+    # another tenant's uuid answers as one that does not exist: null and NOT_FOUND
+    refused = {}
+    for row in (theirs, absent):
+        body, _ = await same_answer(client, resolver_client, query, tokens.ada, u=str(row))
+        assert body["data"] == {lookup: None}
+        [found_error] = body["errors"]
+        assert (found_error["extensions"]["code"], found_error["message"]) == (
+            "NOT_FOUND",
+            f"{type_name} {row} not found",
+        )
+        refused[row] = {k: v for k, v in found_error.items() if k != "message"}
+    assert refused[theirs] == refused[absent]
+    # the other tenant finds it by its uuid
+    assert (await data(client, query, tokens.alan, u=str(theirs)))[lookup]["uuid"] == str(theirs)
+    # both or neither of `id` and `uuid`
+    either = f"query ($i: ID, $u: UUID) {{ {lookup}(id: $i, uuid: $u) {{ id }} }}"
+    for variables in ({"i": global_id(type_name, mine), "u": str(mine)}, {}):
+        body, _ = await same_answer(client, resolver_client, either, tokens.ada, **variables)
+        assert body["data"] == {lookup: None}
+        [found_error] = body["errors"]
+        assert (
+            found_error["extensions"]["code"],
+            found_error["extensions"]["field"],
+            found_error["message"],
+        ) == ("BAD_USER_INPUT", "id", "give exactly one of `id` and `uuid`")
+    # not a uuid
+    body, _ = await same_answer(client, resolver_client, query, tokens.ada, u="not-a-uuid")
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("entity", LISTED, ids=lambda e: e.name)
+async def test_uuid_filters_on_both_executors(
+    client: Client,
+    resolver_client: Client,
+    conn: asyncpg.Connection,
+    tokens: Tokens,
+    entity: Entity,
+) -> None:
+    assert entity.root_list is not None
+    name = entity.root_list.name
+    visible = sorted(await _visible(conn, entity, USERS["ada"]))
+    theirs = min(await _visible(conn, entity, USERS["alan"]) - set(visible))
+    assert len(visible) >= 2
+    query = f"""query ($eq: UUID, $in: [UUID!], $notIn: [UUID!], $theirs: UUID!) {{
+      one: {name}(filter: {{uuid: {{eq: $eq}}}}) {{ totalCount nodes {{ uuid }} }}
+      some: {name}(first: 100, filter: {{uuid: {{in: $in}}}}) {{ totalCount nodes {{ uuid }} }}
+      rest: {name}(first: 100, filter: {{uuid: {{notIn: $notIn}}}}) {{ totalCount }}
+      theirs: {name}(filter: {{uuid: {{eq: $theirs}}}}) {{ totalCount }}
+      notTheirs: {name}(first: 100, filter: {{uuid: {{notIn: [$theirs]}}}}) {{ totalCount }}
+    }}"""
+    found = await same_data(
+        client, resolver_client, query, tokens.ada,
+        eq=str(visible[0]),
+        # two of Ada's, another tenant's and one that does not exist
+        **{"in": [str(visible[0]), str(visible[-1]), str(theirs), str(uuid4())]},
+        notIn=[str(visible[0])],
+        theirs=str(theirs),
+    )  # fmt: skip
+    assert found["one"] == {"totalCount": 1, "nodes": [{"uuid": str(visible[0])}]}
+    assert found["some"]["totalCount"] == 2
+    assert {n["uuid"] for n in found["some"]["nodes"]} == {str(visible[0]), str(visible[-1])}
+    assert found["rest"] == {"totalCount": len(visible) - 1}
+    assert found["theirs"] == {"totalCount": 0}
+    assert found["notTheirs"] == {"totalCount": len(visible)}
+
+
+async def test_api_tokens_by_uuid_filter(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    mine, theirs = [
+        await conn.fetchval("SELECT id FROM api_tokens WHERE prefix = $1", t[:12])
+        for t in (tokens.ada, tokens.alan)
+    ]
+    query = """query ($u: UUID!) {
+      viewer { apiTokens(filter: {uuid: {eq: $u}}) { totalCount nodes { prefix } } }
+    }"""
+    # `viewer` is the resolver path's: both answers equal, not the executor
+    found, _ = await same_answer(client, resolver_client, query, tokens.ada, u=str(mine))
+    assert found == {
+        "data": {"viewer": {"apiTokens": {"totalCount": 1, "nodes": [{"prefix": tokens.ada[:12]}]}}}
+    }
+    found, _ = await same_answer(client, resolver_client, query, tokens.ada, u=str(theirs))
+    assert found == {"data": {"viewer": {"apiTokens": {"totalCount": 0, "nodes": []}}}}
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import pytest
 
 from db.tokens import create_token
 from schema.ids import global_id
-from tests.schema.compiled_support import both, executed, resolver_client
+from tests.schema.compiled_support import both, executed, resolver_client, same_error
 from tests.schema.conftest import Tokens
 from tests.support import Client, data, error, graphql
 
@@ -39,6 +39,8 @@ class Demo:
     environment_in: UUID
     environment_out: UUID
     segment_out: UUID
+    export_out: UUID  # of environment_out (the demo's production environments have some)
+    evaluation_out: UUID
 
 
 async def _id(conn: asyncpg.Connection, sql: str, *args: Any) -> UUID:
@@ -70,6 +72,12 @@ async def demo(conn: asyncpg.Connection, tokens: Tokens) -> Demo:
         environment_out=await _id(conn, environment, sibling),
         segment_out=await _id(
             conn, "SELECT id FROM segments WHERE project_id = $1 LIMIT 1", sibling
+        ),
+        export_out=await _id(
+            conn, "SELECT id FROM exports WHERE project_id = $1 ORDER BY id LIMIT 1", sibling
+        ),
+        evaluation_out=await _id(
+            conn, "SELECT id FROM evaluations WHERE project_id = $1 ORDER BY id LIMIT 1", sibling
         ),
     )
 
@@ -124,6 +132,55 @@ async def test_lists_counts_and_nested_lists(
     unrestricted = await _both(client, resolver_client, LISTS, tokens.ada)
     assert [unrestricted[k]["totalCount"] for k in unrestricted] == [2, 6, 12, 36, 36, 36]
     assert await _both(client, resolver_client, LISTS, demo.restricted) == found
+
+
+async def test_exports_and_evaluations(
+    client: Client, resolver_client: Client, demo: Demo, tokens: Tokens
+) -> None:
+    # fraud-detection's two models: one production environment each, with three
+    # exports and three evaluations
+    query = """query ($in: ID!, $out: ID!) {
+      exports { totalCount nodes { project { name } } }
+      evaluations { totalCount nodes { project { name } } }
+      inside: environment(id: $in) { exports { totalCount } evaluations { totalCount } }
+      projects { nodes { environments(filter: {kind: {eq: PRODUCTION}}) {
+        nodes { exports { totalCount } evaluations { totalCount } } } } }
+      out: node(id: $out) { id }
+    }"""
+    variables = {
+        "in": global_id("Environment", demo.environment_in),  # a production environment
+        "out": global_id("Export", demo.export_out),
+    }
+    found = await _both(client, resolver_client, query, demo.restricted, **variables)
+    fraud = {"project": {"name": "fraud-detection"}}
+    per_environment = {"exports": {"totalCount": 3}, "evaluations": {"totalCount": 3}}
+    assert found == {
+        "exports": {"totalCount": 6, "nodes": [fraud] * 6},
+        "evaluations": {"totalCount": 6, "nodes": [fraud] * 6},
+        "inside": per_environment,
+        "projects": {"nodes": [{"environments": {"nodes": [per_environment] * 2}}]},
+        "out": None,
+    }
+    # the same user's unrestricted token sees Acme's and Globex's: 12 production
+    # environments
+    unrestricted = await _both(client, resolver_client, query, tokens.ada, **variables)
+    assert (
+        unrestricted["exports"]["totalCount"],
+        unrestricted["evaluations"]["totalCount"],
+        unrestricted["out"],
+    ) == (36, 36, {"id": variables["out"]})
+    for lookup, type_name, row in (
+        ("export", "Export", demo.export_out),
+        ("evaluation", "Evaluation", demo.evaluation_out),
+    ):
+        for argument, value in (("id", global_id(type_name, row)), ("uuid", str(row))):
+            kind = "ID" if argument == "id" else "UUID"
+            one = f"query ($v: {kind}!) {{ {lookup}({argument}: $v) {{ id }} }}"
+            found_error = await same_error(client, resolver_client, one, demo.restricted, v=value)
+            assert (found_error["extensions"]["code"], found_error["data"]) == (
+                "NOT_FOUND",
+                {lookup: None},
+            )
 
 
 async def test_search_and_filters(client: Client, resolver_client: Client, demo: Demo) -> None:
@@ -355,9 +412,50 @@ WRITES = [
         {"e": ("Environment", "environment_out")},
     ),
     (
+        "moveEnvironment",
+        "mutation ($e: ID!) { moveEnvironment(input: {id: $e, position: 2}) "
+        "{ environment { id } } }",
+        {"e": ("Environment", "environment_out")},
+    ),
+    (
         "deleteEnvironment",
         "mutation ($e: ID!) { deleteEnvironment(input: {id: $e}) { deletedId } }",
         {"e": ("Environment", "environment_out")},
+    ),
+    (
+        "setDefaultStrategy",
+        "mutation ($e: ID!) { setDefaultStrategy(input: {environmentId: $e, "
+        'strategy: {name: "default"}}) { environment { id } } }',
+        {"e": ("Environment", "environment_out")},
+    ),
+    (
+        "clearDefaultStrategy",
+        "mutation ($e: ID!) { clearDefaultStrategy(input: {environmentId: $e}) "
+        "{ environment { id } } }",
+        {"e": ("Environment", "environment_out")},
+    ),
+    (
+        "createExport",
+        "mutation ($e: ID!) { createExport(input: {environmentId: $e, format: CSV}) "
+        "{ export { id } } }",
+        {"e": ("Environment", "environment_out")},
+    ),
+    (
+        "cancelExport",
+        "mutation ($x: ID!) { cancelExport(input: {id: $x}) { export { id } } }",
+        {"x": ("Export", "export_out")},
+    ),
+    (
+        "createEvaluation",
+        'mutation ($e: ID!) { createEvaluation(input: {environmentId: $e, name: "v"}) '
+        "{ evaluation { id } } }",
+        {"e": ("Environment", "environment_out")},
+    ),
+    (
+        "updateEvaluation",
+        "mutation ($v: ID!) { updateEvaluation(input: {id: $v, deleted: true}) "
+        "{ evaluation { id } } }",
+        {"v": ("Evaluation", "evaluation_out")},
     ),
     (
         "createSegment",
@@ -393,9 +491,23 @@ WRITES = [
         'email: "grace@example.com", role: EDITOR}) { project { id } } }',
         {"p": ("Project", "sibling")},
     ),
+    (
+        "removeProjectMember",
+        "mutation ($p: ID!) { removeProjectMember(input: {projectId: $p, "
+        'email: "grace@example.com"}) { project { id } } }',
+        {"p": ("Project", "sibling")},
+    ),
 ]
 
-_TABLES = ("models", "environments", "segments", "events", "project_members")
+_TABLES = (
+    "models",
+    "environments",
+    "segments",
+    "events",
+    "project_members",
+    "exports",
+    "evaluations",
+)
 
 
 async def _snapshot(conn: asyncpg.Connection, project: UUID) -> list[str]:
@@ -491,6 +603,25 @@ async def test_bulk_ingestion_route(client: Client, conn: asyncpg.Connection, de
         demo.environment_in: 2,  # the demo's one, and this one
         demo.environment_out: 1,
     }
+
+
+async def test_export_download_route(
+    client: Client, conn: asyncpg.Connection, demo: Demo, tokens: Tokens
+) -> None:
+    # the demo's expired exports: 410 to whoever sees them, 404 to whoever does not
+    expired = (
+        "SELECT id FROM exports WHERE project_id = $1 AND status = 'EXPIRED' ORDER BY id LIMIT 1"
+    )
+    inside, outside = [await _id(conn, expired, p) for p in (demo.allowed, demo.sibling)]
+    for token, export, status in (
+        (demo.restricted, outside, 404),
+        (demo.restricted, inside, 410),
+        (tokens.ada, outside, 410),  # the restriction hides it, not the user's rights
+    ):
+        response = await client.get(
+            f"/v1/exports/{export}/content", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status == status, await response.text()
 
 
 async def test_a_compiled_read_is_cached_apart_from_the_unrestricted_tokens(
