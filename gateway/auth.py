@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,11 +52,25 @@ class TokenCache:
         self.listening = False
         # counts clears: a check that began before one must not cache its viewer
         self.generation = 0
+        self._cleared = asyncio.Event()  # set by the next clear
 
     def clear(self) -> None:
         """Forget every token: one of them changed."""
         self._entries.clear()
         self.generation += 1
+        self._cleared.set()
+        self._cleared = asyncio.Event()
+
+    async def heard_since(self, generation: int, timeout_s: float) -> bool:
+        """Wait (at most `timeout_s`) until the cache is cleared after `generation`:
+        whether it was. A revocation waits so, for this process's listener to hear
+        PostgreSQL's broadcast: the other processes' listeners are told at the same
+        moment, so that the caller's next request, wherever it goes, is refused."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while self.generation == generation:
+                    await self._cleared.wait()
+        return self.generation != generation
 
     def get(self, digest: bytes) -> Viewer | None:
         """The viewer of a token checked recently, if still fresh."""

@@ -236,6 +236,7 @@ class GatewayView(GraphQLView[Context, None]):
             default_page_size=settings.default_page_size,
             max_page_size=settings.max_page_size,
             secrets=request.app[SECRETS],
+            tokens=request.app[TOKENS],
         )
 
     async def execute_single(  # noqa: PLR0917  (strawberry's signature)

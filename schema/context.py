@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from db.secret_box import SecretBox
 from db.session import Session
 from db.viewer import Viewer
 from schema.loaders import Loaders
+
+
+class TokenChanges(Protocol):
+    """What a resolver sees of the process's token cache (gateway/auth.py): how
+    many broadcast token changes it has heard, and a wait for the next one."""
+
+    generation: int
+    listening: bool
+
+    async def heard_since(self, generation: int, timeout_s: float) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -21,6 +32,8 @@ class Context:
     max_page_size: int = 100
     # what secret values are encrypted with (None: no key configured, refused)
     secrets: SecretBox | None = None
+    # the process's token cache (None: none, as in the CLI's schema runs)
+    tokens: TokenChanges | None = None
     _loaders: Loaders | None = None
 
     @property
