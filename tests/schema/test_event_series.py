@@ -175,13 +175,18 @@ MEASURES: dict[str, tuple[list[Any], Any]] = {
 }
 
 
+def _measure(kind: str) -> dict[str, str]:
+    """The measure argument of a kind: the counts read no property, the others `ms`."""
+    if kind in ("COUNT", "DISTINCT_IDS", "PERSONS"):
+        return {"kind": kind}
+    return {"kind": kind, "property": "ms"}
+
+
 @pytest.mark.parametrize("kind", sorted(MEASURES))
 async def test_every_measure(
     client: Client, resolver_client: Client, tokens: Tokens, env: str, kind: str
 ) -> None:
-    measure = {"kind": kind} if kind in ("COUNT", "DISTINCT_IDS", "PERSONS") else {
-        "kind": kind, "property": "ms"
-    }  # fmt: skip
+    measure = _measure(kind)
     found = await series(client, resolver_client, tokens.ada, env, measure=measure, **JUNE)
     values, total = MEASURES[kind]
     (line,) = found["lines"]
@@ -201,9 +206,7 @@ async def test_every_measure_without_its_total(
     client: Client, resolver_client: Client, tokens: Tokens, env: str, kind: str
 ) -> None:
     """A chart's query: the values alone (the compiled path then reads no total)."""
-    measure = {"kind": kind} if kind in ("COUNT", "DISTINCT_IDS", "PERSONS") else {
-        "kind": kind, "property": "ms"
-    }  # fmt: skip
+    measure = _measure(kind)
     found = await same_data(
         client, resolver_client, VALUES_ONLY, tokens.ada, env=env, measure=measure, **JUNE
     )
