@@ -4,6 +4,7 @@ download's answers, cancel, failure, expiry, metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -19,6 +20,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDictProxy
 
+from db import export_writer
 from db.demo import seed_demo
 from db.tokens import create_token
 from gateway import export_runner
@@ -353,8 +355,22 @@ async def test_a_job_that_cannot_write_fails_and_leaves_no_file(
 
 
 async def test_cancel_stops_a_running_export_within_a_second(
-    client: Client, conn: asyncpg.Connection, tokens: Tokens, export_dir: Path
+    client: Client,
+    conn: asyncpg.Connection,
+    tokens: Tokens,
+    export_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # each megabyte written 20 ms later, so that the job still runs when the test
+    # first sees rows written (on a quiet machine the 400,000 rows were once all
+    # written before that: SUCCEEDED, nothing left to cancel)
+    flush = export_writer._Sink.flush
+
+    async def slow_flush(sink: export_writer._Sink) -> None:
+        await asyncio.sleep(0.02)
+        await flush(sink)
+
+    monkeypatch.setattr(export_writer._Sink, "flush", slow_flush)
     environment = await environment_uuid(conn)
     await seed_events(conn, environment, 400_000)
     export = await _export(client, tokens.ada, global_id("Environment", environment), "JSON")
