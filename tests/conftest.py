@@ -9,7 +9,6 @@ test that asks for `database_url` gets a copy of it, dropped afterwards.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import os
 import shutil
@@ -31,6 +30,9 @@ from tests.support import Client, with_database
 
 _counter = itertools.count()
 _artifacts: list[Path] = []
+
+# how long the tests' requests wait for a pooled connection (`settings`)
+PATIENT_POOL_WAIT_MS = 60_000
 
 
 @pytest.fixture
@@ -157,37 +159,32 @@ def pooler(server_url: str) -> Iterator[PgBouncer | None]:
 
 @pytest.fixture
 def settings(database_url: str, pooler: PgBouncer | None) -> Settings:
-    """Default settings pointed at this test's database, but for the token cache:
-    with it off, every request's token check is a statement that the statement
-    budgets count, and a token changed in the database counts at once
-    (tests/gateway/test_token_cache.py tests the cache)."""
+    """Default settings pointed at this test's database, but for two:
+
+    - the token cache is off: every request's token check is a statement that
+      the statement budgets count, and a token changed in the database counts
+      at once (tests/gateway/test_token_cache.py tests the cache);
+    - a request waits up to 60 s for a pooled connection, not 2 s: the short
+      default sheds load in production, but a test's request that needs a new
+      connection to its fresh database answered 503 in CI when the machine
+      stalled that connection's start past 2 s (once in a burst of 50 writes,
+      once in a sequential createEvaluation). The tests of that wait set
+      their own (test_outage.py, test_connections.py)."""
     if pooler is not None:
         return Settings(
             database_url=pooler.url(database_url),
             database_pool_mode="transaction",
             database_direct_url=database_url,
             auth_cache_s=0,
+            pool_timeout_ms=PATIENT_POOL_WAIT_MS,
         )
-    return Settings(database_url=database_url, auth_cache_s=0)
+    return Settings(database_url=database_url, auth_cache_s=0, pool_timeout_ms=PATIENT_POOL_WAIT_MS)
 
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[Client]:
     """An HTTP client of the real app, served on a loopback port."""
     async with TestClient(TestServer(create_app(settings))) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-async def burst_client(settings: Settings) -> AsyncIterator[Client]:
-    """A client of an app whose requests wait for a pooled connection as long as
-    it takes, for tests that send more requests at once than the pool holds
-    connections and assert what each write answered (a conflict, a win): the
-    default 2 s wait answers 503 whenever a slow machine or the new
-    database's first connections behind a pooler take longer, which is what a
-    burst should get in production but not what these tests are about."""
-    patient = dataclasses.replace(settings, pool_timeout_ms=60_000)
-    async with TestClient(TestServer(create_app(patient))) as test_client:
         yield test_client
 
 

@@ -326,9 +326,8 @@ async def test_who_may_move(client: Client, conn: asyncpg.Connection, tokens: To
 
 
 async def test_concurrent_moves_creates_and_deletes_keep_a_permutation(
-    burst_client: Client, conn: asyncpg.Connection, tokens: Tokens
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
-    client = burst_client
     model = await _model(conn)
     model_id = global_id("Model", model)
     for i in range(5):

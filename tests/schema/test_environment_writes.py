@@ -199,9 +199,8 @@ async def test_who_may_write(client: Client, conn: asyncpg.Connection, tokens: T
 
 
 async def test_fifty_concurrent_updates_one_wins(
-    burst_client: Client, conn: asyncpg.Connection, tokens: Tokens
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
-    client = burst_client
     model = await _model(conn, "Acme Analytics", "fraud-detection")
     row = await _environment(conn, model, "validation")
     environment = global_id("Environment", row["id"])

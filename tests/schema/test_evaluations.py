@@ -460,7 +460,7 @@ async def test_no_mutation_deletes_an_evaluation(client: Client, tokens: Tokens)
 
 
 async def test_fifty_concurrent_stale_updates_one_wins(
-    burst_client: Client, conn: asyncpg.Connection, tokens: Tokens
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
     row = await conn.fetchrow("SELECT id, updated_at FROM evaluations ORDER BY id LIMIT 1")
     assert row is not None
@@ -468,7 +468,7 @@ async def test_fifty_concurrent_stale_updates_one_wins(
 
     async def write(i: int) -> dict[str, Any]:
         given = {"id": ev_id, "prompt": f"prompt {i}", "expectedUpdatedAt": read}
-        _, body = await graphql(burst_client, UPDATE, tokens.root, input=given)
+        _, body = await graphql(client, UPDATE, tokens.root, input=given)
         return body
 
     bodies = await asyncio.gather(*(write(i) for i in range(50)))

@@ -102,9 +102,8 @@ async def test_update_project_and_model_with_expected_updated_at(
 
 
 async def test_fifty_concurrent_segment_updates_one_wins(
-    burst_client: Client, conn: asyncpg.Connection, tokens: Tokens
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
-    client = burst_client
     row = await conn.fetchrow("SELECT id, updated_at FROM segments ORDER BY id LIMIT 1")
     assert row is not None
     segment, read = global_id("Segment", row["id"]), row["updated_at"].isoformat()
