@@ -30,7 +30,7 @@ from db.json_reads import FALLBACK_MARK, read_statement
 from db.plans import ReadPlan
 from db.viewer import Viewer
 from gateway import off_loop
-from gateway.keys import EXECUTOR, METRICS, SETTINGS
+from gateway.keys import COMPILED_ANSWER, EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
 from schema.documents import cached, parsed
 from schema.errors import refusal
@@ -167,7 +167,10 @@ async def compiled_result(
     context: Context,
     request_data: GraphQLRequestData,
 ) -> ExecutionResult | None:
-    """The compiled answer to a request, or None when the resolver path answers it."""
+    """The compiled answer to a request, or None when the resolver path answers it
+    (asked once: the view asks again of a request the lean path passed on)."""
+    if COMPILED_ANSWER in request:
+        return request[COMPILED_ANSWER]
     executor = "resolver"
     try:
         if request.app[SETTINGS].compiled_reads and context.viewer is not None:

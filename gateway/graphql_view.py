@@ -24,9 +24,12 @@ from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
 from gateway.graphiql import page_response
 from gateway.keys import (
+    COMPILED_ANSWER,
+    CONTEXT,
     CREDENTIALS,
     ERROR_CODES,
     EXECUTOR,
+    LIMITS_READ_VARIABLES,
     MEDIA_TYPE,
     METRICS,
     OPERATION,
@@ -40,6 +43,7 @@ from gateway.keys import (
     STATEMENTS,
     TOKENS,
 )
+from gateway.lean_path import LeanPath
 from gateway.limits import (
     MAX_BODY_BYTES,
     Limits,
@@ -97,6 +101,11 @@ class GatewayView(GraphQLView[Context, None]):
         schema = cast(GatewaySchema, self.schema)  # what build_schema makes
         self.rules = schema.validation_rules
         self.plans = Plans(schema)
+        # off with trusted documents: only what the manifest holds runs, which
+        # the view checks
+        self.lean = (
+            LeanPath(self.plans, graphql_schema, limits) if self.documents.trusted is None else None
+        )
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         metrics = request.app[METRICS]
@@ -126,7 +135,8 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         try:
-            return await self.run(request=request)
+            lean = await self.lean.answer(request, self._context) if self.lean else None
+            return lean if lean is not None else await self.run(request=request)
         except web.HTTPRequestEntityTooLarge:
             message = f"the request body is over {MAX_BODY_BYTES:,} bytes"
             return _error_response(413, message, "BAD_USER_INPUT", request)
@@ -218,6 +228,12 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def get_context(self, request: web.Request, response: Any) -> Context:
         """A fresh context per request: the viewer behind the token."""
+        return await self._context(request)
+
+    async def _context(self, request: web.Request) -> Context:
+        """The request's context, made once (the lean path may have made it)."""
+        if CONTEXT in request:
+            return request[CONTEXT]
         settings = request.app[SETTINGS]
         session = request[SESSION] = Session(
             request.app[POOL],
@@ -229,7 +245,7 @@ class GatewayView(GraphQLView[Context, None]):
             session, request.headers.get("Authorization"), request.app[TOKENS]
         )
         request[CREDENTIALS] = credentials
-        return Context(
+        context = request[CONTEXT] = Context(
             request_id=request[REQUEST_ID],
             session=session,
             viewer=credentials.viewer,
@@ -238,6 +254,7 @@ class GatewayView(GraphQLView[Context, None]):
             secrets=request.app[SECRETS],
             tokens=request.app[TOKENS],
         )
+        return context
 
     async def execute_single(  # noqa: PLR0917  (strawberry's signature)
         self,
@@ -259,8 +276,11 @@ class GatewayView(GraphQLView[Context, None]):
             if result is None and register_as is not None:
                 await self._register(context, request_data, register_as)
         if result is None:
-            replicas.route(request, context.session)
+            if COMPILED_ANSWER not in request:  # else the lean path has routed it
+                replicas.route(request, context.session)
             result = await compiled_result(self.plans, request, context, request_data)
+            if result is not None and not result.errors and self.lean is not None:
+                self.lean.learn(request, request_data)
         if result is None:
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
@@ -351,8 +371,9 @@ class GatewayView(GraphQLView[Context, None]):
             refused = _unauthenticated(request, sub_response, context, None)
         if refused is None and document is not None:
             try:
-                await off_loop.step(query, check_limits, document, name, request_data.variables,
-                                    self.graphql_schema, self.limits)  # fmt: skip
+                request[LIMITS_READ_VARIABLES] = await off_loop.step(
+                    query, check_limits, document, name, request_data.variables,
+                    self.graphql_schema, self.limits)  # fmt: skip
             except QueryTooComplex as error:
                 refused = _refused(request, error.message, error.code, context)
         if refused is None and document is not None:

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 from aiohttp import web
+from strawberry.types import ExecutionResult
 
 from db.secret_box import SecretBox
 from db.session import Session, StatementCounter
@@ -13,6 +14,7 @@ from gateway.auth import Credentials, TokenCache
 from gateway.export_service import ExportService
 from gateway.metrics import Metrics
 from gateway.settings import Settings
+from schema.context import Context
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -45,3 +47,10 @@ MEDIA_TYPE = web.RequestKey("media_type", str)
 REQUEST_ERROR = web.RequestKey("request_error", bool)
 # where export files are, and the clock of their expiry (gateway/export_runner.py)
 EXPORTS = web.AppKey("exports", ExportService)
+# what the lean path (gateway/lean_path.py) leaves the view when it passes a
+# request on, so that nothing it did is done again: the request's context (its
+# session and credentials), the compiled executor's answer (None: it had none),
+# and whether the document's limits read its variables' values
+CONTEXT = web.RequestKey("context", Context)
+COMPILED_ANSWER: web.RequestKey[ExecutionResult | None] = web.RequestKey("compiled_answer")
+LIMITS_READ_VARIABLES = web.RequestKey("limits_read_variables", bool)

@@ -31,6 +31,7 @@ from graphql import (
     Source,
     TokenKind,
     get_named_type,
+    is_const_value_node,
     value_from_ast_untyped,
 )
 
@@ -268,6 +269,8 @@ class _Walk:
             schema, fragments, variables, limits
         )  # fmt: skip
         self.depth = self.aliases = self.nodes = self.fields = 0
+        # whether a variable's value counted (a page size `first: $n`)
+        self.read_variables = False
 
     def selections(
         self,
@@ -334,6 +337,7 @@ class _Walk:
     def argument(self, node: FieldNode, name: str) -> Any:
         for argument in node.arguments or ():
             if argument.name.value == name:
+                self.read_variables |= not is_const_value_node(argument.value)
                 return value_from_ast_untyped(argument.value, self.variables)
         return None
 
@@ -356,13 +360,15 @@ def check_limits(
     variables: dict[str, Any] | None,
     schema: GraphQLSchema,
     limits: Limits,
-) -> None:
+) -> bool:
     """QUERY_TOO_COMPLEX, saying the limit and the value, when the query is over one
-    (the caller has scanned the text, so the document is of bounded size)."""
+    (the caller has scanned the text, so the document is of bounded size); else
+    whether the variables' values counted, i.e. whether other values of them
+    must be checked again (gateway/lean_path.py)."""
     check_breadth(document, limits)
     chosen = operation(document, operation_name)
     if chosen is None:
-        return
+        return False
     fragments = _fragments(document)
     root = schema.get_root_type(chosen.operation)
     walk = _Walk(schema, fragments, variables or {}, limits)
@@ -373,3 +379,4 @@ def check_limits(
         raise _over("has this many aliases:", walk.aliases, limits.aliases)
     if walk.nodes > limits.nodes:
         raise _over("may return this many nodes:", walk.nodes, limits.nodes)
+    return walk.read_variables

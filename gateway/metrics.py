@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterable
 
 import asyncpg
@@ -31,6 +32,8 @@ _SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # become label values (each one is a time series kept forever)
 _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_OPERATION_LABELS = 200
+# how often answered requests update the pool gauges (a scrape always does)
+POOL_READ_INTERVAL_S = 0.1
 _STATEMENT_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
 
 
@@ -110,10 +113,12 @@ class Metrics:
             ["status"], registry=self.registry, multiprocess_mode="mostrecent",
         )  # fmt: skip
         self._operations: set[str] = set()
+        self._pool_read_at = -POOL_READ_INTERVAL_S
 
     def _read_pool(self) -> None:
         # set, not computed at scrape time: in a shared folder each worker
         # can only write its own values
+        self._pool_read_at = time.monotonic()
         pool = self._pool_of()
         self.pool_size.set(0 if pool is None else pool.get_size())
         self.pool_busy.set(0 if pool is None else pool.get_size() - pool.get_idle_size())
@@ -155,7 +160,8 @@ class Metrics:
         self.statements.observe(statements)
         for code in codes:
             self.errors.labels(code).inc()
-        self._read_pool()
+        if time.monotonic() - self._pool_read_at >= POOL_READ_INTERVAL_S:
+            self._read_pool()
 
     def render(self) -> bytes:
         """The text exposition format (of all workers, when shared)."""

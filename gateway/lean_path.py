@@ -1,0 +1,158 @@
+"""The lean path: a read this process has answered with the compiled executor
+before, answered again in front of Strawberry's view.
+
+A small request spent most of its Python outside the statement: Strawberry's
+view (websocket checks, body and content-type parsing, its request objects),
+then the checks of a document seen for the first time. For a document the
+process already knows to be a valid, single, within-limits query that the
+compiled executor answered, the lean path does only what varies per request:
+the body's JSON, the variables' checks (nesting, text, and the limits again
+only if the variables' values counted there, as `first: $n` does), the token,
+the plan (by shape) and its one statement. The answer, its log line and its
+metrics are the view's own (the view's `__call__` accounts for both).
+
+Anything else is passed on to the view unchanged, with what the lean path
+learnt kept on the request (gateway/keys.py) so that nothing runs twice: the
+token check, the compiled attempt. Only plain requests are lean: POST of
+`application/json` with `query`, `variables` and `operationName` only (no
+persisted operations, no query string), for an authenticated caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from graphql import GraphQLSchema
+from strawberry.http import GraphQLRequestData
+
+from gateway import off_loop, replicas
+from gateway.compiled import MAX_PLANS, Plans, compiled_result, encode_response
+from gateway.keys import (
+    COMPILED_ANSWER,
+    LIMITS_READ_VARIABLES,
+    MEDIA_TYPE,
+    OPERATION,
+    READ_ONLY,
+)
+from gateway.limits import Limits, NestedTooDeeply, QueryTooComplex, check_limits, check_variables
+from gateway.media import media_type
+from gateway.unicode import has_lone_surrogate
+from schema.context import Context
+from schema.documents import cached
+
+_PLAIN_KEYS = frozenset({"query", "variables", "operationName"})
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the view found out about a document, true for every request of it."""
+
+    operation: str  # the name logs and metrics give it
+    limits_read_variables: bool
+
+
+def is_plain(request: web.Request) -> bool:
+    """A POST of JSON with nothing in the URL: the only requests the lean path takes."""
+    return (
+        request.method == "POST"
+        and request.content_type == "application/json"
+        and not request.query_string
+    )
+
+
+class LeanPath:
+    """Known documents, least recently used first out, and the answers to them."""
+
+    def __init__(self, plans: Plans, schema: GraphQLSchema, limits: Limits) -> None:
+        self.plans, self.schema, self.limits = plans, schema, limits
+        self._known: OrderedDict[tuple[str, str | None], Known] = OrderedDict()
+
+    def learn(self, request: web.Request, request_data: GraphQLRequestData) -> None:
+        """After the view's compiled answer to a plain request: its document is known."""
+        query = request_data.query
+        if (
+            query is None
+            or request_data.extensions
+            or not is_plain(request)
+            or not cached(query)  # a one-off text is not kept (nor is its plan)
+        ):
+            return
+        key = (query, request_data.operation_name)
+        self._known[key] = Known(request.get(OPERATION, ""), request[LIMITS_READ_VARIABLES])
+        if len(self._known) > MAX_PLANS:
+            self._known.popitem(last=False)
+
+    async def answer(
+        self, request: web.Request, context_for: Callable[[web.Request], Awaitable[Context]]
+    ) -> web.Response | None:
+        """The response to a request of a known document, or None: the view answers."""
+        sent = await _plain_body(request) if self._known and is_plain(request) else None
+        if sent is None:
+            return None
+        query, variables, name = sent
+        known = self._known.get((query, name))
+        if known is None or not self._variables_pass(name, variables):
+            return None
+        context = await context_for(request)
+        if context.viewer is None:
+            return None
+        if known.limits_read_variables and not await self._within_limits(query, name, variables):
+            return None
+        request[OPERATION], request[READ_ONLY] = known.operation, True
+        request[MEDIA_TYPE] = media_type(request.headers.get("Accept"))
+        replicas.route(request, context.session)
+        request_data = GraphQLRequestData(
+            query=query, variables=variables, operation_name=name, extensions=None
+        )
+        result = request[COMPILED_ANSWER] = await compiled_result(
+            self.plans, request, context, request_data
+        )
+        if result is None or result.errors:  # the view answers, as it would have
+            return None
+        self._known.move_to_end((query, name))
+        return web.Response(
+            body=encode_response({"data": result.data}), content_type=request[MEDIA_TYPE]
+        )
+
+    def _variables_pass(self, name: str | None, variables: Any) -> bool:
+        """The view's checks of the parts that vary (the text is known)."""
+        try:
+            check_variables(variables, self.limits)
+        except NestedTooDeeply:
+            return False
+        return not has_lone_surrogate((name, variables))
+
+    async def _within_limits(self, query: str, name: str | None, variables: Any) -> bool:
+        document = await off_loop.document(query)
+        if document is None:
+            return False
+        try:
+            await off_loop.step(query, check_limits, document, name, variables,
+                                self.schema, self.limits)  # fmt: skip
+        except QueryTooComplex:
+            return False
+        return True
+
+
+async def _plain_body(request: web.Request) -> tuple[str, dict[str, Any] | None, str | None] | None:
+    """The body's query, variables and operation name, if it holds only those,
+    of the types they must have; else None (the view says what is wrong)."""
+    try:
+        data = json.loads(await request.read())  # as the view reads it (not orjson:
+    except (ValueError, RecursionError):  # it turns integers past 64 bits to floats)
+        return None
+    if type(data) is not dict or not data.keys() <= _PLAIN_KEYS:
+        return None
+    query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+    if (
+        type(query) is not str
+        or not (variables is None or type(variables) is dict)
+        or not (name is None or type(name) is str)
+    ):
+        return None
+    return query, variables, name
