@@ -1,0 +1,156 @@
+"""The lean path (gateway/lean_path.py): a document the compiled executor has
+answered once is answered again without Strawberry's view, with the same
+response, statements, log line and metrics; whatever it does not answer reaches
+the view with nothing done twice."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.app import create_app
+from gateway.graphql_view import GatewayView
+from gateway.keys import METRICS, STATEMENTS
+from gateway.settings import Settings
+from schema.ids import global_id
+from tests.schema.conftest import Tokens
+from tests.support import Client
+
+BY_ID = "query ById($id: ID!) { environment(id: $id) { id name model { name } } }"
+PAGE = "query Page($n: Int) { environments(first: $n) { edges { node { name } } } }"
+
+
+@pytest.fixture
+def view_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many requests Strawberry's view ran (the real view still runs them)."""
+    runs: list[int] = []
+    run = GatewayView.run
+
+    async def counted(self: GatewayView, *args: Any, **kwargs: Any) -> Any:
+        runs.append(1)
+        return await run(self, *args, **kwargs)
+
+    monkeypatch.setattr(GatewayView, "run", counted)
+    return runs
+
+
+async def _post(
+    client: Client, query: str, token: str, **variables: Any
+) -> tuple[int, str, bytes, int]:
+    """Status, content type, body and the statements the request ran."""
+    before = client.app[STATEMENTS].total
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    body = await response.read()
+    return response.status, response.content_type, body, client.app[STATEMENTS].total - before
+
+
+def _without_request_ids(body: bytes) -> Any:
+    answer = json.loads(body)
+    for error in answer.get("errors", ()):
+        del error["extensions"]["requestId"]
+    return answer
+
+
+async def _environments(conn: asyncpg.Connection) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT e.id FROM environments e JOIN projects p ON p.id = e.project_id "
+        "JOIN organizations o ON o.id = p.organization_id "
+        "WHERE o.name = 'Acme Analytics' ORDER BY e.id LIMIT 3"
+    )
+    return [global_id("Environment", row["id"]) for row in rows]
+
+
+async def test_a_known_read_skips_the_view_with_the_same_answer(
+    client: Client,
+    conn: asyncpg.Connection,
+    tokens: Tokens,
+    view_runs: list[int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first, second, third = await _environments(conn)
+    view = await _post(client, BY_ID, tokens.ada, id=first)
+    assert len(view_runs) == 1
+    caplog.set_level(logging.INFO, logger="envgraph.requests")
+    lean = await _post(client, BY_ID, tokens.ada, id=first)
+    assert len(view_runs) == 1  # not run again
+    assert lean == view
+    status, content_type, body, statements = lean
+    assert (status, content_type, statements) == (200, "application/json", 2)  # token, read
+    assert json.loads(body)["data"]["environment"]["id"] == first
+    # another id: the same plan, its own row
+    assert (await _post(client, BY_ID, tokens.ada, id=second))[2].count(second.encode()) == 1
+    assert len(view_runs) == 1
+    line = [r for r in caplog.records if r.name == "envgraph.requests"][0].getMessage()
+    assert "ById" in line and "compiled" in line and "200" in line, line
+    # the operation is counted under its name, compiled, as the view counts it
+    metrics = client.app[METRICS]
+    assert metrics.requests.labels("ById", "ok")._value.get() == 3
+    assert metrics.executors.labels("compiled")._value.get() == 3
+    # the Accept header chooses the media type as in the view
+    response = await client.post(
+        "/graphql",
+        json={"query": BY_ID, "variables": {"id": third}},
+        headers={
+            "Authorization": f"Bearer {tokens.ada}",
+            "Accept": "application/graphql-response+json",
+        },
+    )
+    assert response.content_type == "application/graphql-response+json"
+    assert len(view_runs) == 1
+
+
+async def test_what_it_does_not_answer_runs_once_in_the_view(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, view_runs: list[int]
+) -> None:
+    first, *_ = await _environments(conn)
+    await _post(client, BY_ID, tokens.ada, id=first)
+    # another tenant's row: the lookup finds nothing, the resolver path says
+    # NOT_FOUND; the token and the compiled statement are not run twice
+    refused = await _post(client, BY_ID, tokens.alan, id=first)
+    again = await _post(client, BY_ID, tokens.alan, id=first)
+    assert refused[:2] == again[:2] and refused[3] == again[3]
+    assert _without_request_ids(refused[2]) == _without_request_ids(again[2])
+    assert refused[0] == 200 and b'"NOT_FOUND"' in refused[2]
+    assert refused[3] == 3  # token, the compiled read, the resolver's lookup
+    # a bad token: 401, the one token statement
+    status, _, body, statements = await _post(client, BY_ID, "egt_not-a-token", id=first)
+    assert (status, statements) == (401, 1), body
+    # a value the lookup refuses
+    status, _, body, statements = await _post(client, BY_ID, tokens.ada, id="nope")
+    assert status == 200 and b'"BAD_USER_INPUT"' in body and statements == 1, body
+    assert len(view_runs) == 5  # every one of them ran in the view
+
+
+@pytest.fixture
+async def small_client(settings: Settings) -> AsyncIterator[Client]:
+    """A client whose queries may return at most 50 nodes."""
+    app = create_app(dataclasses.replace(settings, max_query_nodes=50))
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+async def test_limits_that_count_variables_are_checked_again(
+    small_client: Client, tokens: Tokens, view_runs: list[int]
+) -> None:
+    status, _, body, _ = await _post(small_client, PAGE, tokens.ada, n=3)
+    assert status == 200 and body.count(b'"name"') == 3, body
+    assert len(view_runs) == 1
+    status, _, body, _ = await _post(small_client, PAGE, tokens.ada, n=2)
+    assert status == 200 and body.count(b'"name"') == 2, body
+    assert len(view_runs) == 1  # lean
+    # the same document with a page over the node limit: refused as the view refuses it
+    status, _, body, statements = await _post(small_client, PAGE, tokens.ada, n=80)
+    assert b'"QUERY_TOO_COMPLEX"' in body and b"may return this many nodes: 80" in body, body
+    assert statements == 1  # the token only
+    assert len(view_runs) == 2
