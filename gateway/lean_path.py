@@ -83,7 +83,9 @@ class LeanPath:
         ):
             return
         key = (query, request_data.operation_name)
-        self._known[key] = Known(request.get(OPERATION, ""), request[LIMITS_READ_VARIABLES])
+        self._known[key] = Known(
+            request.get(OPERATION, ""), request.get(LIMITS_READ_VARIABLES, True)
+        )
         if len(self._known) > MAX_PLANS:
             self._known.popitem(last=False)
 
