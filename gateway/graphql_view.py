@@ -104,7 +104,9 @@ class GatewayView(GraphQLView[Context, None]):
         # off with trusted documents: only what the manifest holds runs, which
         # the view checks
         self.lean = (
-            LeanPath(self.plans, graphql_schema, limits) if self.documents.trusted is None else None
+            LeanPath(self.plans, graphql_schema, limits, self.documents)
+            if self.documents.trusted is None
+            else None
         )
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:

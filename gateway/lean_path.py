@@ -13,16 +13,19 @@ metrics are the view's own (the view's `__call__` accounts for both).
 
 Anything else is passed on to the view unchanged, with what the lean path
 learnt kept on the request (gateway/keys.py) so that nothing runs twice: the
-token check, the compiled attempt. Only plain requests are lean: POST of
-`application/json` with `query`, `variables` and `operationName` only (no
-persisted operations, no query string), for an authenticated caller.
+token check, the compiled attempt. Only plain requests are lean, for an
+authenticated caller: POST of `application/json` with `query`, `variables` and
+`operationName` only (no query string), or GET of a persisted query by its hash
+alone whose text this process holds (gateway/persisted.py: its LRU; a hash it
+does not hold needs the database, a hash with its text registers: the view).
+Not in trusted-documents mode (the view checks the manifest).
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +33,7 @@ from aiohttp import web
 from graphql import GraphQLSchema
 from strawberry.http import GraphQLRequestData
 
-from gateway import off_loop, replicas
+from gateway import off_loop, persisted, replicas
 from gateway.compiled import MAX_PLANS, Plans, compiled_result, encode_response
 from gateway.keys import (
     COMPILED_ANSWER,
@@ -46,6 +49,7 @@ from schema.context import Context
 from schema.documents import cached
 
 _PLAIN_KEYS = frozenset({"query", "variables", "operationName"})
+_PERSISTED_KEYS = frozenset({"variables", "operationName", "extensions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +61,10 @@ class Known:
 
 
 def is_plain(request: web.Request) -> bool:
-    """A POST of JSON with nothing in the URL: the only requests the lean path takes."""
+    """A POST of JSON with nothing in the URL, or a GET: the only requests the lean
+    path takes."""
+    if request.method == "GET":
+        return True
     return (
         request.method == "POST"
         and request.content_type == "application/json"
@@ -68,8 +75,11 @@ def is_plain(request: web.Request) -> bool:
 class LeanPath:
     """Known documents, least recently used first out, and the answers to them."""
 
-    def __init__(self, plans: Plans, schema: GraphQLSchema, limits: Limits) -> None:
+    def __init__(
+        self, plans: Plans, schema: GraphQLSchema, limits: Limits, documents: persisted.Documents
+    ) -> None:
         self.plans, self.schema, self.limits = plans, schema, limits
+        self.documents = documents
         self._known: OrderedDict[tuple[str, str | None], Known] = OrderedDict()
 
     def learn(self, request: web.Request, request_data: GraphQLRequestData) -> None:
@@ -77,7 +87,7 @@ class LeanPath:
         query = request_data.query
         if (
             query is None
-            or request_data.extensions
+            or not (set(request_data.extensions or ()) <= {"persistedQuery"})
             or not is_plain(request)
             or not cached(query)  # a one-off text is not kept (nor is its plan)
         ):
@@ -93,7 +103,7 @@ class LeanPath:
         self, request: web.Request, context_for: Callable[[web.Request], Awaitable[Context]]
     ) -> web.Response | None:
         """The response to a request of a known document, or None: the view answers."""
-        sent = await _plain_body(request) if self._known and is_plain(request) else None
+        sent = await self._sent(request) if self._known and is_plain(request) else None
         if sent is None:
             return None
         query, variables, name = sent
@@ -140,17 +150,41 @@ class LeanPath:
             return False
         return True
 
+    async def _sent(self, request: web.Request) -> _Sent | None:
+        """The request's query, variables and operation name, if it is plain; else
+        None (the view says what is wrong, or answers what the lean path does not)."""
+        if request.method == "GET":
+            return self._persisted(request.query)
+        try:
+            data = json.loads(await request.read())  # as the view reads it (not orjson:
+        except (ValueError, RecursionError):  # it turns integers past 64 bits to floats)
+            return None
+        if type(data) is not dict or not data.keys() <= _PLAIN_KEYS:
+            return None
+        query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+        return _typed(query, variables, name)
 
-async def _plain_body(request: web.Request) -> tuple[str, dict[str, Any] | None, str | None] | None:
-    """The body's query, variables and operation name, if it holds only those,
-    of the types they must have; else None (the view says what is wrong)."""
-    try:
-        data = json.loads(await request.read())  # as the view reads it (not orjson:
-    except (ValueError, RecursionError):  # it turns integers past 64 bits to floats)
-        return None
-    if type(data) is not dict or not data.keys() <= _PLAIN_KEYS:
-        return None
-    query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
+    def _persisted(self, params: Mapping[str, str]) -> _Sent | None:
+        """A GET of a persisted query by its hash alone, whose text is held here."""
+        if not params.keys() <= _PERSISTED_KEYS or len(params) != len(set(params)):
+            return None
+        try:
+            extensions = json.loads(params.get("extensions", "null"))
+            variables = json.loads(params.get("variables", "null"))
+            if type(extensions) is not dict or extensions.keys() != {"persistedQuery"}:
+                return None
+            sha = persisted.requested_hash(extensions)
+        except (ValueError, RecursionError, persisted.Refused):
+            return None
+        query = self.documents.get(sha) if sha is not None else None
+        return _typed(query, variables, params.get("operationName"))
+
+
+_Sent = tuple[str, dict[str, Any] | None, str | None]
+
+
+def _typed(query: Any, variables: Any, name: Any) -> _Sent | None:
+    """The three, if they are of the types they must have."""
     if (
         type(query) is not str
         or not (variables is None or type(variables) is dict)

@@ -6,6 +6,7 @@ the view with nothing done twice."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -158,4 +159,37 @@ async def test_limits_that_count_variables_are_checked_again(
     assert b'"QUERY_TOO_COMPLEX"' in body, body
     assert b"may return this many nodes: 80" in body, body
     assert statements == 1  # the token only
+    assert len(view_runs) == 2
+
+
+async def test_a_persisted_query_by_get_skips_the_view(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, view_runs: list[int]
+) -> None:
+    first, second, _ = await _environments(conn)
+    sha = hashlib.sha256(BY_ID.encode()).hexdigest()
+    extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha}}
+    headers = {"Authorization": f"Bearer {tokens.ada}"}
+
+    async def get(sent: dict[str, Any], **variables: Any) -> tuple[int, Any, int]:
+        before = client.app[STATEMENTS].total
+        params = {"extensions": json.dumps(sent), "variables": json.dumps(variables)}
+        response = await client.get("/graphql", params=params, headers=headers)
+        answer = _without_request_ids(await response.read())
+        return response.status, answer, client.app[STATEMENTS].total - before
+
+    # registered by a POST of the hash and the text, which the view answers
+    registered = await client.post(
+        "/graphql",
+        json={"query": BY_ID, "variables": {"id": first}, "extensions": extensions},
+        headers=headers,
+    )
+    assert registered.status == 200
+    assert len(view_runs) == 1
+    status, answer, statements = await get(extensions, id=second)
+    assert (status, answer["data"]["environment"]["id"], statements) == (200, second, 2)
+    assert len(view_runs) == 1  # lean: the text was in the process's LRU
+    # a hash the process does not hold: the view says so
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    status, answer, _ = await get(unknown, id=second)
+    assert answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert len(view_runs) == 2
