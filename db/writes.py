@@ -80,13 +80,8 @@ async def locked_row(
     (FOR UPDATE: it will change; FOR SHARE: it must not change under a child's
     insert); NOT_FOUND naming `field` when absent or invisible."""
     bind = Binder()
-    wanted = bind(row_id)
-    row = await tx.fetchrow(
-        f"SELECT t.* FROM {ident(entity.table)} t WHERE {qualified('t', 'id')} = {wanted} "
-        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
-        f"FOR {'SHARE' if share else 'UPDATE'}",
-        *bind.values,
-    )
+    sql = _locked_select(entity, row_id, viewer, bind, share=share, with_hidden=with_hidden)
+    row = await tx.fetchrow(sql, *bind.values)
     if row is None:
         raise NotFound(f"{entity.name} not found", field=field)
     record: asyncpg.Record = row
@@ -136,17 +131,29 @@ async def updated_row(
     return record
 
 
-def _writable_select(
-    entity: Entity, row_id: UUID, viewer: Viewer, bind: Binder, *, share: bool, with_hidden: bool
+def _locked_select(
+    entity: Entity,
+    row_id: UUID,
+    viewer: Viewer,
+    bind: Binder,
+    *,
+    share: bool,
+    with_hidden: bool,
+    writer: bool = False,
 ) -> str:
-    """SQL: the visible row `row_id` of `entity`, locked, with `_writer`: whether the
-    caller writes in its project."""
-    project = entity.project_column
-    assert project is not None, "organizations are written by their ADMINs"
+    """SQL: the visible row `row_id` of `entity`, locked; with `writer`, also
+    `_writer`: whether the caller writes in its project."""
     wanted = bind(row_id)
-    writer = "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
+    columns = "t.*"
+    if writer:
+        project = entity.project_column
+        assert project is not None, "organizations are written by their ADMINs"
+        user = (
+            "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
+        )
+        columns += f", {user} AS _writer"
     return (
-        f"SELECT t.*, {writer} AS _writer FROM {ident(entity.table)} t "
+        f"SELECT {columns} FROM {ident(entity.table)} t "
         f"WHERE {qualified('t', 'id')} = {wanted} "
         f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
         f"FOR {'SHARE' if share else 'UPDATE'} OF t"
@@ -177,7 +184,9 @@ async def writable_row(
     when absent or invisible, FORBIDDEN for a reader. The record has the row's
     columns and `_writer`."""
     bind = Binder()
-    sql = _writable_select(entity, row_id, viewer, bind, share=share, with_hidden=with_hidden)
+    sql = _locked_select(
+        entity, row_id, viewer, bind, share=share, with_hidden=with_hidden, writer=True
+    )
     return _written(await tx.fetchrow(sql, *bind.values), entity, field)
 
 
@@ -198,7 +207,9 @@ async def inserted_under(
     parent's row. The new row, or NOT_FOUND naming `field`, FORBIDDEN for a reader,
     the domain error of a violated constraint."""
     bind = Binder()
-    locked = _writable_select(parent, parent_id, viewer, bind, share=True, with_hidden=False)
+    locked = _locked_select(
+        parent, parent_id, viewer, bind, share=True, with_hidden=False, writer=True
+    )
     with translated(what):
         row = await conn.fetchrow(
             f"WITH _parent AS ({locked}), _new AS ({insert(bind)}) "
@@ -265,7 +276,9 @@ async def update_entity(
     `writable_row()`, `require_unchanged()` and `translated()` say."""
     require_scope(viewer, f"{entity.name}:write")
     bind = Binder()
-    current = _writable_select(entity, row_id, viewer, bind, share=False, with_hidden=False)
+    current = _locked_select(
+        entity, row_id, viewer, bind, share=False, with_hidden=False, writer=True
+    )
     unchanged = "true"
     if expected_updated_at is not None:
         unchanged = f"c.updated_at = {bind(expected_updated_at)}::timestamptz"
