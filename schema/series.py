@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Optional
 from uuid import UUID
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.scalars import JSON
 
 from db.entities import EVENT
@@ -150,6 +152,25 @@ def series_arguments(
     )
 
 
+def _asks_for_total(info: Info) -> bool:
+    """Whether a line's `total` is selected anywhere under the field (fragments
+    followed; a `total` under a condition counts): a one-line series without it
+    reads no total."""
+    raw = info._raw_info
+    pending: list[SelectionSetNode | None] = [node.selection_set for node in raw.field_nodes]
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode) and selection.name.value == "total":
+                return True
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = raw.fragments.get(selection.name.value)
+                pending.append(fragment.selection_set if fragment is not None else None)
+            elif isinstance(selection, (FieldNode, InlineFragmentNode)):
+                pending.append(selection.selection_set)
+    return False
+
+
 def _line(found: dict[str, Any] | None) -> EventSeriesLine | None:
     if found is None:
         return None
@@ -167,6 +188,8 @@ def _series_field(
         context = info.context
         environment, narrowing = (root.uuid, None) if narrowed is None else narrowed(root)
         request = series_arguments(given, context.authenticated, narrowing)
+        if not _asks_for_total(info):  # as the compiled path (schema/figure_plans.py)
+            request = replace(request, totals=False)
 
         async def load(ids: Sequence[Any]) -> list[Any]:
             found = await fetch_series(context.session, request, context.authenticated, ids)

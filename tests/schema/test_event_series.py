@@ -12,11 +12,12 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from db.series import fetch_series
 from schema.ids import global_id
 from tests.schema.compiled_support import resolver_client, same_data, same_error
 from tests.schema.conftest import Tokens
 from tests.schema.events_support import Event, series_environment
-from tests.support import Client
+from tests.support import Client, data
 
 __all__ = ["resolver_client"]
 
@@ -306,3 +307,27 @@ async def test_another_tenant_sees_no_series(
 ) -> None:
     found = await same_error(client, resolver_client, SERIES, tokens.alan, env=env, **JUNE)
     assert found["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_resolver_path_reads_a_total_only_when_one_is_selected(
+    resolver_client: Client, tokens: Tokens, env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the compiled path does (tests/db/test_series_plan.py): a one-line series
+    whose `total` is not selected reads none, wherever a `total` may hide."""
+    asked: list[bool] = []
+
+    async def recorded(session: Any, request: Any, *args: Any) -> Any:
+        asked.append(request.totals)
+        return await fetch_series(session, request, *args)
+
+    monkeypatch.setattr("schema.series.fetch_series", recorded)
+    in_fragment = SERIES.replace(
+        "buckets lines { key values total } other { key values total }", "lines { ...L }"
+    ) + ("fragment L on EventSeriesLine { values total }")
+    inline = SERIES.replace(
+        "buckets lines { key values total } other { key values total }",
+        "lines { values } other { ... on EventSeriesLine { total } }",
+    )
+    for query in (VALUES_ONLY, SERIES, in_fragment, inline):
+        await data(resolver_client, query, tokens.ada, env=env, **JUNE)
+    assert asked == [False, True, True, True]
