@@ -38,6 +38,7 @@ from gateway.keys import (
     REQUEST_ERROR,
     REQUEST_ID,
     SECRETS,
+    SENT,
     SESSION,
     SETTINGS,
     STATEMENTS,
@@ -137,8 +138,7 @@ class GatewayView(GraphQLView[Context, None]):
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         try:
-            lean = await self.lean.answer(request, self._context) if self.lean else None
-            return lean if lean is not None else await self.run(request=request)
+            return await self._dispatch(request)
         except web.HTTPRequestEntityTooLarge:
             message = f"the request body is over {MAX_BODY_BYTES:,} bytes"
             return _error_response(413, message, "BAD_USER_INPUT", request)
@@ -159,6 +159,29 @@ class GatewayView(GraphQLView[Context, None]):
             # aiohttp's plain-text 500
             logger.exception("internal error in request %s", request[REQUEST_ID])
             return _error_response(500, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", request)
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        """The lean path's answer, else the view's (on the body the lean path read)."""
+        lean = await self.lean.answer(request, self._context) if self.lean else None
+        if lean is not None:
+            return lean
+        if SENT in request:
+            return await self._run_sent(request, request[SENT])
+        return await self.run(request=request)
+
+    async def _run_sent(
+        self, request: web.Request, request_data: GraphQLRequestData
+    ) -> web.StreamResponse:
+        """Strawberry's `run` for a plain POST whose body the lean path has read
+        (gateway/lean_path.py): none of its websocket, IDE, method and body
+        checks apply, the rest is the same calls in the same order."""
+        request_adapter = self.request_adapter_class(request)
+        sub_response = await self.get_sub_response(request)
+        context = await self._context(request)
+        result = await self.execute_single(
+            request, request_adapter, sub_response, context, None, request_data
+        )
+        return self.create_response(await self.process_result(request, result), sub_response)
 
     def parse_json(self, data: str | bytes) -> Any:
         """The body as JSON: an object (or a list, which strawberry refuses while

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 from aiohttp import web
+from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from db.secret_box import SecretBox
@@ -54,3 +55,6 @@ EXPORTS = web.AppKey("exports", ExportService)
 CONTEXT = web.RequestKey("context", Context)
 COMPILED_ANSWER: web.RequestKey[ExecutionResult | None] = web.RequestKey("compiled_answer")
 LIMITS_READ_VARIABLES = web.RequestKey("limits_read_variables", bool)
+# a plain POST's query, variables and operation name, read by the lean path:
+# the view runs them without reading the body again
+SENT = web.RequestKey("sent", GraphQLRequestData)

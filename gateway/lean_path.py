@@ -41,6 +41,7 @@ from gateway.keys import (
     MEDIA_TYPE,
     OPERATION,
     READ_ONLY,
+    SENT,
 )
 from gateway.limits import Limits, NestedTooDeeply, QueryTooComplex, check_limits, check_variables
 from gateway.media import media_type
@@ -103,10 +104,14 @@ class LeanPath:
         self, request: web.Request, context_for: Callable[[web.Request], Awaitable[Context]]
     ) -> web.Response | None:
         """The response to a request of a known document, or None: the view answers."""
-        sent = await self._sent(request) if self._known and is_plain(request) else None
+        sent = await self._sent(request) if is_plain(request) else None
         if sent is None:
             return None
         query, variables, name = sent
+        if request.method == "POST" and not _streams(request.headers.get("Accept", "")):
+            request[SENT] = GraphQLRequestData(
+                query=query, variables=variables, operation_name=name, extensions=None
+            )
         known = self._known.get((query, name))
         if known is None or not self._variables_pass(name, variables):
             return None
@@ -118,7 +123,7 @@ class LeanPath:
         request[OPERATION], request[READ_ONLY] = known.operation, True
         request[MEDIA_TYPE] = media_type(request.headers.get("Accept"))
         replicas.route(request, context.session)
-        request_data = GraphQLRequestData(
+        request_data = request.get(SENT) or GraphQLRequestData(
             query=query, variables=variables, operation_name=name, extensions=None
         )
         result = request[COMPILED_ANSWER] = await compiled_result(
@@ -181,6 +186,12 @@ class LeanPath:
 
 
 _Sent = tuple[str, dict[str, Any] | None, str | None]
+
+
+def _streams(accept: str) -> bool:
+    """Whether the Accept header may ask Strawberry for a streamed answer (multipart
+    or server-sent events): its own reading of the request decides those."""
+    return "multipart" in accept or "event-stream" in accept
 
 
 def _typed(query: Any, variables: Any, name: Any) -> _Sent | None:

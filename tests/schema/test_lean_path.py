@@ -28,18 +28,29 @@ BY_ID = "query ById($id: ID!) { environment(id: $id) { id name model { name } } 
 PAGE = "query Page($n: Int) { environments(first: $n) { edges { node { name } } } }"
 
 
-@pytest.fixture
-def view_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many requests Strawberry's view ran (the real view still runs them)."""
-    runs: list[int] = []
-    run = GatewayView.run
+def _counted(monkeypatch: pytest.MonkeyPatch, method: str) -> list[int]:
+    """Calls of the view's `method` (the real one still runs)."""
+    calls: list[int] = []
+    real = getattr(GatewayView, method)
 
     async def counted(self: GatewayView, *args: Any, **kwargs: Any) -> Any:
-        runs.append(1)
-        return await run(self, *args, **kwargs)
+        calls.append(1)
+        return await real(self, *args, **kwargs)
 
-    monkeypatch.setattr(GatewayView, "run", counted)
-    return runs
+    monkeypatch.setattr(GatewayView, method, counted)
+    return calls
+
+
+@pytest.fixture
+def view_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many requests the view's checks and executors ran (`execute_single`)."""
+    return _counted(monkeypatch, "execute_single")
+
+
+@pytest.fixture
+def strawberry_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many requests Strawberry's `run` read (websocket, IDE, body checks)."""
+    return _counted(monkeypatch, "run")
 
 
 async def _post(
@@ -193,3 +204,61 @@ async def test_a_persisted_query_by_get_skips_the_view(
     status, answer, _ = await get(unknown, id=second)
     assert answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert len(view_runs) == 2
+
+
+CREATE = """mutation ($input: CreateSegmentInput!) {
+  createSegment(input: $input) { segment { name definition createdBy { name } } }
+}"""
+
+
+async def _both_ways(
+    client: Client, body: dict[str, Any], token: str, strawberry_runs: list[int]
+) -> tuple[tuple[int, Any, int], tuple[int, Any, int]]:
+    """The request as a plain POST (read once, run without Strawberry's `run`), and
+    with a query string that sends it through `run`: status, body, statements."""
+    answers = []
+    for path, runs in (("/graphql", 0), ("/graphql?through=run", 1)):
+        before, ran = client.app[STATEMENTS].total, len(strawberry_runs)
+        response = await client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        answer = _without_request_ids(await response.read())
+        assert len(strawberry_runs) - ran == runs
+        answers.append((response.status, answer, client.app[STATEMENTS].total - before))
+    return answers[0], answers[1]
+
+
+async def test_plain_posts_run_without_strawberrys_run_with_the_same_answers(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, strawberry_runs: list[int]
+) -> None:
+    model = await conn.fetchval(
+        """SELECT m.id FROM models m JOIN projects p ON p.id = m.project_id
+           JOIN organizations o ON o.id = p.organization_id
+           WHERE o.name = 'Acme Analytics' ORDER BY m.id LIMIT 1"""
+    )
+    model_id = global_id("Model", model)
+
+    def create(name: str) -> dict[str, Any]:
+        given = {"modelId": model_id, "name": name, "definition": "age >= 13"}
+        return {"query": CREATE, "variables": {"input": given}}
+
+    # a write, twice: created, then the name taken (the same CONFLICT either way)
+    plain, through_run = await _both_ways(client, create("teens"), tokens.ada, strawberry_runs)
+    assert plain == (
+        200,
+        {"data": {"createSegment": {"segment": {
+            "name": "teens", "definition": "age >= 13", "createdBy": {"name": "Ada Lovelace"}
+        }}}},
+        3,  # the token, the write, its author
+    )  # fmt: skip
+    assert through_run[1]["errors"][0]["extensions"]["code"] == "CONFLICT"
+    again, _ = await _both_ways(client, create("teens"), tokens.ada, strawberry_runs)
+    assert again == through_run
+    # another tenant's model, a syntax error, a variable of the wrong type
+    for body, token in (
+        (create("elsewhere"), tokens.alan),
+        ({"query": "mutation { createSegment("}, tokens.ada),
+        ({"query": CREATE, "variables": {"input": {"modelId": 7}}}, tokens.ada),
+        ({"query": "{ viewer { email } }", "operationName": "Nope"}, tokens.ada),
+    ):
+        plain, through_run = await _both_ways(client, body, token, strawberry_runs)
+        assert plain == through_run
+        assert plain[1]["errors"], plain
