@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import secrets
 import string
@@ -26,7 +28,52 @@ TOKEN_MARK = "egt_"
 _PREFIX_LENGTH = len(TOKEN_MARK) + 8
 # what PostgreSQL NOTIFYs as a token change commits (migration 0003_token_notify)
 TOKEN_CHANNEL = "envgraph_tokens"
+# Whether every process has heard a change: its maker NOTIFYs a probe on
+# TOKEN_CHANNEL once the change has committed, and every listener (a
+# connection named LISTENER_NAME, gateway/revocations.py) answers on
+# HEARD_CHANNEL with the probe's id once it has cleared its cache. PostgreSQL
+# delivers a listener's notifications in commit order, so a listener that
+# answers the probe has heard the change. PROBE_SQL sends the probe and counts
+# the listeners that should answer it.
+HEARD_CHANNEL = "envgraph_tokens_heard"
+# how long a revoker waits for every process's answer (a process that does not
+# answer in time is down or cut off: it is told again when its listener reconnects
+# and clears its cache)
+REVOCATION_HEARD_S = 1.0
+PROBE_MARK = "probe:"
+LISTENER_NAME = "envgraph-listener"
+PROBE_SQL = (
+    "SELECT (SELECT count(*) FROM pg_stat_activity"
+    " WHERE application_name = $3 AND datname = current_database()), pg_notify($1, $2)"
+)
 _ALPHABET = string.ascii_letters + string.digits
+
+
+async def heard_everywhere(conn: Connection, timeout_s: float) -> bool:
+    """After a token change on `conn` (a connection of its own, as the command
+    line's): whether every listening process has heard it, waiting at most
+    `timeout_s` for their answers."""
+    probe = secrets.token_hex(16)
+    answers = 0
+    answered = asyncio.Event()
+
+    def on_heard(_: object, __: object, ___: object, payload: object) -> None:
+        nonlocal answers
+        if payload == probe:
+            answers += 1
+            answered.set()
+
+    await conn.add_listener(HEARD_CHANNEL, on_heard)
+    try:
+        listeners = await conn.fetchval(PROBE_SQL, TOKEN_CHANNEL, PROBE_MARK + probe, LISTENER_NAME)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while answers < listeners:
+                    answered.clear()
+                    await answered.wait()
+    finally:
+        await conn.remove_listener(HEARD_CHANNEL, on_heard)
+    return bool(answers >= listeners)
 
 
 # what a token made by the command line is called (one made in the graph is named there)

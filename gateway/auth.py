@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,14 @@ from graphql import (
 )
 
 from db.pool import Queryable
-from db.tokens import authenticate, hash_token
+from db.tokens import (
+    LISTENER_NAME,
+    PROBE_MARK,
+    PROBE_SQL,
+    TOKEN_CHANNEL,
+    authenticate,
+    hash_token,
+)
 from db.viewer import Viewer
 from schema.documents import operation, parsed
 
@@ -52,25 +60,40 @@ class TokenCache:
         self.listening = False
         # counts clears: a check that began before one must not cache its viewer
         self.generation = 0
-        self._cleared = asyncio.Event()  # set by the next clear
+        # probes of this process waiting for every listener's answer, and their count
+        self._answers: dict[str, int] = {}
+        self._answered = asyncio.Event()  # set by each answer
 
     def clear(self) -> None:
         """Forget every token: one of them changed."""
         self._entries.clear()
         self.generation += 1
-        self._cleared.set()
-        self._cleared = asyncio.Event()
 
-    async def heard_since(self, generation: int, timeout_s: float) -> bool:
-        """Wait (at most `timeout_s`) until the cache is cleared after `generation`:
-        whether it was. A revocation waits so, for this process's listener to hear
-        PostgreSQL's broadcast: the other processes' listeners are told at the same
-        moment, so that the caller's next request, wherever it goes, is refused."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                while self.generation == generation:
-                    await self._cleared.wait()
-        return self.generation != generation
+    def heard(self, probe: str) -> None:
+        """A listener (of any process) answered a probe: it has cleared its cache."""
+        if probe in self._answers:
+            self._answers[probe] += 1
+            self._answered.set()
+
+    async def heard_everywhere(self, session: Queryable, timeout_s: float) -> bool:
+        """After a token change: whether every listening process has heard it
+        (db/tokens.py, PROBE_SQL), waiting at most `timeout_s` for their answers,
+        which this process's listener passes on (`heard`). A revocation answers
+        only then, so that the caller's next request is refused wherever it goes."""
+        probe = secrets.token_hex(16)
+        self._answers[probe] = 0
+        try:
+            listeners = await session.fetchval(
+                PROBE_SQL, TOKEN_CHANNEL, PROBE_MARK + probe, LISTENER_NAME
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    while self._answers[probe] < listeners:
+                        self._answered.clear()
+                        await self._answered.wait()
+            return bool(self._answers[probe] >= listeners)
+        finally:
+            del self._answers[probe]
 
     def get(self, digest: bytes) -> Viewer | None:
         """The viewer of a token checked recently, if still fresh."""

@@ -39,8 +39,10 @@ from db.pool import Connection
 from db.secret_box import SecretBox
 from db.secret_keys import verify_key
 from db.tokens import (
+    REVOCATION_HEARD_S,
     IssuedToken,
     create_token,
+    heard_everywhere,
     parse_scopes,
     replace_demo_token,
     revoke_token,
@@ -257,6 +259,9 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
     async def work(conn: Connection) -> None:
         revoked = await revoke_token(conn, args.prefix)
         if revoked.already_at is None:
+            # done once every running server has heard it (at most 1 s)
+            if not await heard_everywhere(conn, REVOCATION_HEARD_S):
+                print("not every server confirmed it within 1 s", file=sys.stderr)
             print(f"revoked {revoked.prefix}")
         else:
             when = revoked.already_at.isoformat(timespec="seconds")

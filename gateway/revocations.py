@@ -4,7 +4,9 @@ state):
 
 - tokens: the migration 0003_token_notify makes PostgreSQL NOTIFY
   `envgraph_tokens` as a token is revoked, narrowed or its user deleted,
-  whoever does it; the process evicts its token cache at once. While the
+  whoever does it; the process evicts its token cache at once, and answers
+  the probe a revoker sends after its change (db/tokens.py: the revoker
+  waits until every listener has answered). While the
   listening connection is down, nothing is cached, so that no revocation can
   be missed unseen.
 - the schema: each migration NOTIFYs `envgraph_schema` as it commits
@@ -29,13 +31,15 @@ from aiohttp import web
 
 from db.migrations import SCHEMA_CHANNEL
 from db.session import DATABASE_DOWN
-from db.tokens import TOKEN_CHANNEL
+from db.tokens import HEARD_CHANNEL, LISTENER_NAME, PROBE_MARK, TOKEN_CHANNEL
 from gateway.keys import POOL, SESSION_POOL, SETTINGS, TOKENS
 from gateway.replicas import REPLICAS
 
 logger = logging.getLogger("envgraph.revocations")
 
 RETRY_S = 1.0
+# a listener's answer to a probe (db/tokens.py)
+ANSWER = "SELECT pg_notify($1, $2)"
 
 
 async def listen_for_changes(app: web.Application) -> AsyncIterator[None]:
@@ -89,12 +93,22 @@ async def _listen_once(
 ) -> None:
     cache = app[TOKENS]
     conn = await asyncpg.connect(
-        url, timeout=5, server_settings={"application_name": "envgraph-listener"}
+        url, timeout=5, server_settings={"application_name": LISTENER_NAME}
     )
     try:
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _: lost.set())
-        await conn.add_listener(TOKEN_CHANNEL, lambda *_: cache.clear())
+        answering = asyncio.Lock()  # one statement at a time on the connection
+
+        async def tokens_changed(_: object, __: int, ___: str, payload: object) -> None:
+            cache.clear()
+            if isinstance(payload, str) and payload.startswith(PROBE_MARK):
+                # someone waits for every process to have heard
+                async with answering:
+                    await conn.execute(ANSWER, HEARD_CHANNEL, payload[len(PROBE_MARK) :])
+
+        await conn.add_listener(TOKEN_CHANNEL, tokens_changed)
+        await conn.add_listener(HEARD_CHANNEL, lambda *heard: cache.heard(heard[3]))
 
         async def schema_changed(*_: object) -> None:
             await expire_statements(app)

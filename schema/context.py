@@ -12,13 +12,12 @@ from schema.loaders import Loaders
 
 
 class TokenChanges(Protocol):
-    """What a resolver sees of the process's token cache (gateway/auth.py): how
-    many broadcast token changes it has heard, and a wait for the next one."""
+    """What a resolver sees of the process's token cache (gateway/auth.py): whether
+    it hears broadcast token changes, and a wait until every process has heard one."""
 
-    generation: int
     listening: bool
 
-    async def heard_since(self, generation: int, timeout_s: float) -> bool: ...
+    async def heard_everywhere(self, session: Session, timeout_s: float) -> bool: ...
 
 
 @dataclass(slots=True)

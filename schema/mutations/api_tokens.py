@@ -10,12 +10,10 @@ from strawberry import UNSET
 
 from db.api_tokens import create_api_token, revoke_api_token
 from db.entities import API_TOKEN
+from db.tokens import REVOCATION_HEARD_S
 from schema.ids import expect_global_id
 from schema.mutations.common import INPUT, Info, given, id_field, object_field
 from schema.types import object_of
-
-# how long a revocation waits for this process to hear its broadcast
-REVOCATION_HEARD_S = 1.0
 
 
 @strawberry.input(description="A new API token of the caller's user, no wider than the caller's.")
@@ -87,11 +85,10 @@ class ApiTokenMutations:
         context = info.context
         token_id = expect_global_id(input.id, "ApiToken")
         tokens = context.tokens
-        heard = tokens.generation if tokens is not None and tokens.listening else None
         row = await revoke_api_token(context.session, context.authenticated, token_id)
-        if tokens is not None and heard is not None:
-            # answered once this process has heard the broadcast: the caller's next
-            # request is refused on whichever process or instance it reaches
-            await tokens.heard_since(heard, REVOCATION_HEARD_S)
+        if tokens is not None and tokens.listening:
+            # answered once every process has heard it: the caller's next request
+            # is refused on whichever process or instance it reaches
+            await tokens.heard_everywhere(context.session, REVOCATION_HEARD_S)
         context.loaders.forget()
         return RevokeApiTokenPayload(api_token=object_of(API_TOKEN, row))
