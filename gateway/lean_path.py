@@ -104,11 +104,12 @@ class LeanPath:
         self, request: web.Request, context_for: Callable[[web.Request], Awaitable[Context]]
     ) -> web.Response | None:
         """The response to a request of a known document, or None: the view answers."""
-        sent = await self._sent(request) if is_plain(request) else None
+        plain = is_plain(request) and not _streams(request.headers.get("Accept", ""))
+        sent = await self._sent(request) if plain else None
         if sent is None:
             return None
         query, variables, name = sent
-        if request.method == "POST" and not _streams(request.headers.get("Accept", "")):
+        if request.method == "POST":
             request[SENT] = GraphQLRequestData(
                 query=query, variables=variables, operation_name=name, extensions=None
             )
@@ -161,8 +162,10 @@ class LeanPath:
         if request.method == "GET":
             return self._persisted(request.query)
         try:
-            data = json.loads(await request.read())  # as the view reads it (not orjson:
-        except (ValueError, RecursionError):  # it turns integers past 64 bits to floats)
+            # as the view reads it: UTF-8 only (json.loads would guess UTF-16 or
+            # 32 from bytes), and not orjson (it turns integers past 64 bits to floats)
+            data = json.loads((await request.read()).decode())
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             return None
         if type(data) is not dict or not data.keys() <= _PLAIN_KEYS:
             return None

@@ -262,3 +262,21 @@ async def test_plain_posts_run_without_strawberrys_run_with_the_same_answers(
         plain, through_run = await _both_ways(client, body, token, strawberry_runs)
         assert plain == through_run
         assert plain[1]["errors"], plain
+
+
+async def test_a_body_not_in_utf8_is_refused_as_the_view_refuses_it(
+    client: Client, tokens: Tokens, view_runs: list[int]
+) -> None:
+    body = json.dumps({"query": "{ viewer { email } }"}).encode("utf-16")
+    answers = []
+    for path in ("/graphql", "/graphql?through=run"):
+        response = await client.post(
+            path,
+            data=body,
+            headers={"Authorization": f"Bearer {tokens.ada}", "Content-Type": "application/json"},
+        )
+        answers.append((response.status, _without_request_ids(await response.read())))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400
+    assert answers[0][1]["errors"][0]["message"] == "the request body is not valid UTF-8"
+    assert view_runs == []  # refused before any check of the view
