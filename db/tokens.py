@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -65,15 +66,29 @@ async def heard_everywhere(conn: Connection, timeout_s: float) -> bool:
 
     await conn.add_listener(HEARD_CHANNEL, on_heard)
     try:
-        listeners = await conn.fetchval(PROBE_SQL, TOKEN_CHANNEL, PROBE_MARK + probe, LISTENER_NAME)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                while answers < listeners:
-                    answered.clear()
-                    await answered.wait()
+        return await probe_listeners(conn, probe, lambda: answers, answered, timeout_s)
     finally:
         await conn.remove_listener(HEARD_CHANNEL, on_heard)
-    return bool(answers >= listeners)
+
+
+async def probe_listeners(
+    conn: Queryable,
+    probe: str,
+    answers: Callable[[], int],
+    answered: asyncio.Event,
+    timeout_s: float,
+) -> bool:
+    """Send `probe` and wait, at most `timeout_s`, until every listener counted
+    then has answered it: `answers()` counts the answers heard, `answered` is set
+    by each one (whoever listens on HEARD_CHANNEL: the command line's own
+    connection, or a process's listener)."""
+    listeners = await conn.fetchval(PROBE_SQL, TOKEN_CHANNEL, PROBE_MARK + probe, LISTENER_NAME)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            while answers() < listeners:
+                answered.clear()
+                await answered.wait()
+    return bool(answers() >= listeners)
 
 
 # what a token made by the command line is called (one made in the graph is named there)

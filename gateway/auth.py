@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -19,14 +18,7 @@ from graphql import (
 )
 
 from db.pool import Queryable
-from db.tokens import (
-    LISTENER_NAME,
-    PROBE_MARK,
-    PROBE_SQL,
-    TOKEN_CHANNEL,
-    authenticate,
-    hash_token,
-)
+from db.tokens import authenticate, hash_token, probe_listeners
 from db.viewer import Viewer
 from schema.documents import operation, parsed
 
@@ -83,15 +75,9 @@ class TokenCache:
         probe = secrets.token_hex(16)
         self._answers[probe] = 0
         try:
-            listeners = await session.fetchval(
-                PROBE_SQL, TOKEN_CHANNEL, PROBE_MARK + probe, LISTENER_NAME
+            return await probe_listeners(
+                session, probe, lambda: self._answers[probe], self._answered, timeout_s
             )
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout_s):
-                    while self._answers[probe] < listeners:
-                        self._answered.clear()
-                        await self._answered.wait()
-            return bool(self._answers[probe] >= listeners)
         finally:
             del self._answers[probe]
 
