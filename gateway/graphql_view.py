@@ -24,7 +24,6 @@ from gateway.auth import is_introspection_only, read_credentials
 from gateway.compiled import Plans, compiled_result, encode_response
 from gateway.graphiql import page_response
 from gateway.keys import (
-    COMPILED_ANSWER,
     CONTEXT,
     CREDENTIALS,
     ERROR_CODES,
@@ -301,8 +300,7 @@ class GatewayView(GraphQLView[Context, None]):
             if result is None and register_as is not None:
                 await self._register(context, request_data, register_as)
         if result is None:
-            if COMPILED_ANSWER not in request:  # else the lean path has routed it
-                replicas.route(request, context.session)
+            replicas.route(request, context.session)
             result = await compiled_result(self.plans, request, context, request_data)
             if result is not None and not result.errors and self.lean is not None:
                 self.lean.learn(request, request_data)

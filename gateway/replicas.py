@@ -98,14 +98,18 @@ class Replicas:
 
 
 REPLICAS = web.AppKey("replicas", Replicas)
+# a request is routed once (the lean path routes the reads it tries, and the
+# view may then answer them)
+_ROUTED = web.RequestKey("routed", bool)
 
 
 def route(request: web.Request, session: Session) -> None:
     """Before a request's operation runs: a query goes to a replica that fits,
     anything else (and a query no replica fits) stays on the primary."""
     replicas = request.app.get(REPLICAS)
-    if replicas is None:
+    if replicas is None or request.get(_ROUTED, False):
         return
+    request[_ROUTED] = True
     role = "primary"
     if request.get(READ_ONLY, False):
         header = request.headers.get(CONSISTENCY_HEADER)
