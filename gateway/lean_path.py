@@ -109,10 +109,11 @@ class LeanPath:
         if sent is None:
             return None
         query, variables, name = sent
+        request_data = GraphQLRequestData(
+            query=query, variables=variables, operation_name=name, extensions=None
+        )
         if request.method == "POST":
-            request[SENT] = GraphQLRequestData(
-                query=query, variables=variables, operation_name=name, extensions=None
-            )
+            request[SENT] = request_data
         known = self._known.get((query, name))
         if known is None or not self._variables_pass(name, variables):
             return None
@@ -124,9 +125,6 @@ class LeanPath:
         request[OPERATION], request[READ_ONLY] = known.operation, True
         request[MEDIA_TYPE] = media_type(request.headers.get("Accept"))
         replicas.route(request, context.session)
-        request_data = request.get(SENT) or GraphQLRequestData(
-            query=query, variables=variables, operation_name=name, extensions=None
-        )
         result = request[COMPILED_ANSWER] = await compiled_result(
             self.plans, request, context, request_data
         )
