@@ -50,13 +50,14 @@ from db.plans import (
     SeriesLine,
     Total,
     UserOf,
+    WritePlan,
 )
 from db.queries import fragment
 from db.series import series_sql
 from db.viewer import Viewer
 from db.visibility import visible
 
-__all__ = ["FALLBACK_MARK", "read_statement"]
+__all__ = ["FALLBACK_MARK", "read_statement", "write_statement"]
 
 # the marker of a statement failed on purpose: "answer through the resolver path"
 FALLBACK_MARK = "envgraph:fallback"
@@ -382,5 +383,26 @@ def read_statement(plan: ReadPlan, viewer: Viewer) -> tuple[str, list[Any]]:
     sql = (
         f"SELECT json_build_object({', '.join(parts)})::text, {' OR '.join(missing) or 'FALSE'} "
         f"FROM (SELECT {', '.join(columns) or 'NULL AS c'} OFFSET 0) f"
+    )
+    return sql, statement.bind.values
+
+
+def write_statement(plan: WritePlan, viewer: Viewer) -> tuple[str, list[Any]]:
+    """The write's own statement, answering with the payload: one row of (the `data`
+    JSON text, whether nothing was written, then the checks' columns, from which
+    `Write.errors()` says why), or no row when the checks found none."""
+    statement = _Statement(viewer)
+    ctes = plan.write.ctes(statement.bind)
+    parts = []
+    for key, item in plan.payload:
+        parts.append(statement.key(key))
+        parts.append(
+            statement.key(item.value) if isinstance(item, Constant) else statement.object(item, "n")
+        )
+    # only a written row's payload is built (a parent's check would fail on none)
+    payload = f"CASE WHEN n.id IS NULL THEN NULL ELSE json_build_object({', '.join(parts)}) END"
+    sql = (
+        f"{ctes} SELECT json_build_object({statement.key(plan.key)}, {payload})::text, "
+        f"n.id IS NULL, {plan.write.checks} FROM {plan.write.source}"
     )
     return sql, statement.bind.values

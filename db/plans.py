@@ -18,6 +18,7 @@ from db.groups import GroupField
 from db.lists import ListRequest
 from db.paging import Window
 from db.series import SeriesRequest
+from db.writes import Write
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +197,15 @@ class ReadPlan:
     """A whole read query: the root fields by response key, in order."""
 
     items: tuple[tuple[str, RootField], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WritePlan:
+    """A mutation of one root field (`key`) answered by its write's own statement:
+    the write, then its payload's fields, each the written row's object (a
+    selection that reads no list: a list in the same statement would not see the
+    write) or a Constant."""
+
+    key: str
+    write: Write
+    payload: tuple[tuple[str, Selection | Constant], ...]

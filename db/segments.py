@@ -20,9 +20,10 @@ from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
-    inserted_under,
+    Write,
+    entity_update,
+    insertion_under,
     translated,
-    update_entity,
     writable_row,
 )
 
@@ -69,9 +70,7 @@ def _check(changes: SegmentChanges) -> None:
         check_definition(changes.definition)
 
 
-async def create_segment(
-    session: Session, viewer: Viewer, model_id: UUID, changes: SegmentChanges
-) -> asyncpg.Record:
+def segment_creation(viewer: Viewer, model_id: UUID, changes: SegmentChanges) -> Write:
     """A new segment of a model, created by the caller."""
     require_scope(viewer, SCOPE)
     for value, field in ((changes.name, "name"), (changes.definition, "definition")):
@@ -88,8 +87,30 @@ async def create_segment(
             "FROM _parent p WHERE p._writer RETURNING *"
         )
 
-    return await inserted_under(
-        session, viewer, MODEL, model_id, field="modelId", insert=insert, what="segment"
+    return insertion_under(viewer, SEGMENT, MODEL, model_id, field="modelId", insert=insert)
+
+
+async def create_segment(
+    session: Session, viewer: Viewer, model_id: UUID, changes: SegmentChanges
+) -> asyncpg.Record:
+    """`segment_creation()`, written."""
+    return await segment_creation(viewer, model_id, changes).row(session)
+
+
+def segment_update(
+    viewer: Viewer,
+    segment_id: UUID,
+    changes: SegmentChanges,
+    expected_updated_at: datetime | None = None,
+) -> Write:
+    """Change a segment (the caller becomes its `updatedBy`)."""
+    _check(changes)
+    return entity_update(
+        viewer,
+        SEGMENT,
+        segment_id,
+        changes={**asdict(changes), "updated_by": viewer.user_id},
+        expected_updated_at=expected_updated_at,
     )
 
 
@@ -100,16 +121,8 @@ async def update_segment(
     changes: SegmentChanges,
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
-    """Change a segment (the caller becomes its `updatedBy`)."""
-    _check(changes)
-    return await update_entity(
-        session,
-        viewer,
-        SEGMENT,
-        segment_id,
-        changes={**asdict(changes), "updated_by": viewer.user_id},
-        expected_updated_at=expected_updated_at,
-    )
+    """`segment_update()`, written."""
+    return await segment_update(viewer, segment_id, changes, expected_updated_at).row(session)
 
 
 async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> None:

@@ -1,15 +1,17 @@
 """What every write shares: translated errors, scopes, and who may write where.
 
-A write runs in one transaction (`Session.transaction()`); any error leaves
-nothing written. Driver errors become domain errors here, so the layers above
-never see asyncpg: a unique violation is a conflict naming the input field
-of its constraint, a check violation bad input, a missing parent not found.
+A write runs in one transaction (`Session.transaction()`) or, where it can,
+as one statement (`Write`); any error leaves nothing written. Driver errors
+become domain errors here, so the layers above never see asyncpg: a unique
+violation is a conflict naming the input field of its constraint, a check
+violation bad input, a missing parent not found.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -190,33 +192,66 @@ async def writable_row(
     return _written(await tx.fetchrow(sql, *bind.values), entity, field)
 
 
-async def inserted_under(
-    conn: Queryable,
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One write as ONE statement (atomic without a transaction around it), its input
+    checked. `ctes(bind)` is a WITH list whose `_new` holds the written row, or no
+    row when nothing was written (the caller cannot see the row or its parent, may
+    not write there, or it changed since read); `source` is the FROM list of the
+    final SELECT, the one row of the checks joined to `_new n`, and `checks` the
+    columns of the checks that `errors()` reads.
+
+    The resolver path selects the row (`row()`), whose errors come from the checks;
+    the compiled executor builds the payload's JSON from `n` in the same statement
+    (db/json_reads.py: `write_statement`) and answers only a written row."""
+
+    entity: Entity  # of the row written
+    what: str  # what constraint errors call it
+    ctes: Callable[[Binder], str]
+    source: str
+    checks: str
+    errors: Callable[[asyncpg.Record | None], asyncpg.Record]
+
+    async def row(self, conn: Queryable) -> asyncpg.Record:
+        """The written row; the domain error of a failed check or constraint."""
+        bind = Binder()
+        ctes = self.ctes(bind)
+        with translated(self.what):
+            row = await conn.fetchrow(
+                f"{ctes} SELECT n.*, {self.checks} FROM {self.source}", *bind.values
+            )
+        return self.errors(row)
+
+
+def insertion_under(
     viewer: Viewer,
+    entity: Entity,
     parent: Entity,
     parent_id: UUID,
     *,
     field: str,
     insert: Callable[[Binder], str],
-    what: str,
-) -> asyncpg.Record:
-    """A new row under a parent in ONE statement (atomic without a transaction
-    around it): the parent locked FOR SHARE (it must not go away under the insert)
-    if the caller sees it, the caller a writer in its project, then `insert(bind)`:
-    an INSERT ... SELECT ... FROM _parent p WHERE p._writer RETURNING *, `p` the
-    parent's row. The new row, or NOT_FOUND naming `field`, FORBIDDEN for a reader,
-    the domain error of a violated constraint."""
-    bind = Binder()
-    locked = _locked_select(
-        parent, parent_id, viewer, bind, share=True, with_hidden=False, writer=True
-    )
-    with translated(what):
-        row = await conn.fetchrow(
-            f"WITH _parent AS ({locked}), _new AS ({insert(bind)}) "
-            "SELECT n.*, p._writer FROM _parent p LEFT JOIN _new n ON true",
-            *bind.values,
+) -> Write:
+    """A new row of `entity` under a parent: the parent locked FOR SHARE (it must not
+    go away under the insert) if the caller sees it, the caller a writer in its
+    project, then `insert(bind)`: an INSERT ... SELECT ... FROM _parent p WHERE
+    p._writer RETURNING *, `p` the parent's row. Errors: NOT_FOUND naming `field`,
+    FORBIDDEN for a reader, the domain error of a violated constraint."""
+
+    def ctes(bind: Binder) -> str:
+        locked = _locked_select(
+            parent, parent_id, viewer, bind, share=True, with_hidden=False, writer=True
         )
-    return _written(row, parent, field)
+        return f"WITH _parent AS ({locked}), _new AS ({insert(bind)})"
+
+    return Write(
+        entity,
+        entity.name,
+        ctes,
+        source="_parent p LEFT JOIN _new n ON true",
+        checks="p._writer",
+        errors=lambda row: _written(row, parent, field),
+    )
 
 
 # columns writes set that lists do not expose
@@ -260,6 +295,49 @@ async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what
         raise Forbidden(_READER)
 
 
+def entity_update(
+    viewer: Viewer,
+    entity: Entity,
+    row_id: UUID,
+    *,
+    changes: dict[str, Any],
+    expected_updated_at: datetime | None,
+) -> Write:
+    """The one update: scope, then the row locked if seen, the caller's role in its
+    project, no lost update, and the given columns set (the caller has validated
+    them). NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken) as
+    `writable_row()`, `require_unchanged()` and `translated()` say."""
+    require_scope(viewer, f"{entity.name}:write")
+
+    def ctes(bind: Binder) -> str:
+        current = _locked_select(
+            entity, row_id, viewer, bind, share=False, with_hidden=False, writer=True
+        )
+        unchanged = "true"
+        if expected_updated_at is not None:
+            unchanged = f"c.updated_at = {bind(expected_updated_at)}::timestamptz"
+        return (
+            f"WITH _current AS ({current}), _new AS (UPDATE {ident(entity.table)} t "
+            f"SET {_assignments(entity, changes, bind, 't')} FROM _current c "
+            f"WHERE {qualified('t', 'id')} = c.id AND c._writer AND {unchanged} "
+            "RETURNING t.*)"
+        )
+
+    def errors(row: asyncpg.Record | None) -> asyncpg.Record:
+        written = _written(row, entity, "id")
+        _require_unchanged_at(written["_was"], expected_updated_at, entity.name)
+        return written
+
+    return Write(
+        entity,
+        entity.name,
+        ctes,
+        source="_current c LEFT JOIN _new n ON true",
+        checks="c._writer, c.updated_at AS _was",
+        errors=errors,
+    )
+
+
 async def update_entity(
     session: Session,
     viewer: Viewer,
@@ -269,28 +347,7 @@ async def update_entity(
     changes: dict[str, Any],
     expected_updated_at: datetime | None,
 ) -> asyncpg.Record:
-    """The one update path: scope, then in ONE statement (atomic without a
-    transaction around it) the row locked if seen, the caller's role in its
-    project, no lost update, and the given columns set (the caller has validated
-    them). NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken) as
-    `writable_row()`, `require_unchanged()` and `translated()` say."""
-    require_scope(viewer, f"{entity.name}:write")
-    bind = Binder()
-    current = _locked_select(
-        entity, row_id, viewer, bind, share=False, with_hidden=False, writer=True
-    )
-    unchanged = "true"
-    if expected_updated_at is not None:
-        unchanged = f"c.updated_at = {bind(expected_updated_at)}::timestamptz"
-    with translated(entity.name):
-        row = await session.fetchrow(
-            f"WITH _current AS ({current}), _new AS (UPDATE {ident(entity.table)} t "
-            f"SET {_assignments(entity, changes, bind, 't')} FROM _current c "
-            f"WHERE {qualified('t', 'id')} = c.id AND c._writer AND {unchanged} "
-            "RETURNING t.*) "
-            "SELECT n.*, c._writer, c.updated_at AS _was FROM _current c LEFT JOIN _new n ON true",
-            *bind.values,
-        )
-    written = _written(row, entity, "id")
-    _require_unchanged_at(written["_was"], expected_updated_at, entity.name)
-    return written
+    """`entity_update()`, written."""
+    return await entity_update(
+        viewer, entity, row_id, changes=changes, expected_updated_at=expected_updated_at
+    ).row(session)

@@ -1,11 +1,15 @@
 """The compiled executor: a read query answered by ONE statement that builds the
-response's `data` JSON in PostgreSQL, sent as it comes (no re-encoding).
+response's `data` JSON in PostgreSQL, sent as it comes (no re-encoding); and a
+mutation that writes in one statement (a `WriteField`) answered by that same
+statement, its payload's JSON built from the written row.
 
 It runs after authentication and limits, for an authenticated viewer. It
 answers only successes: anything else (not a query, not valid, not
 compilable, an argument a resolver would refuse, a lookup that finds nothing,
-a field the resolver path would fail) falls back to the resolver path, which
-then gives its own answer, errors included. `GATEWAY_COMPILED_READS` switches
+a field the resolver path would fail, a write that wrote nothing) falls back to
+the resolver path, which then gives its own answer, errors included. A write
+falls back only when it certainly wrote nothing: its statement failed in
+PostgreSQL, or it answered that no row was written. `GATEWAY_COMPILED_READS` switches
 it off.
 """
 
@@ -19,23 +23,25 @@ from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
 
+import asyncpg
 import orjson
 from aiohttp import web
-from graphql import DocumentNode
+from graphql import DocumentNode, OperationType
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from db.errors import DomainError, Timeout, Unavailable
-from db.json_reads import FALLBACK_MARK, read_statement
+from db.json_reads import FALLBACK_MARK, read_statement, write_statement
 from db.plans import ReadPlan
 from db.viewer import Viewer
+from db.writes import translated
 from gateway import off_loop
 from gateway.keys import COMPILED_ANSWER, EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
-from schema.documents import cached, parsed
-from schema.errors import refusal
+from schema.documents import cached, operation, parsed
+from schema.errors import field_failure, refusal
 from schema.lookup_variables import LookupVariable, filled, lookup_variables, templated
-from schema.planner import plan_read
+from schema.planner import PlannedWrite, plan_read, plan_write
 from schema.schema import GatewaySchema
 from schema.validation import validation_errors
 
@@ -111,7 +117,7 @@ class Plans:
         request_data: GraphQLRequestData,
         context: Context,
         made: Callable[[], None] | None = None,
-    ) -> tuple[ReadPlan, dict[UUID, UUID]] | None:
+    ) -> tuple[ReadPlan | PlannedWrite, dict[UUID, UUID]] | None:
         """The request's plan and the rows its lookups' stand-ins stand for, or None:
         the resolver path answers. `made` is called when a plan is made (not found)."""
         query, viewer = request_data.query, context.authenticated
@@ -119,6 +125,11 @@ class Plans:
         if query is None or document is None:
             return None
         variables = request_data.variables or {}
+        if is_mutation(document, request_data.operation_name):
+            write = await self.write(
+                query, document, request_data.operation_name, variables, context
+            )
+            return None if write is None else (write, {})
         lookups = self.lookups(query, request_data.operation_name, document)
         shared = templated(variables, lookups) if lookups else None
         if lookups and shared is None:
@@ -160,6 +171,37 @@ class Plans:
             return None
         return cast(ReadPlan, found), ({} if shared is None else shared.rows)
 
+    async def write(
+        self,
+        query: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        context: Context,
+    ) -> PlannedWrite | None:
+        """A mutation's write plan, made for each request (it holds the request's
+        values, checked as the resolver checks them), or None."""
+        try:
+            return await off_loop.step(
+                query,
+                plan_write,
+                self.schema,
+                document,
+                operation_name,
+                variables,
+                context.authenticated,
+                page_sizes=(context.default_page_size, context.max_page_size),
+            )
+        except DomainError as error:  # the resolver raises the same one: let it
+            logger.debug("not compiled: %s %s", error.code, error.message)
+            return None
+
+
+def is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether the operation run is a mutation."""
+    chosen = operation(document, operation_name)
+    return chosen is not None and chosen.operation is OperationType.MUTATION
+
 
 async def compiled_result(
     plans: Plans,
@@ -180,6 +222,9 @@ async def compiled_result(
             except Timeout as error:  # answered as the resolver path does: data null
                 executor = "compiled"
                 return refusal(error.message, error.code, context.request_id)
+            except _Refused as refused:
+                executor = "compiled"
+                return refused.result
             if text is not None:
                 executor = "compiled"
                 return ExecutionResult(data=cast(Any, RawData(text)), errors=None)
@@ -200,6 +245,8 @@ async def _run(
         logger.debug("request %s: no plan", context.request_id)
         return None
     plan, rows = planned
+    if isinstance(plan, PlannedWrite):
+        return await _write(plan, request_data, context)
     try:
         sql, values = await off_loop.step(
             request_data.query, plans.statement, plan, context.authenticated
@@ -221,6 +268,46 @@ async def _run(
     assert row is not None, "an aggregate-only statement returns one row"
     if row[1]:  # a single lookup found nothing: the resolver path says NOT_FOUND
         logger.debug("request %s: a lookup found nothing", context.request_id)
+        return None
+    return str(row[0])
+
+
+class _Refused(Exception):
+    """A write's check or constraint refused it in its statement: the answer."""
+
+    def __init__(self, result: ExecutionResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+async def _write(
+    planned: PlannedWrite, request_data: GraphQLRequestData, context: Context
+) -> str | None:
+    """The payload of the write, or None: its statement failed in PostgreSQL (so
+    nothing was written) and the resolver path writes, or gives the error. Raises
+    `_Refused` with the answer when a check or constraint refused the write: the
+    error the resolver would raise, from the same statement."""
+    plan = planned.plan
+    try:
+        sql, values = await off_loop.step(
+            request_data.query, write_statement, plan, context.authenticated
+        )
+    except DomainError as error:  # as for a read: raised again by the resolver path
+        logger.debug("not compiled: %s %s", error.code, error.message)
+        return None
+    try:
+        with translated(plan.write.what):
+            row = await context.session.fetchrow(sql, *values)
+        if row is None or row[1]:  # nothing written: the checks say why
+            plan.write.errors(row)
+            return None  # (not expected: they always do)
+    except (Unavailable, Timeout):
+        raise  # written or not is not known (or not): never a second write
+    except DomainError as error:
+        raise _Refused(field_failure(error, planned.nodes, plan.key, context.request_id)) from None
+    except asyncpg.PostgresError as error:
+        # rolled back whole (a payload field the resolver path fails): it answers
+        logger.debug("request %s: compiled write failed (%r)", context.request_id, error)
         return None
     return str(row[0])
 

@@ -304,10 +304,10 @@ class GatewayView(GraphQLView[Context, None]):
             result = await compiled_result(self.plans, request, context, request_data)
             if result is not None and not result.errors and self.lean is not None:
                 self.lean.learn(request, request_data)
-        if result is None:
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
-            )
+            if result is None:
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
             await replicas.mark_position(request, context.session, sub_response.headers)
         codes = [str(_code(e)) for e in result.errors or ()]
         request[ERROR_CODES].extend(codes)

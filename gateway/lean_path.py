@@ -1,5 +1,5 @@
-"""The lean path: a read this process has answered with the compiled executor
-before, answered again in front of Strawberry's view.
+"""The lean path: a read (or a one-statement write) this process has answered
+with the compiled executor before, answered again in front of Strawberry's view.
 
 A small request spent most of its Python outside the statement: Strawberry's
 view (websocket checks, body and content-type parsing, its request objects),
@@ -59,6 +59,7 @@ class Known:
 
     operation: str  # the name logs and metrics give it
     limits_read_variables: bool
+    read_only: bool  # a query (a replica may answer), not a mutation
 
 
 def is_plain(request: web.Request) -> bool:
@@ -95,7 +96,9 @@ class LeanPath:
             return
         key = (query, request_data.operation_name)
         self._known[key] = Known(
-            request.get(OPERATION, ""), request.get(LIMITS_READ_VARIABLES, True)
+            request.get(OPERATION, ""),
+            request.get(LIMITS_READ_VARIABLES, True),
+            request.get(READ_ONLY, True),
         )
         if len(self._known) > MAX_PLANS:
             self._known.popitem(last=False)
@@ -117,12 +120,14 @@ class LeanPath:
         known = self._known.get((query, name))
         if known is None or not self._variables_pass(name, variables):
             return None
+        if request.method == "GET" and not known.read_only:
+            return None  # a GET runs no mutation: the view refuses it
         context = await context_for(request)
         if context.viewer is None:
             return None
         if known.limits_read_variables and not await self._within_limits(query, name, variables):
             return None
-        request[OPERATION], request[READ_ONLY] = known.operation, True
+        request[OPERATION], request[READ_ONLY] = known.operation, known.read_only
         request[MEDIA_TYPE] = media_type(request.headers.get("Accept"))
         replicas.route(request, context.session)
         result = request[COMPILED_ANSWER] = await compiled_result(
@@ -131,9 +136,11 @@ class LeanPath:
         if result is None or result.errors:  # the view answers, as it would have
             return None
         self._known.move_to_end((query, name))
-        return web.Response(
+        response = web.Response(
             body=encode_response({"data": result.data}), content_type=request[MEDIA_TYPE]
         )
+        await replicas.mark_position(request, context.session, response.headers)
+        return response
 
     def _variables_pass(self, name: str | None, variables: Any) -> bool:
         """The view's checks of the parts that vary (the text is known)."""

@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from graphql import GraphQLError, ListTypeNode, NonNullTypeNode, VariableDefinitionNode
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    ListTypeNode,
+    NonNullTypeNode,
+    VariableDefinitionNode,
+    located_error,
+)
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from db.errors import DomainError, Unavailable
@@ -30,6 +38,18 @@ def refusal(message: str, code: str, request_id: str) -> ExecutionResult:
     """No data and one coded error: a request refused (or failed) outside execution."""
     extensions = {"code": code, "requestId": request_id}
     return ExecutionResult(data=None, errors=[GraphQLError(message, extensions=extensions)])
+
+
+def field_failure(
+    error: DomainError, nodes: Sequence[FieldNode], key: str, request_id: str
+) -> ExecutionResult:
+    """No data and the error of the root field `key` (written at `nodes`) whose
+    resolver raised `error`: what executing it would answer, its non-null payload
+    failing the whole `data`."""
+    located = located_error(error, list(nodes), [key])  # a tuple would be one node
+    classify_errors([located], None)
+    located.extensions = {**(located.extensions or {}), "requestId": request_id}
+    return ExecutionResult(data=None, errors=[located])
 
 
 def _code(error: GraphQLError, execution_context: ExecutionContext | None) -> str:

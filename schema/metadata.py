@@ -7,11 +7,14 @@ A field without one (viewer, introspection, `_entities`) is not compilable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from db.entities import Entity
 from db.groups import GroupField
+from db.viewer import Viewer
+from db.writes import Write
 
 PLAN = "envgraph.plan"
 
@@ -138,3 +141,14 @@ class GroupKeyField(_Meta):
 @dataclass(frozen=True, slots=True)
 class SeriesField(_Meta):
     """`Environment.eventSeries(...)`."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteField(_Meta):
+    """A mutation written in ONE statement (db/writes.py `Write`), whose payload
+    holds the written `entity`'s object: `write(input, viewer)` checks the input as
+    the resolver does (raising its domain errors) and makes the write, for the
+    resolver and the compiled executor alike."""
+
+    entity: Entity
+    write: Callable[[Any, Viewer], Write]

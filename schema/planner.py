@@ -14,6 +14,7 @@ answer, so that the error is the resolver path's own.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, cast
 
 import strawberry
@@ -57,8 +58,10 @@ from db.plans import (
     ReadPlan,
     RootField,
     Selection,
+    Series,
     Total,
     UserOf,
+    WritePlan,
 )
 from db.viewer import Viewer, require_read
 from schema.connections import list_arguments
@@ -74,6 +77,7 @@ from schema.metadata import (
     ParentField,
     SeriesField,
     UserField,
+    WriteField,
     plan_of,
 )
 from schema.query import MAX_NODES
@@ -82,6 +86,17 @@ from schema.types import node_target
 logger = logging.getLogger("envgraph.compiled")
 
 _BACKREF = "strawberry-definition"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """A mutation's write plan, and where the document asks for it (the nodes an
+    error of the write is located at)."""
+
+    plan: WritePlan
+    nodes: tuple[FieldNode, ...]
+
+
 _PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
 
 
@@ -128,7 +143,7 @@ class _Planner(FigurePlanner):
             config=self.schema.config,
         )
 
-    def root(self, key_nodes: Any) -> ReadPlan:
+    def root(self, key_nodes: list[tuple[str, FieldDetailsList]]) -> ReadPlan:
         query = self.graphql.query_type
         assert query is not None
         items: list[tuple[str, RootField]] = []
@@ -159,6 +174,36 @@ class _Planner(FigurePlanner):
             else:
                 raise NotCompilable(name)
         return ReadPlan(tuple(items))
+
+    def write(self, key_nodes: list[tuple[str, FieldDetailsList]]) -> PlannedWrite:
+        """One mutation that writes in one statement, and its payload: fields of the
+        written object that read no list (the statement's reads would not see the
+        write), or `__typename`."""
+        if len(key_nodes) != 1:  # several run one after another: the resolver path
+            raise NotCompilable("several root fields")
+        ((key, nodes),) = key_nodes
+        mutation = self.graphql.mutation_type
+        name = nodes[0].node.name.value
+        definition = mutation.fields.get(name) if mutation is not None else None
+        plan = None if definition is None else plan_of(_metadata(definition))
+        if definition is None or not isinstance(plan, WriteField):
+            raise NotCompilable(name)
+        write = plan.write(self.arguments(definition, nodes)["input"], self.viewer)
+        payload_type = cast(GraphQLObjectType, get_named_type(definition.type))
+        type_name = plan.entity.type_name
+        items: list[tuple[str, Selection | Constant]] = []
+        for sub_key, sub in self.subfields(payload_type, nodes):
+            sub_name = sub[0].node.name.value
+            if sub_name == "__typename":
+                items.append((sub_key, Constant(payload_type.name)))
+                continue
+            if get_named_type(payload_type.fields[sub_name].type).name != type_name:
+                raise NotCompilable(f"{payload_type.name}.{sub_name}")
+            selection = self.object(type_name, sub)
+            if _reads_lists(selection):
+                raise NotCompilable(f"a list under {payload_type.name}.{sub_name}")
+            items.append((sub_key, selection))
+        return PlannedWrite(WritePlan(key, write, tuple(items)), tuple(d.node for d in nodes))
 
     def node(self, global_id: str, argument: str, nodes: FieldDetailsList) -> Lookup:
         type_name, entity, uuid = node_target(global_id, argument, self.viewer)
@@ -267,6 +312,16 @@ class _Planner(FigurePlanner):
         return Edges(tuple(items))
 
 
+def _reads_lists(selection: Selection) -> bool:
+    """Whether a selection reads a list (or a series) anywhere below it."""
+    for _, field in selection:
+        if isinstance(field, (ListPlan, Series)):
+            return True
+        if isinstance(field, (Parent, UserOf)) and _reads_lists(field.selection):
+            return True
+    return False
+
+
 def _mentions(
     selection_set: SelectionSetNode | None,
     name: str,
@@ -289,6 +344,36 @@ def _mentions(
     return False
 
 
+def _root_fields(
+    schema: strawberry.Schema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    viewer: Viewer,
+    *,
+    page_sizes: tuple[int, int],
+    kind: OperationType,
+) -> tuple[_Planner, list[tuple[str, FieldDetailsList]]] | None:
+    """A planner of the operation and its root fields as graphql-core collects them,
+    or None when the operation is not of `kind`, its variables do not coerce (the
+    resolver path reports them) or it defers."""
+    operation = get_operation_ast(document, operation_name)
+    root = schema._schema.get_root_type(kind)
+    if operation is None or operation.operation is not kind or root is None:
+        return None
+    coerced = get_variable_values(
+        schema._schema, operation.variable_definitions or (), variables or {}
+    )
+    if isinstance(coerced, list):
+        return None
+    planner = _Planner(schema, document, coerced, viewer, page_sizes)
+    planner.operation = operation
+    collected = collect_fields(schema._schema, planner.fragments, coerced, root, operation)
+    if collected.new_defer_usages:
+        return None
+    return planner, list(collected.grouped_field_set.items())
+
+
 def plan_read(
     schema: strawberry.Schema,
     document: DocumentNode,
@@ -301,23 +386,51 @@ def plan_read(
     """The read plan of a validated document's operation, or None when it is not a
     query, its variables do not coerce, or it selects anything not compilable.
     Raises the domain error a resolver would raise for its arguments or scopes."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    coerced = get_variable_values(
-        schema._schema, operation.variable_definitions or (), variables or {}
+    found = _root_fields(
+        schema,
+        document,
+        operation_name,
+        variables,
+        viewer,
+        page_sizes=page_sizes,
+        kind=OperationType.QUERY,
     )
-    if isinstance(coerced, list):  # the resolver path reports them
+    if found is None:
         return None
-    planner = _Planner(schema, document, coerced, viewer, page_sizes)
-    planner.operation = operation
-    query = schema._schema.query_type
-    assert query is not None
-    collected = collect_fields(schema._schema, planner.fragments, coerced, query, operation)
-    if collected.new_defer_usages:
-        return None
+    planner, fields = found
     try:
-        return planner.root(collected.grouped_field_set.items())
+        return planner.root(fields)
+    except NotCompilable as what:
+        logger.debug("not compilable: %s", what)
+        return None
+
+
+def plan_write(
+    schema: strawberry.Schema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    viewer: Viewer,
+    *,
+    page_sizes: tuple[int, int],
+) -> PlannedWrite | None:
+    """The write plan of a validated document's mutation, or None when it is not one
+    mutation of a `WriteField` whose payload is compilable, or its variables do not
+    coerce. Raises the domain error the resolver would raise for its input."""
+    found = _root_fields(
+        schema,
+        document,
+        operation_name,
+        variables,
+        viewer,
+        page_sizes=page_sizes,
+        kind=OperationType.MUTATION,
+    )
+    if found is None:
+        return None
+    planner, fields = found
+    try:
+        return planner.write(fields)
     except NotCompilable as what:
         logger.debug("not compilable: %s", what)
         return None

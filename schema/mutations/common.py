@@ -8,9 +8,10 @@ import strawberry
 from strawberry import UNSET
 
 from db.entities import Entity
+from db.writes import Write
 from schema.context import Context
 from schema.inputs import given_value
-from schema.types import node_type
+from schema.types import node_type, object_of
 
 Info = strawberry.Info[Context, None]
 STALE = "The updatedAt last read; CONFLICT if it has changed since."
@@ -54,3 +55,12 @@ def deleted_id(what: str) -> Any:
 def column_field(entity: Entity, column: str, default: Any = UNSET) -> Any:
     """An optional input field setting a column: described as the column is."""
     return strawberry.field(default=default, description=entity.column(column).description)
+
+
+async def written(info: Info, write: Write) -> Any:
+    """The object of the row a one-statement write left (the resolver path's run of
+    a `WriteField`'s write)."""
+    context = info.context
+    row = await write.row(context.session)
+    context.loaders.forget()
+    return object_of(write.entity, row)

@@ -11,12 +11,15 @@ from strawberry import UNSET
 from db.entities import SEGMENT
 from db.segments import (
     SegmentChanges,
-    create_segment,
     delete_segment,
     restore_segment,
-    update_segment,
+    segment_creation,
+    segment_update,
 )
+from db.viewer import Viewer
+from db.writes import Write
 from schema.ids import expect_global_id, global_id
+from schema.metadata import WriteField
 from schema.mutations.common import (
     DISPLAY_NAME,
     INPUT,
@@ -27,6 +30,7 @@ from schema.mutations.common import (
     given,
     id_field,
     object_field,
+    written,
 )
 from schema.types import object_of
 
@@ -85,39 +89,43 @@ def _changes(input: CreateSegmentInput | UpdateSegmentInput) -> SegmentChanges:
     )
 
 
+def _creation(input: CreateSegmentInput, viewer: Viewer) -> Write:
+    model_id = expect_global_id(input.model_id, "Model", "modelId")
+    return segment_creation(viewer, model_id, _changes(input))
+
+
+def _update(input: UpdateSegmentInput, viewer: Viewer) -> Write:
+    segment_id = expect_global_id(input.id, "Segment")
+    return segment_update(viewer, segment_id, _changes(input), given(input.expected_updated_at))
+
+
 @strawberry.type
 class SegmentMutations:
     """Writes of segments."""
 
-    @strawberry.mutation(description="Create a segment (the caller is its createdBy).")
+    @strawberry.mutation(
+        description="Create a segment (the caller is its createdBy).",
+        metadata=WriteField(SEGMENT, _creation).meta,
+    )
     async def create_segment(
         self, info: Info, input: Annotated[CreateSegmentInput, INPUT]
     ) -> CreateSegmentPayload:
         """Create, then answer with the new segment."""
-        context = info.context
-        model_id = expect_global_id(input.model_id, "Model", "modelId")
-        row = await create_segment(
-            context.session, context.authenticated, model_id, _changes(input)
+        return CreateSegmentPayload(
+            segment=await written(info, _creation(input, info.context.authenticated))
         )
-        context.loaders.forget()
-        return CreateSegmentPayload(segment=object_of(SEGMENT, row))
 
-    @strawberry.mutation(description="Change a segment (the caller becomes its updatedBy).")
+    @strawberry.mutation(
+        description="Change a segment (the caller becomes its updatedBy).",
+        metadata=WriteField(SEGMENT, _update).meta,
+    )
     async def update_segment(
         self, info: Info, input: Annotated[UpdateSegmentInput, INPUT]
     ) -> UpdateSegmentPayload:
         """Update, then answer with the segment as it is now."""
-        context = info.context
-        segment_id = expect_global_id(input.id, "Segment")
-        row = await update_segment(
-            context.session,
-            context.authenticated,
-            segment_id,
-            _changes(input),
-            given(input.expected_updated_at),
+        return UpdateSegmentPayload(
+            segment=await written(info, _update(input, info.context.authenticated))
         )
-        context.loaders.forget()
-        return UpdateSegmentPayload(segment=object_of(SEGMENT, row))
 
     @strawberry.mutation(description="Delete a segment: hidden everywhere, restorable.")
     async def delete_segment(

@@ -1,0 +1,173 @@
+"""Compiled writes (issue 18): a mutation that writes in one statement answers
+from that statement, its payload built from the written row. Each answer is
+compared with the resolver path's: a payload with what the resolver path reads
+of the same row afterwards, an error with the resolver app's answer to the same
+request (an error writes nothing, so both see the same data)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from db.tokens import create_token
+from schema.ids import global_id
+from tests.schema.compiled_support import both, executed, resolver_client
+from tests.schema.conftest import Tokens
+from tests.support import Client, data
+
+__all__ = ["resolver_client"]
+
+# every kind of field a payload's object may select, aliases and fragments too
+SEGMENT_FIELDS = """
+  __typename id uuid name description definition createdAt updatedAt deletedAt
+  author: createdBy { __typename id name email } updatedBy { name }
+  model { name project { name organization { name } } }
+  ...more
+"""
+FRAGMENT = "fragment more on Segment { theModel: model { id version } }"
+CREATE = f"""mutation Create($input: CreateSegmentInput!) {{
+  created: createSegment(input: $input) {{ __typename segment {{ {SEGMENT_FIELDS} }} }}
+}}
+{FRAGMENT}"""
+UPDATE = f"""mutation Update($input: UpdateSegmentInput!) {{
+  updateSegment(input: $input) {{ segment {{ {SEGMENT_FIELDS} }} }}
+}}
+{FRAGMENT}"""
+READ = f"""query Read($id: ID!) {{ segment(id: $id) {{ {SEGMENT_FIELDS} }} }}
+{FRAGMENT}"""
+
+
+async def _models(conn: asyncpg.Connection) -> tuple[str, str, str]:
+    """Ada's fraud model, a model Grace only reads, and Alan's tenant's model."""
+    row = await conn.fetchrow(
+        """SELECT
+             (SELECT m.id FROM models m JOIN projects p ON p.id = m.project_id
+              JOIN organizations o ON o.id = p.organization_id
+           WHERE o.name = 'Acme Analytics' AND p.name = 'fraud-detection'
+             AND m.name = 'xgb-classifier') AS fraud,
+             (SELECT m.id FROM models m JOIN project_members pm ON pm.project_id = m.project_id
+              JOIN users u ON u.id = pm.user_id
+              WHERE u.email = 'grace@example.com' AND pm.role = 'VIEWER'
+              ORDER BY m.id LIMIT 1) AS viewed,
+             (SELECT m.id FROM models m JOIN projects p ON p.id = m.project_id
+              JOIN organizations o ON o.id = p.organization_id
+              WHERE o.name <> 'Acme Analytics' ORDER BY m.id LIMIT 1) AS elsewhere"""
+    )
+    assert row is not None
+    return tuple(global_id("Model", row[k]) for k in ("fraud", "viewed", "elsewhere"))  # type: ignore[return-value]
+
+
+async def test_a_create_answers_from_its_statement_as_the_resolver_path_reads_it(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    fraud, _, _ = await _models(conn)
+    given = {"modelId": fraud, "name": "compiled", "definition": "age >= 18"}
+    before = executed(client, "compiled")
+    answer = await data(client, CREATE, tokens.ada, input=given)
+    assert executed(client, "compiled") == before + 1
+    created = answer["created"]
+    assert created["__typename"] == "CreateSegmentPayload"
+    segment = created["segment"]
+    read = await data(resolver_client, READ, tokens.ada, id=segment["id"])
+    assert segment == read["segment"]
+    assert (segment["name"], segment["author"]["email"], segment["theModel"]["id"]) == (
+        "compiled", "ada@example.com", fraud,
+    )  # fmt: skip
+    assert segment["model"]["project"] == {
+        "name": "fraud-detection", "organization": {"name": "Acme Analytics"}
+    }  # fmt: skip
+    assert await conn.fetchval("SELECT count(*) FROM segments WHERE name = 'compiled'") == 1
+
+
+async def test_an_update_answers_from_its_statement(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    fraud, _, _ = await _models(conn)
+    given = {"modelId": fraud, "name": "to-change", "definition": "age >= 18"}
+    created = (await data(client, CREATE, tokens.ada, input=given))["created"]["segment"]
+    before = executed(client, "compiled")
+    changed = await data(
+        client, UPDATE, tokens.grace,
+        input={"id": created["id"], "name": "changed", "expectedUpdatedAt": created["updatedAt"]},
+    )  # fmt: skip
+    assert executed(client, "compiled") == before + 1
+    segment = changed["updateSegment"]["segment"]
+    assert (segment["name"], segment["updatedBy"], segment["author"]["name"]) == (
+        "changed", {"name": "Grace Hopper"}, "Ada Lovelace",
+    )  # fmt: skip
+    read = await data(resolver_client, READ, tokens.grace, id=segment["id"])
+    assert segment == read["segment"]
+
+
+async def test_refused_writes_answer_as_the_resolver_path_in_one_statement(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """Each refusal from the write's own statement (after the token's): the same
+    status, body and code as the resolver path's, and nothing written."""
+    fraud, viewed, elsewhere = await _models(conn)
+    taken = {"modelId": fraud, "name": "taken", "definition": "age >= 18"}
+    existing = (await data(client, CREATE, tokens.ada, input=taken))["created"]["segment"]
+    stale = "2001-01-01T00:00:00Z"
+    cases = [
+        (CREATE, tokens.alan, {**taken, "modelId": fraud}, "NOT_FOUND"),  # another tenant
+        (CREATE, tokens.ada, {**taken, "modelId": elsewhere}, "NOT_FOUND"),
+        (CREATE, tokens.grace, {**taken, "modelId": viewed}, "FORBIDDEN"),  # she reads it
+        (CREATE, tokens.ada, taken, "CONFLICT"),  # the name is taken
+        (UPDATE, tokens.ada, {"id": existing["id"], "expectedUpdatedAt": stale}, "CONFLICT"),
+        (UPDATE, tokens.alan, {"id": existing["id"], "name": "mine"}, "NOT_FOUND"),
+    ]
+    segments = await conn.fetchval("SELECT count(*) FROM segments")
+    for query, token, given, code in cases:
+        compiled, resolved = await both(client, resolver_client, query, token, {"input": given})
+        assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
+        assert compiled[1]["data"] is None
+        # status, body; the compiled app's executor and statements: the token's, the write's
+        assert (compiled[0], compiled[1], compiled[2:]) == (
+            resolved[0],
+            resolved[1],
+            ("compiled", 2),
+        )
+    assert await conn.fetchval("SELECT count(*) FROM segments") == segments
+    assert await conn.fetchval("SELECT name FROM segments WHERE name = 'taken'") == "taken"
+
+
+async def test_what_the_statement_cannot_answer_goes_to_the_resolver_path(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """Input the resolver refuses, a missing scope, a list in the payload (a read in
+    the write's statement would not see the write) and two mutations in one
+    request are the resolver path's, with its answers."""
+    fraud, _, _ = await _models(conn)
+    issued = await create_token(conn, email="ada@example.com", scopes=["segment:read"])
+    with_list = """mutation ($input: CreateSegmentInput!) { createSegment(input: $input) {
+      segment { name model { segments { totalCount } } } } }"""
+    two = """mutation { a: createSegment(input: {modelId: "%s", name: "a", definition: "x"}) {
+      segment { name } } b: createSegment(input: {modelId: "%s", name: "b", definition: "y"}) {
+      segment { name } } }""" % (fraud, fraud)  # noqa: UP031 (GraphQL's braces)
+    count = await conn.fetchval(
+        "SELECT count(*) FROM segments s JOIN models m ON m.id = s.model_id "
+        "JOIN projects p ON p.id = m.project_id JOIN organizations o ON o.id = p.organization_id "
+        "WHERE o.name = 'Acme Analytics' AND p.name = 'fraud-detection' "
+        "AND m.name = 'xgb-classifier' AND s.deleted_at IS NULL"
+    )
+    before = executed(client, "compiled")
+    answer = await data(
+        client, with_list, tokens.ada,
+        input={"modelId": fraud, "name": "listed", "definition": "age >= 18"},
+    )  # fmt: skip
+    # the new segment is counted: the list was read after the write
+    assert answer["createSegment"]["segment"] == {
+        "name": "listed", "model": {"segments": {"totalCount": count + 1}}
+    }  # fmt: skip
+    assert (await data(client, two, tokens.ada)) == {
+        "a": {"segment": {"name": "a"}}, "b": {"segment": {"name": "b"}}
+    }  # fmt: skip
+    for token, given, code in (
+        (tokens.ada, {"modelId": fraud, "name": " padded", "definition": "x"}, "BAD_USER_INPUT"),
+        (tokens.ada, {"modelId": fraud, "name": "p", "definition": "(("}, "BAD_USER_INPUT"),
+        (tokens.ada, {"modelId": "bm90LWFuLWlk", "name": "p", "definition": "x"}, "BAD_USER_INPUT"),
+        (issued.token, {"modelId": fraud, "name": "p", "definition": "x"}, "FORBIDDEN"),
+    ):
+        compiled, resolved = await both(client, resolver_client, CREATE, token, {"input": given})
+        assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
+        assert compiled[:2] == resolved[:2]
+    assert executed(client, "compiled") == before
