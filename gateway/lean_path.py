@@ -118,10 +118,12 @@ class LeanPath:
         if request.method == "POST":
             request[SENT] = request_data
         known = self._known.get((query, name))
-        if known is None or not self._variables_pass(name, variables):
+        if (
+            known is None
+            or (request.method == "GET" and not known.read_only)  # the view refuses it
+            or not self._variables_pass(name, variables)
+        ):
             return None
-        if request.method == "GET" and not known.read_only:
-            return None  # a GET runs no mutation: the view refuses it
         context = await context_for(request)
         if context.viewer is None:
             return None
