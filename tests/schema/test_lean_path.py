@@ -306,8 +306,8 @@ async def test_a_known_mutation_skips_the_view_but_never_runs_from_a_get(
     sha = hashlib.sha256(query.encode()).hexdigest()
     persisted = {"persistedQuery": {"version": 1, "sha256Hash": sha}}
     headers = {"Authorization": f"Bearer {tokens.ada}"}
-    body = {"query": query, "variables": given("registered"), "extensions": persisted}
-    assert (await client.post("/graphql", json=body, headers=headers)).status == 200
+    registering = {"query": query, "variables": given("registered"), "extensions": persisted}
+    assert (await client.post("/graphql", json=registering, headers=headers)).status == 200
     params = {"variables": json.dumps(given("by-get")), "extensions": json.dumps(persisted)}
     response = await client.get("/graphql", params=params, headers=headers)
     answer = await response.json()
