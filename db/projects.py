@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from db.binder import Binder
 from db.entities import MODEL, ORGANIZATION, PROJECT
 from db.errors import BadInput, Conflict, Forbidden
 from db.names import check_display_name
@@ -19,9 +20,11 @@ from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope, require_unrestricted
 from db.writes import (
+    Write,
+    entity_update,
+    insertion_under,
     locked_row,
     translated,
-    update_entity,
     writable_row,
 )
 
@@ -82,17 +85,15 @@ async def create_project(
     return row
 
 
-async def update_project(
-    session: Session,
+def project_update(
     viewer: Viewer,
     project_id: UUID,
     changes: ProjectChanges,
     expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
+) -> Write:
     """Change a project."""
     _check_project(changes)
-    return await update_entity(
-        session,
+    return entity_update(
         viewer,
         PROJECT,
         project_id,
@@ -121,45 +122,35 @@ async def delete_project(session: Session, viewer: Viewer, project_id: UUID) -> 
             await tx.fetchval(statement, project_id)
 
 
-async def create_model(
-    session: Session, viewer: Viewer, project_id: UUID, changes: ModelChanges
-) -> asyncpg.Record:
+def model_creation(viewer: Viewer, project_id: UUID, changes: ModelChanges) -> Write:
     """A new model (name and version) of a project."""
     require_scope(viewer, "model:write")
     if changes.name is None:
         raise BadInput("name is required", field="name")
     check_display_name(changes.name, "name", 200)
     check_display_name(changes.version, "version", 100)
-    async with session.transaction() as tx:
-        await writable_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
-        with translated("model"):
-            row = await tx.fetchrow(
-                QUERIES["create_model"],
-                project_id,
-                changes.name,
-                changes.version,
-            )
-    assert row is not None
-    return row
+
+    def insert(bind: Binder) -> str:
+        return (
+            "INSERT INTO models (project_id, name, version) "
+            f"SELECT p.id, {bind(changes.name)}, coalesce({bind(changes.version)}::text, 'v1') "
+            "FROM _parent p WHERE p._writer RETURNING *"
+        )
+
+    return insertion_under(viewer, MODEL, PROJECT, project_id, field="projectId", insert=insert)
 
 
-async def update_model(
-    session: Session,
+def model_update(
     viewer: Viewer,
     model_id: UUID,
     changes: ModelChanges,
     expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
+) -> Write:
     """Change a model's name or version."""
     check_display_name(changes.name, "name", 200)
     check_display_name(changes.version, "version", 100)
-    return await update_entity(
-        session,
-        viewer,
-        MODEL,
-        model_id,
-        changes=asdict(changes),
-        expected_updated_at=expected_updated_at,
+    return entity_update(
+        viewer, MODEL, model_id, changes=asdict(changes), expected_updated_at=expected_updated_at
     )
 
 

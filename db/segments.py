@@ -90,13 +90,6 @@ def segment_creation(viewer: Viewer, model_id: UUID, changes: SegmentChanges) ->
     return insertion_under(viewer, SEGMENT, MODEL, model_id, field="modelId", insert=insert)
 
 
-async def create_segment(
-    session: Session, viewer: Viewer, model_id: UUID, changes: SegmentChanges
-) -> asyncpg.Record:
-    """`segment_creation()`, written."""
-    return await segment_creation(viewer, model_id, changes).row(session)
-
-
 def segment_update(
     viewer: Viewer,
     segment_id: UUID,
@@ -112,17 +105,6 @@ def segment_update(
         changes={**asdict(changes), "updated_by": viewer.user_id},
         expected_updated_at=expected_updated_at,
     )
-
-
-async def update_segment(
-    session: Session,
-    viewer: Viewer,
-    segment_id: UUID,
-    changes: SegmentChanges,
-    expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
-    """`segment_update()`, written."""
-    return await segment_update(viewer, segment_id, changes, expected_updated_at).row(session)
 
 
 async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> None:

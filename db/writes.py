@@ -23,7 +23,6 @@ from db.entities import PROJECT, Entity
 from db.errors import BadInput, Conflict, Forbidden, NotFound
 from db.identifiers import ident, qualified
 from db.pool import Queryable
-from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.visibility import visible
 
@@ -336,18 +335,3 @@ def entity_update(
         checks="c._writer, c.updated_at AS _was",
         errors=errors,
     )
-
-
-async def update_entity(
-    session: Session,
-    viewer: Viewer,
-    entity: Entity,
-    row_id: UUID,
-    *,
-    changes: dict[str, Any],
-    expected_updated_at: datetime | None,
-) -> asyncpg.Record:
-    """`entity_update()`, written."""
-    return await entity_update(
-        viewer, entity, row_id, changes=changes, expected_updated_at=expected_updated_at
-    ).row(session)

@@ -64,9 +64,6 @@ DELETE FROM project_members WHERE project_id = $1
 -- name: delete_project
 DELETE FROM projects WHERE id = $1
 
--- name: create_model
-INSERT INTO models (project_id, name, version) VALUES ($1, $2, coalesce($3, 'v1')) RETURNING *
-
 -- name: model_has_children
 SELECT EXISTS (SELECT 1 FROM environments WHERE model_id = $1)
     OR EXISTS (SELECT 1 FROM segments WHERE model_id = $1 AND deleted_at IS NULL)

@@ -12,14 +12,17 @@ from db.entities import MODEL, PROJECT
 from db.projects import (
     ModelChanges,
     ProjectChanges,
-    create_model,
     create_project,
     delete_model,
     delete_project,
-    update_model,
-    update_project,
+    model_creation,
+    model_update,
+    project_update,
 )
+from db.viewer import Viewer
+from db.writes import Write
 from schema.ids import expect_global_id, global_id
+from schema.metadata import WriteField
 from schema.mutations.common import (
     DISPLAY_NAME,
     INPUT,
@@ -30,6 +33,7 @@ from schema.mutations.common import (
     given,
     id_field,
     object_field,
+    written,
 )
 from schema.scalars import AssetType
 from schema.types import object_of
@@ -97,6 +101,23 @@ class DeleteModelPayload:
     deleted_id: strawberry.ID = deleted_id("model")
 
 
+def _project_update(input: UpdateProjectInput, viewer: Viewer) -> Write:
+    project_id = expect_global_id(input.id, "Project")
+    changes = ProjectChanges(name=given(input.name), asset_type=given(input.asset_type))
+    return project_update(viewer, project_id, changes, given(input.expected_updated_at))
+
+
+def _model_creation(input: CreateModelInput, viewer: Viewer) -> Write:
+    project_id = expect_global_id(input.project_id, "Project", "projectId")
+    return model_creation(viewer, project_id, ModelChanges(input.name, given(input.version)))
+
+
+def _model_update(input: UpdateModelInput, viewer: Viewer) -> Write:
+    model_id = expect_global_id(input.id, "Model")
+    changes = ModelChanges(name=given(input.name), version=given(input.version))
+    return model_update(viewer, model_id, changes, given(input.expected_updated_at))
+
+
 @strawberry.type
 class ProjectMutations:
     """Writes of projects and models."""
@@ -113,23 +134,15 @@ class ProjectMutations:
         context.loaders.forget()
         return ProjectPayload(project=object_of(PROJECT, row))
 
-    @strawberry.mutation(description="Change a project.")
+    @strawberry.mutation(
+        description="Change a project.", metadata=WriteField(PROJECT, _project_update).meta
+    )
     async def update_project(
         self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
     ) -> ProjectPayload:
         """Update, then answer with the project as it is now."""
-        context = info.context
-        project_id = expect_global_id(input.id, "Project")
-        changes = ProjectChanges(name=given(input.name), asset_type=given(input.asset_type))
-        row = await update_project(
-            context.session,
-            context.authenticated,
-            project_id,
-            changes,
-            given(input.expected_updated_at),
-        )
-        context.loaders.forget()
-        return ProjectPayload(project=object_of(PROJECT, row))
+        write = _project_update(input, info.context.authenticated)
+        return ProjectPayload(project=await written(info, write))
 
     @strawberry.mutation(description="Delete a project with no models (CONFLICT otherwise).")
     async def delete_project(
@@ -142,35 +155,25 @@ class ProjectMutations:
         context.loaders.forget()
         return DeleteProjectPayload(deleted_id=strawberry.ID(global_id("Project", project_id)))
 
-    @strawberry.mutation(description="Create a model.")
+    @strawberry.mutation(
+        description="Create a model.", metadata=WriteField(MODEL, _model_creation).meta
+    )
     async def create_model(
         self, info: Info, input: Annotated[CreateModelInput, INPUT]
     ) -> ModelPayload:
         """Create, then answer with the model."""
-        context = info.context
-        project_id = expect_global_id(input.project_id, "Project", "projectId")
-        changes = ModelChanges(name=input.name, version=given(input.version))
-        row = await create_model(context.session, context.authenticated, project_id, changes)
-        context.loaders.forget()
-        return ModelPayload(model=object_of(MODEL, row))
+        write = _model_creation(input, info.context.authenticated)
+        return ModelPayload(model=await written(info, write))
 
-    @strawberry.mutation(description="Change a model.")
+    @strawberry.mutation(
+        description="Change a model.", metadata=WriteField(MODEL, _model_update).meta
+    )
     async def update_model(
         self, info: Info, input: Annotated[UpdateModelInput, INPUT]
     ) -> ModelPayload:
         """Update, then answer with the model as it is now."""
-        context = info.context
-        model_id = expect_global_id(input.id, "Model")
-        changes = ModelChanges(name=given(input.name), version=given(input.version))
-        row = await update_model(
-            context.session,
-            context.authenticated,
-            model_id,
-            changes,
-            given(input.expected_updated_at),
-        )
-        context.loaders.forget()
-        return ModelPayload(model=object_of(MODEL, row))
+        write = _model_update(input, info.context.authenticated)
+        return ModelPayload(model=await written(info, write))
 
     @strawberry.mutation(description="Delete a model with no environments or segments.")
     async def delete_model(
