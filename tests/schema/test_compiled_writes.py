@@ -171,3 +171,70 @@ async def test_what_the_statement_cannot_answer_goes_to_the_resolver_path(
         assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
         assert compiled[:2] == resolved[:2]
     assert executed(client, "compiled") == before
+
+
+MODEL_FIELDS = "__typename id uuid name version createdAt updatedAt project { name assetType }"
+PROJECT_FIELDS = "__typename id name assetType updatedAt organization { name }"
+MODEL_WRITES = {
+    "createModel": f"""mutation ($input: CreateModelInput!) {{
+      createModel(input: $input) {{ model {{ {MODEL_FIELDS} }} }} }}""",
+    "updateModel": f"""mutation ($input: UpdateModelInput!) {{
+      updateModel(input: $input) {{ model {{ {MODEL_FIELDS} }} }} }}""",
+    "updateProject": f"""mutation ($input: UpdateProjectInput!) {{
+      updateProject(input: $input) {{ project {{ {PROJECT_FIELDS} }} }} }}""",
+}
+READ_MODEL = f"query ($id: ID!) {{ model(id: $id) {{ {MODEL_FIELDS} }} }}"
+READ_PROJECT = f"query ($id: ID!) {{ project(id: $id) {{ {PROJECT_FIELDS} }} }}"
+
+
+async def test_models_and_projects_write_in_one_statement_as_the_resolvers_do(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """createModel, updateModel and updateProject: payloads as the resolver path
+    reads the row, refusals as it answers them, each the token's statement and the
+    write's."""
+    project = global_id(
+        "Project",
+        await conn.fetchval(
+            "SELECT p.id FROM projects p JOIN organizations o ON o.id = p.organization_id "
+            "WHERE o.name = 'Acme Analytics' AND p.name = 'fraud-detection'"
+        ),
+    )
+    before = executed(client, "compiled")
+    new = {"projectId": project, "name": "compiled-model", "version": "v7"}
+    model = (await data(client, MODEL_WRITES["createModel"], tokens.ada, input=new))["createModel"]
+    assert (
+        model["model"]
+        == (await data(resolver_client, READ_MODEL, tokens.ada, id=model["model"]["id"]))["model"]
+    )
+    assert (model["model"]["name"], model["model"]["version"]) == ("compiled-model", "v7")
+    changes = {"id": model["model"]["id"], "version": "v8"}
+    changed = await data(client, MODEL_WRITES["updateModel"], tokens.ada, input=changes)
+    assert changed["updateModel"]["model"]["version"] == "v8"
+    renamed = await data(
+        client, MODEL_WRITES["updateProject"], tokens.ada,
+        input={"id": project, "assetType": "GEN_AI_APP"},
+    )  # fmt: skip
+    assert (
+        renamed["updateProject"]["project"]
+        == (await data(resolver_client, READ_PROJECT, tokens.ada, id=project))["project"]
+    )
+    assert renamed["updateProject"]["project"]["assetType"] == "GEN_AI_APP"
+    assert executed(client, "compiled") == before + 3
+    stale = "2001-01-01T00:00:00Z"
+    for name, token, given, code in (
+        ("createModel", tokens.alan, new, "NOT_FOUND"),  # another tenant's project
+        ("createModel", tokens.ada, {**new, "version": "v8"}, "CONFLICT"),  # taken
+        ("updateModel", tokens.ada, {**changes, "expectedUpdatedAt": stale}, "CONFLICT"),
+        ("updateModel", tokens.alan, changes, "NOT_FOUND"),
+        ("updateProject", tokens.ada, {"id": project, "expectedUpdatedAt": stale}, "CONFLICT"),
+        ("updateProject", tokens.alan, {"id": project, "name": "mine"}, "NOT_FOUND"),
+    ):
+        compiled, resolved = await both(
+            client, resolver_client, MODEL_WRITES[name], token, {"input": given}
+        )
+        assert compiled[1].get("errors", [{}])[0].get("extensions", {}).get("code") == code, (
+            name,
+            compiled,
+        )
+        assert (compiled[:2], compiled[2:]) == (resolved[:2], ("compiled", 2)), name
