@@ -104,7 +104,7 @@ def _select(form: ExportFormat, bind: Binder) -> str:
         )
     prefix = f"{bind(EVENT.type_name + ':')}::text"
     fields = (
-        ("id", global_id_sql(prefix, column("id"))),
+        ("id", global_id_sql(prefix, column("id"), EVENT.type_name)),
         ("uuid", column("id")),
         ("timestamp", DATETIME_SQL.format(column("timestamp"))),
         ("receivedAt", DATETIME_SQL.format(column("received_at"))),

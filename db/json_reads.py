@@ -95,7 +95,7 @@ class _Statement:
             return _column(field, row)
         if isinstance(field, GlobalId):
             prefix = self.key(f"{field.type_name}:")
-            return codecs.global_id_sql(prefix, qualified(row, "id"))
+            return codecs.global_id_sql(prefix, qualified(row, "id"), field.type_name)
         if isinstance(field, Email):
             return f"CASE WHEN {self.shares(row)} THEN {row}.email END"
         if isinstance(field, Parent):

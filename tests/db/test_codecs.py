@@ -42,7 +42,16 @@ UUIDS = [
     uuid.UUID(int=2**128 - 1),
     uuid.UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
 ]
-TYPE_NAMES = ["Model", "Environment", "ModelPerformanceReport", "X" * 60, "Ünïcode"]
+# "<Type>:<uuid>" of 56 and 57 bytes: PostgreSQL's base64 of the second ends in a newline
+TYPE_NAMES = [
+    "Model",
+    "Environment",
+    "ModelPerformanceReport",
+    "X" * 60,
+    "Ünïcode",
+    "T" * 19,
+    "T" * 20,
+]
 
 
 def _sent(kind: Kind, value: Any) -> Any:
@@ -66,7 +75,10 @@ async def test_global_ids(conn: asyncpg.Connection) -> None:
         for uuid_ in UUIDS:
             expected = codecs.global_id(type_name, uuid_)
             found = await _sql(
-                conn, codecs.global_id_sql("$1::text", "$2::uuid"), f"{type_name}:", uuid_
+                conn,
+                codecs.global_id_sql("$1::text", "$2::uuid", type_name),
+                f"{type_name}:",
+                uuid_,
             )
             assert found == expected, type_name
             assert codecs.parse_global_id(found) == (type_name, uuid_)
