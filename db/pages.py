@@ -79,17 +79,20 @@ class PageQuery:
         over = "" if self.partition is None else f"PARTITION BY {self.partition} "
         size = f", count(*) OVER ({over}) AS _size" if win.needs_total else ""
         order = order_by(self.request, reverse=win.backward)
+        numbered = f"row_number() OVER ({over}ORDER BY {order}) AS _n{size}"
+        if self.partition is not None or win.stop is None:
+            return f"SELECT {ALIAS}.*{extra}, {numbered} FROM {self.table} WHERE {where}"
         # one list: a LIMIT too, so that the planner, which does not cost the Run
         # Condition's early stop, knows few rows are read and walks the index from
         # the cursor instead of sorting everything past it
-        limit = (
-            f" ORDER BY {order} LIMIT {self._int(win.stop)}"
-            if self.partition is None and win.stop is not None
-            else ""
-        )
+        limit = f"ORDER BY {order} LIMIT {self._int(win.stop)}"
+        if win.needs_total:  # counted over every row, so numbered before the LIMIT
+            return f"SELECT {ALIAS}.*{extra}, {numbered} FROM {self.table} WHERE {where} {limit}"
+        # the rows up to the page's end are the first of the order: limited first
+        # and numbered after, a sort keeps only the top rows instead of all of them
         return (
-            f"SELECT {ALIAS}.*{extra}, row_number() OVER ({over}ORDER BY {order}) AS _n{size} "
-            f"FROM {self.table} WHERE {where}{limit}"
+            f"SELECT {ALIAS}.*, {numbered} FROM (SELECT {ALIAS}.*{extra} "
+            f"FROM {self.table} WHERE {where} {limit}) {ALIAS}"
         )
 
     def _position(self, alias: str) -> str:

@@ -25,6 +25,7 @@ FROM project_members pm
 WHERE pm.user_id = $20)), (($21::text || r0.id::text)::int4::text::json)), $22::text, (SELECT json_build_object($25::text, COALESCE(json_agg(json_build_object($26::text, $27::text || replace(replace(replace(encode(convert_to('[' || COALESCE((r3."sort_order")::text, 'null') || ', ' || COALESCE(to_json((r3."name")::text)::text, 'null') || ', ' || COALESCE(('"' || (r3."id")::text || '"'), 'null') || ']', 'UTF8'), 'base64'), '+', '-'), '/', '_'), E'\n', ''), $28::text, json_build_object($29::text, r3."name", $30::text, (r3."row_count")::text, $31::text, r3."type"::text))
 ORDER BY r3._n) FILTER (WHERE (r3._n - 1) >= $33::int8 AND (r3._n - 1) < $32::int8), '[]'::json))
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."sort_order" ASC, t."name" ASC, t."id" ASC) AS _n
+FROM (SELECT t.*
 FROM "environments" t
 WHERE t."project_id" IN (SELECT p.id
 FROM projects p
@@ -35,7 +36,7 @@ SELECT pm.project_id
 FROM project_members pm
 WHERE pm.user_id = $23) AND (t."protected" = $24) AND t."model_id" = r0.id
 ORDER BY t."sort_order" ASC, t."name" ASC, t."id" ASC
-LIMIT $34::int8) r3
+LIMIT $34::int8) t) r3
 WHERE r3._n <= $35::int8 AND (((r3._n - 1) >= $37::int8 AND (r3._n - 1) <= $36::int8) OR r3._n = 1)
 GROUP BY ()), $38::text, (SELECT json_build_object($40::text, COALESCE(json_agg(json_build_object($41::text, r4."name", $42::text, COALESCE((SELECT json_build_object($43::text, u5."name", $44::text, CASE WHEN (u5.id = $45 OR $46::boolean OR EXISTS (SELECT 1
 FROM organization_members o7
@@ -45,6 +46,7 @@ FROM users u5
 WHERE u5.id = r4."created_by"), (($47::text || r4.id::text)::int4::text::json)))
 ORDER BY r4._n DESC) FILTER (WHERE (r4._n - 1) < $48::int8), '[]'::json))
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."id" DESC) AS _n
+FROM (SELECT t.*
 FROM "segments" t
 WHERE t."project_id" IN (SELECT p.id
 FROM projects p
@@ -55,11 +57,12 @@ SELECT pm.project_id
 FROM project_members pm
 WHERE pm.user_id = $39) AND t."deleted_at" IS NULL AND t."model_id" = r0.id
 ORDER BY t."id" DESC
-LIMIT $49::int8) r4
+LIMIT $49::int8) t) r4
 WHERE r4._n <= $50::int8 AND TRUE
 GROUP BY ()))
 ORDER BY r0._n) FILTER (WHERE (r0._n - 1) >= $52::int8 AND (r0._n - 1) < $51::int8), '[]'::json))
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."name" ASC, t."id" ASC) AS _n
+FROM (SELECT t.*
 FROM "models" t
 WHERE t."project_id" IN (SELECT p.id
 FROM projects p
@@ -70,7 +73,7 @@ SELECT pm.project_id
 FROM project_members pm
 WHERE pm.user_id = $1) AND TRUE
 ORDER BY t."name" ASC, t."id" ASC
-LIMIT $53::int8) r0
+LIMIT $53::int8) t) r0
 WHERE r0._n <= $54::int8 AND (((r0._n - 1) >= $56::int8 AND (r0._n - 1) <= $55::int8) OR r0._n = 1)
 GROUP BY ()) AS c0 OFFSET 0) f
 -- $1 = UUID('00000000-0000-0000-0000-000000000001')

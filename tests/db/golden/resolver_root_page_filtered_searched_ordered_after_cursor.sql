@@ -41,6 +41,7 @@ WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) 
 LEFT
 JOIN (SELECT *
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."row_count" DESC, t."name" ASC, t."id" ASC) AS _n
+FROM (SELECT t.*
 FROM "environments" t
 WHERE t."project_id" IN (SELECT p.id
 FROM projects p
@@ -60,7 +61,7 @@ SELECT pm.project_id
 FROM project_members pm
 WHERE pm.user_id = $3) AND (t_project."name" LIKE $4))) AND (t."name" ILIKE $5) AND (t."name" ILIKE $6) AND TRUE AND (t."row_count" <= $14::int8 AND (t."row_count" < $14::int8 OR (t."row_count" = $14::int8 AND (t."name" > $15::text OR (t."name" = $15::text AND t."id" > $16::uuid)))))
 ORDER BY t."row_count" DESC, t."name" ASC, t."id" ASC
-LIMIT $17::int8) n
+LIMIT $17::int8) t) n
 WHERE n._n <= $18::int8 AND (((n._n - 1) >= $20::int8 AND (n._n - 1) <= $19::int8) OR n._n = 1)) s ON TRUE
 ORDER BY g._of, s._n
 -- $1 = UUID('00000000-0000-0000-0000-000000000001')

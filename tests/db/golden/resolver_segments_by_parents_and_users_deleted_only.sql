@@ -115,6 +115,7 @@ SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE) AS _total 
 LEFT
 JOIN (SELECT *
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC) AS _n
+FROM (SELECT t.*
 FROM (SELECT t.*, (SELECT t_organization."name"
 FROM "projects" t_project
 JOIN "organizations" t_organization ON t_organization."id" = t_project."organization_id"
@@ -171,7 +172,7 @@ WHERE p.id = ANY($8::uuid[])))
 UNION ALL
 SELECT $9::uuid) THEN t_created_by."email" END) LIKE $10))) AND TRUE AND (t."_organization_name" < $18::text OR (t."_organization_name" = $18::text AND ((t."_project_name" > $19::text OR t."_project_name" IS NULL) OR (t."_project_name" = $19::text AND t."id" > $20::uuid))))
 ORDER BY t."_organization_name" DESC, t."_project_name" ASC, t."id" ASC
-LIMIT $21::int8) n
+LIMIT $21::int8) t) n
 WHERE n._n <= $22::int8 AND (((n._n - 1) >= $24::int8 AND (n._n - 1) <= $23::int8) OR n._n = 1)) s ON TRUE
 ORDER BY g._of, s._n
 -- $1 = UUID('00000000-0000-0000-0000-000000000001')
