@@ -14,8 +14,9 @@ answer, so that the error is the resolver path's own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import (
@@ -86,6 +87,7 @@ from schema.types import node_target
 logger = logging.getLogger("envgraph.compiled")
 
 _BACKREF = "strawberry-definition"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +346,7 @@ def _mentions(
     return False
 
 
-def _root_fields(
+def _planned(
     schema: strawberry.Schema,
     document: DocumentNode,
     operation_name: str | None,
@@ -353,10 +355,12 @@ def _root_fields(
     *,
     page_sizes: tuple[int, int],
     kind: OperationType,
-) -> tuple[_Planner, list[tuple[str, FieldDetailsList]]] | None:
-    """A planner of the operation and its root fields as graphql-core collects them,
-    or None when the operation is not of `kind`, its variables do not coerce (the
-    resolver path reports them) or it defers."""
+    plan: Callable[[_Planner, list[tuple[str, FieldDetailsList]]], T],
+) -> T | None:
+    """`plan` of a planner of the operation and its root fields as graphql-core
+    collects them; None when the operation is not of `kind`, its variables do not
+    coerce (the resolver path reports them), it defers, or something it selects is
+    not compilable."""
     operation = get_operation_ast(document, operation_name)
     root = schema._schema.get_root_type(kind)
     if operation is None or operation.operation is not kind or root is None:
@@ -371,7 +375,11 @@ def _root_fields(
     collected = collect_fields(schema._schema, planner.fragments, coerced, root, operation)
     if collected.new_defer_usages:
         return None
-    return planner, list(collected.grouped_field_set.items())
+    try:
+        return plan(planner, list(collected.grouped_field_set.items()))
+    except NotCompilable as what:
+        logger.debug("not compilable: %s", what)
+        return None
 
 
 def plan_read(
@@ -386,23 +394,10 @@ def plan_read(
     """The read plan of a validated document's operation, or None when it is not a
     query, its variables do not coerce, or it selects anything not compilable.
     Raises the domain error a resolver would raise for its arguments or scopes."""
-    found = _root_fields(
-        schema,
-        document,
-        operation_name,
-        variables,
-        viewer,
-        page_sizes=page_sizes,
-        kind=OperationType.QUERY,
-    )
-    if found is None:
-        return None
-    planner, fields = found
-    try:
-        return planner.root(fields)
-    except NotCompilable as what:
-        logger.debug("not compilable: %s", what)
-        return None
+    return _planned(
+        schema, document, operation_name, variables, viewer,
+        page_sizes=page_sizes, kind=OperationType.QUERY, plan=_Planner.root,
+    )  # fmt: skip
 
 
 def plan_write(
@@ -417,20 +412,7 @@ def plan_write(
     """The write plan of a validated document's mutation, or None when it is not one
     mutation of a `WriteField` whose payload is compilable, or its variables do not
     coerce. Raises the domain error the resolver would raise for its input."""
-    found = _root_fields(
-        schema,
-        document,
-        operation_name,
-        variables,
-        viewer,
-        page_sizes=page_sizes,
-        kind=OperationType.MUTATION,
-    )
-    if found is None:
-        return None
-    planner, fields = found
-    try:
-        return planner.write(fields)
-    except NotCompilable as what:
-        logger.debug("not compilable: %s", what)
-        return None
+    return _planned(
+        schema, document, operation_name, variables, viewer,
+        page_sizes=page_sizes, kind=OperationType.MUTATION, plan=_Planner.write,
+    )  # fmt: skip
