@@ -1,4 +1,5 @@
-"""Writes of environments: create, update, move, delete (one transaction each).
+"""Writes of environments: create (one statement), update, move, delete (one
+transaction each).
 
 An environment has a data role (`type`) and a deployment stage (`kind`), tied
 by one rule (`settled`): kind PRODUCTION is the PRODUCTION stream. Its
@@ -16,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from db.binder import Binder
 from db.entities import ENVIRONMENT, MODEL, EnvironmentKind, EnvironmentType
 from db.errors import BadInput, Conflict, NotFound
 from db.loading import rows_by_ids
@@ -24,7 +26,14 @@ from db.pool import Queryable
 from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
-from db.writes import require_unchanged, translated, updated_row, writable_row
+from db.writes import (
+    Write,
+    insertion_under,
+    require_unchanged,
+    translated,
+    updated_row,
+    writable_row,
+)
 
 TYPES = tuple(t.value for t in EnvironmentType)
 KINDS = tuple(k.value for k in EnvironmentKind)
@@ -102,33 +111,37 @@ async def _lock_model_of(tx: Queryable, viewer: Viewer, environment_id: UUID) ->
     return await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
 
 
-async def create_environment(
-    session: Session, viewer: Viewer, model_id: UUID, changes: EnvironmentChanges
-) -> asyncpg.Record:
-    """A new environment under a model, after its last one; kind and type as
-    `settled` makes them."""
+def environment_creation(viewer: Viewer, model_id: UUID, changes: EnvironmentChanges) -> Write:
+    """A new environment under a model, after its last one (the environment_defaults
+    trigger counts them, once the model is locked FOR UPDATE: creates in one model
+    take the next position in turn); kind and type as `settled` makes them."""
     require_scope(viewer, SCOPE)
     if changes.name is None:
         raise BadInput("name is required", field="name")
     _check(changes)
     kind, type = settled(changes.kind, changes.type)
-    async with session.transaction() as tx:
-        # FOR UPDATE, not SHARE: creates in one model take the next position in turn
-        model = await writable_row(tx, MODEL, model_id, viewer, "modelId")
-        with translated("environment"):
-            row = await tx.fetchrow(
-                QUERIES["create_environment"],
-                model_id,
-                model["project_id"],
-                changes.name,
-                type,
-                kind,
-                True if changes.enabled is None else changes.enabled,
-                changes.row_count or 0,
-                bool(changes.protected),
-            )
-    assert row is not None
-    return row
+
+    def insert(bind: Binder) -> str:
+        values = (
+            changes.name,
+            type,
+            kind,
+            True if changes.enabled is None else changes.enabled,
+            changes.row_count or 0,
+            bool(changes.protected),
+        )
+        name, type_, kind_, enabled, row_count, protected = (bind(v) for v in values)
+        return (
+            "INSERT INTO environments (model_id, project_id, name, type, kind, enabled, "
+            f"row_count, protected) SELECT p.id, p.project_id, {name}, "
+            f"{type_}::text::environment_type, {kind_}::text::environment_kind, "
+            f"{enabled}::boolean, {row_count}::int8, {protected}::boolean "
+            "FROM _parent p WHERE p._writer RETURNING *"
+        )
+
+    return insertion_under(
+        viewer, ENVIRONMENT, MODEL, model_id, field="modelId", insert=insert, share=False
+    )
 
 
 async def update_environment(

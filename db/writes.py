@@ -230,16 +230,18 @@ def insertion_under(
     *,
     field: str,
     insert: Callable[[Binder], str],
+    share: bool = True,
 ) -> Write:
     """A new row of `entity` under a parent: the parent locked FOR SHARE (it must not
-    go away under the insert) if the caller sees it, the caller a writer in its
-    project, then `insert(bind)`: an INSERT ... SELECT ... FROM _parent p WHERE
-    p._writer RETURNING *, `p` the parent's row. Errors: NOT_FOUND naming `field`,
-    FORBIDDEN for a reader, the domain error of a violated constraint."""
+    go away under the insert; FOR UPDATE without `share`: inserts under it take
+    turns) if the caller sees it, the caller a writer in its project, then
+    `insert(bind)`: an INSERT ... SELECT ... FROM _parent p WHERE p._writer
+    RETURNING *, `p` the parent's row. Errors: NOT_FOUND naming `field`, FORBIDDEN
+    for a reader, the domain error of a violated constraint."""
 
     def ctes(bind: Binder) -> str:
         locked = _locked_select(
-            parent, parent_id, viewer, bind, share=True, with_hidden=False, writer=True
+            parent, parent_id, viewer, bind, share=share, with_hidden=False, writer=True
         )
         return f"WITH _parent AS ({locked}), _new AS ({insert(bind)})"
 

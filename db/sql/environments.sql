@@ -8,12 +8,6 @@
 -- $1: the model (visible and writable: the caller has checked).
 SELECT id FROM models WHERE id = $1 FOR UPDATE
 
--- name: create_environment
--- sort_order is left out: the environment_defaults trigger puts it last.
-INSERT INTO environments (model_id, project_id, name, type, kind, enabled, row_count, protected)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING *
-
 -- name: move_environment
 -- Put environment $2 at position $3 among model $1's environments and number
 -- the others 0..n-1 around it, in their display order (sort_order, name, id).

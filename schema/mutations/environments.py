@@ -11,12 +11,15 @@ from strawberry import UNSET
 from db.entities import ENVIRONMENT
 from db.environments import (
     EnvironmentChanges,
-    create_environment,
     delete_environment,
+    environment_creation,
     move_environment,
     update_environment,
 )
+from db.viewer import Viewer
+from db.writes import Write
 from schema.ids import expect_global_id, global_id
+from schema.metadata import WriteField
 from schema.mutations.common import (
     INPUT,
     STALE,
@@ -26,6 +29,7 @@ from schema.mutations.common import (
     given,
     id_field,
     object_field,
+    written,
 )
 from schema.scalars import BigInt, EnvironmentKind, EnvironmentType
 from schema.types import object_of
@@ -121,22 +125,25 @@ def _changes(input: CreateEnvironmentInput | UpdateEnvironmentInput) -> Environm
     )
 
 
+def _creation(input: CreateEnvironmentInput, viewer: Viewer) -> Write:
+    model_id = expect_global_id(input.model_id, "Model", "modelId")
+    return environment_creation(viewer, model_id, _changes(input))
+
+
 @strawberry.type
 class EnvironmentMutations:
     """Writes of environments."""
 
-    @strawberry.mutation(description="Create an environment (EDITOR or organization ADMIN).")
+    @strawberry.mutation(
+        description="Create an environment (EDITOR or organization ADMIN).",
+        metadata=WriteField(ENVIRONMENT, _creation).meta,
+    )
     async def create_environment(
         self, info: Info, input: Annotated[CreateEnvironmentInput, INPUT]
     ) -> CreateEnvironmentPayload:
         """Create, then answer with the new environment."""
-        context = info.context
-        model_id = expect_global_id(input.model_id, "Model", "modelId")
-        row = await create_environment(
-            context.session, context.authenticated, model_id, _changes(input)
-        )
-        context.loaders.forget()
-        return CreateEnvironmentPayload(environment=object_of(ENVIRONMENT, row))
+        write = _creation(input, info.context.authenticated)
+        return CreateEnvironmentPayload(environment=await written(info, write))
 
     @strawberry.mutation(description="Change an environment.")
     async def update_environment(

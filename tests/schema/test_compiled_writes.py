@@ -238,3 +238,42 @@ async def test_models_and_projects_write_in_one_statement_as_the_resolvers_do(
             compiled,
         )
         assert (compiled[:2], compiled[2:]) == (resolved[:2], ("compiled", 2)), name
+
+
+ENVIRONMENT_FIELDS = """__typename id name type kind enabled rowCount protected sortOrder
+  createdAt model { name project { name } }"""
+CREATE_ENVIRONMENT = f"""mutation ($input: CreateEnvironmentInput!) {{
+  createEnvironment(input: $input) {{ environment {{ {ENVIRONMENT_FIELDS} }} }} }}"""
+READ_ENVIRONMENT = f"query ($id: ID!) {{ environment(id: $id) {{ {ENVIRONMENT_FIELDS} }} }}"
+
+
+async def test_an_environment_is_created_last_in_one_statement(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """createEnvironment: the model locked FOR UPDATE in the write's statement, the
+    new environment after the model's last (the defaults trigger counts them), its
+    payload as the resolver path reads it; refusals as the resolver path's."""
+    fraud, viewed, _ = await _models(conn)
+    before = executed(client, "compiled")
+    positions = []
+    for name in ("canary-a", "canary-b"):
+        given = {"modelId": fraud, "name": name, "kind": "PRODUCTION", "rowCount": "3000000000"}
+        created = await data(client, CREATE_ENVIRONMENT, tokens.ada, input=given)
+        environment = created["createEnvironment"]["environment"]
+        read = await data(resolver_client, READ_ENVIRONMENT, tokens.ada, id=environment["id"])
+        assert environment == read["environment"]
+        positions.append(environment["sortOrder"])
+        assert (environment["type"], environment["rowCount"]) == ("PRODUCTION", "3000000000")
+    assert positions[1] == positions[0] + 1
+    assert executed(client, "compiled") == before + 2
+    taken = {"modelId": fraud, "name": "canary-a"}
+    for token, given, code in (
+        (tokens.alan, {**taken, "name": "x"}, "NOT_FOUND"),
+        (tokens.grace, {**taken, "modelId": viewed, "name": "x"}, "FORBIDDEN"),
+        (tokens.ada, taken, "CONFLICT"),
+    ):
+        compiled, resolved = await both(
+            client, resolver_client, CREATE_ENVIRONMENT, token, {"input": given}
+        )
+        assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
+        assert (compiled[:2], compiled[2:]) == (resolved[:2], ("compiled", 2))
