@@ -148,11 +148,18 @@ class Databases:
     setup and teardown (0.2 to 0.4 s each on a busy 2-core machine). Here a
     thread of its own, with its own event loop, keeps the next copies of the
     template made before the tests ask for them (on one admin connection) and
-    drops each test's database after the test while the next tests run (on
+    drops each test's database after the test while the next test runs (on
     another, so that drops never hold up the next copy). Each test still gets
-    a database no other test has used; the run waits for every drop at its end."""
+    a database no other test has used; the run waits for every drop at its end.
+
+    A test waits, before it gets its database, for the drops of all but the
+    last test's: DROP DATABASE waits for a checkpoint (seconds on a busy
+    machine), and unbounded, drops fell behind and the server connections
+    PgBouncer keeps to the databases not yet dropped took all of the server's
+    (TEST_POOLER=pgbouncer: "sorry, too many clients already")."""
 
     AHEAD = 2
+    DROPS_BEHIND = 1
 
     def __init__(self, server_url: str, template: str) -> None:
         self._template = template
@@ -173,14 +180,25 @@ class Databases:
             self._creates.run(lambda admin: _fresh_database(admin, template)), self._loop
         )
 
+    async def _caught_up(self) -> None:
+        """Wait for the drops of all but the last DROPS_BEHIND tests' databases."""
+        done, self._pending = (
+            self._pending[: -self.DROPS_BEHIND],
+            self._pending[-self.DROPS_BEHIND :],
+        )
+        for future in done:
+            await asyncio.wrap_future(future)
+
     async def migrated(self) -> str:
         """A fresh copy of the template (made ahead); another copy is started."""
+        await self._caught_up()
         ready = self._ready.popleft()
         self._ready.append(self._create(self._template))
         return await asyncio.wrap_future(ready)
 
     async def empty(self) -> str:
         """A fresh database with no migrations (made on demand: few tests want one)."""
+        await self._caught_up()
         return await asyncio.wrap_future(self._create(None))
 
     def drop(self, name: str) -> None:
