@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import Final
 
@@ -68,8 +69,11 @@ class GatewaySchema(strawberry.federation.Schema):
         classify_errors(errors, execution_context)
 
 
+@functools.cache
 def build_schema(*, introspection: bool = True) -> GatewaySchema:
-    """The schema, with introspection on or off."""
+    """The schema, with introspection on or off: built once per process and value
+    (it is most of an app's start, and nothing changes it once built; the tests
+    make hundreds of apps)."""
     # Factories, not instances: strawberry makes one extension per request; the
     # caches live at module level, shared by all requests.
     extensions: list[Callable[[], SchemaExtension]] = [

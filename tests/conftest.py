@@ -12,7 +12,6 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
-import functools
 import itertools
 import os
 import shutil
@@ -26,13 +25,11 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-import gateway.app
 from db import migrations
 from db.tokens import create_token
 from db.users import create_user
 from gateway.app import create_app
 from gateway.settings import Settings
-from schema.schema import build_schema
 from tests.pgbouncer import PgBouncer
 from tests.support import Client, with_database
 
@@ -65,20 +62,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """List the artifacts the tests left."""
     for path in _artifacts:
         terminalreporter.write_line(f"test artifact: {path}")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _one_schema_per_flag() -> Iterator[None]:
-    """The apps of the tests share the schema built for their `introspection`.
-
-    Building the Strawberry schema was most of create_app (about 50 of 60 ms),
-    which runs for nearly every test, often twice (`client`, `resolver_client`).
-    build_schema depends on its one argument alone, and nothing changes a
-    schema once built (its caches live at module level already, shared by all
-    requests of the process): one built per value is the same schema."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(gateway.app, "build_schema", functools.cache(build_schema))
-        yield
 
 
 @pytest.fixture(scope="session")
