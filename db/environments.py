@@ -1,5 +1,5 @@
-"""Writes of environments: create (one statement), update, move, delete (one
-transaction each).
+"""Writes of environments: create and update (one statement each), move and
+delete (one transaction each).
 
 An environment has a data role (`type`) and a deployment stage (`kind`), tied
 by one rule (`settled`): kind PRODUCTION is the PRODUCTION stream. Its
@@ -11,8 +11,9 @@ the positions of a model's environments are always 0..n-1.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -27,11 +28,10 @@ from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
+    FromCurrent,
     Write,
+    entity_update,
     insertion_under,
-    require_unchanged,
-    translated,
-    updated_row,
     writable_row,
 )
 
@@ -144,26 +144,41 @@ def environment_creation(viewer: Viewer, model_id: UUID, changes: EnvironmentCha
     )
 
 
-async def update_environment(
-    session: Session,
+def environment_update(
     viewer: Viewer,
     environment_id: UUID,
     changes: EnvironmentChanges,
     expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
+) -> Write:
     """Change an environment; a stale `expected_updated_at` is a conflict. Kind and
     type change as `settled` says (the one not given follows only to avoid a
-    contradiction)."""
+    contradiction): given both, they must agree; given the kind, the type follows
+    to PRODUCTION with it; given the type, a PRODUCTION kind becomes the one the
+    type implies, in the statement (it reads the row's kind)."""
     _check(changes)
     require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        current = await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
-        require_unchanged(current, expected_updated_at, "environment")
-        if changes.kind is not None or changes.type is not None:
-            kind, type = settled(changes.kind, changes.type, (current["kind"], current["type"]))
-            changes = replace(changes, kind=kind, type=type)
-        with translated("environment"):
-            return await updated_row(tx, ENVIRONMENT, environment_id, asdict(changes))
+    columns: dict[str, Any] = asdict(changes)
+    if changes.kind is not None and changes.type is not None:
+        settled(changes.kind, changes.type)  # BAD_USER_INPUT when they disagree
+    elif changes.kind is not None:
+        # the type follows a PRODUCTION kind, and stays otherwise (as `settled`)
+        columns["type"] = "PRODUCTION" if changes.kind == "PRODUCTION" else None
+    elif changes.type is not None:
+        # a PRODUCTION kind follows the type, another stays (as `settled`)
+        implied = implied_kind(changes.type)
+        columns["kind"] = FromCurrent(
+            lambda bind: (
+                f"CASE WHEN c.kind = 'PRODUCTION' "
+                f"THEN {bind(implied)}::text::environment_kind ELSE c.kind END"
+            )
+        )
+    return entity_update(
+        viewer,
+        ENVIRONMENT,
+        environment_id,
+        changes=columns,
+        expected_updated_at=expected_updated_at,
+    )
 
 
 async def move_environment(

@@ -102,34 +102,27 @@ def _require_unchanged_at(updated_at: datetime, expected: datetime | None, what:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FromCurrent:
+    """A value `entity_update` computes from the row as it was (`c` in its statement):
+    `sql(bind)` is the SQL expression."""
+
+    sql: Callable[[Binder], str]
+
+
 def _assignments(entity: Entity, changes: dict[str, Any], bind: Binder, table: str) -> str:
     """SQL: SET's list for the given columns (None: leave as is) of `table`'s row.
     Column names come from `changes` keys, which callers take from fixed field lists."""
     key = ident("id")
     return ", ".join(
         [
-            f"{ident(_writable(entity, name))} = {bind(value)}"
+            f"{ident(_writable(entity, name))} = "
+            + (value.sql(bind) if isinstance(value, FromCurrent) else bind(value))
             for name, value in changes.items()
             if value is not None
         ]
         or [f"{key} = {qualified(table, 'id')}"]  # nothing to set: the row is still returned
     )
-
-
-async def updated_row(
-    tx: Queryable, entity: Entity, row_id: UUID, changes: dict[str, Any]
-) -> asyncpg.Record:
-    """Set the given columns (None: leave as is) of one row; returns the row after."""
-    bind = Binder()
-    wanted = bind(row_id)
-    row = await tx.fetchrow(
-        f"UPDATE {ident(entity.table)} t SET {_assignments(entity, changes, bind, 't')} "
-        f"WHERE {qualified('t', 'id')} = {wanted} RETURNING *",
-        *bind.values,
-    )
-    assert row is not None, "the caller holds the row's lock"
-    record: asyncpg.Record = row
-    return record
 
 
 def _locked_select(

@@ -13,8 +13,8 @@ from db.environments import (
     EnvironmentChanges,
     delete_environment,
     environment_creation,
+    environment_update,
     move_environment,
-    update_environment,
 )
 from db.viewer import Viewer
 from db.writes import Write
@@ -130,6 +130,13 @@ def _creation(input: CreateEnvironmentInput, viewer: Viewer) -> Write:
     return environment_creation(viewer, model_id, _changes(input))
 
 
+def _update(input: UpdateEnvironmentInput, viewer: Viewer) -> Write:
+    environment_id = expect_global_id(input.id, "Environment")
+    return environment_update(
+        viewer, environment_id, _changes(input), given(input.expected_updated_at)
+    )
+
+
 @strawberry.type
 class EnvironmentMutations:
     """Writes of environments."""
@@ -145,22 +152,15 @@ class EnvironmentMutations:
         write = _creation(input, info.context.authenticated)
         return CreateEnvironmentPayload(environment=await written(info, write))
 
-    @strawberry.mutation(description="Change an environment.")
+    @strawberry.mutation(
+        description="Change an environment.", metadata=WriteField(ENVIRONMENT, _update).meta
+    )
     async def update_environment(
         self, info: Info, input: Annotated[UpdateEnvironmentInput, INPUT]
     ) -> UpdateEnvironmentPayload:
         """Update, then answer with the environment as it is now."""
-        context = info.context
-        environment_id = expect_global_id(input.id, "Environment")
-        row = await update_environment(
-            context.session,
-            context.authenticated,
-            environment_id,
-            _changes(input),
-            given(input.expected_updated_at),
-        )
-        context.loaders.forget()
-        return UpdateEnvironmentPayload(environment=object_of(ENVIRONMENT, row))
+        write = _update(input, info.context.authenticated)
+        return UpdateEnvironmentPayload(environment=await written(info, write))
 
     @strawberry.mutation(
         description="Move an environment to a 0-based position among its model's "

@@ -6,6 +6,8 @@ request (an error writes nothing, so both see the same data)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from db.tokens import create_token
@@ -277,3 +279,51 @@ async def test_an_environment_is_created_last_in_one_statement(
         )
         assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
         assert (compiled[:2], compiled[2:]) == (resolved[:2], ("compiled", 2))
+
+
+UPDATE_ENVIRONMENT = f"""mutation ($input: UpdateEnvironmentInput!) {{
+  updateEnvironment(input: $input) {{ environment {{ {ENVIRONMENT_FIELDS} updatedAt }} }} }}"""
+
+
+async def test_an_environment_update_settles_kind_and_type_in_one_statement(
+    client: Client, resolver_client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """updateEnvironment: the kind and type rule (`settled`) applied in the write's
+    statement, which reads the row's kind; payloads as the resolver path reads the
+    row, refusals as its answers."""
+    fraud, _, _ = await _models(conn)
+    made = {"modelId": fraud, "name": "settled", "kind": "PRODUCTION"}
+    created = await data(client, CREATE_ENVIRONMENT, tokens.ada, input=made)
+    environment_id = created["createEnvironment"]["environment"]["id"]
+    before = executed(client, "compiled")
+    # (the change, then kind and type after it)
+    steps: list[tuple[dict[str, Any], tuple[str, str]]] = [
+        ({"type": "PRE_PRODUCTION"}, ("CUSTOM", "PRE_PRODUCTION")),  # kind was PRODUCTION
+        ({"type": "PRODUCTION"}, ("CUSTOM", "PRODUCTION")),  # a kind not PRODUCTION stays
+        ({"kind": "STAGING"}, ("STAGING", "PRODUCTION")),  # the type stays
+        ({"kind": "PRODUCTION"}, ("PRODUCTION", "PRODUCTION")),
+        ({"kind": "DEVELOPMENT", "type": "PRE_PRODUCTION"}, ("DEVELOPMENT", "PRE_PRODUCTION")),
+        ({"rowCount": "7", "enabled": False}, ("DEVELOPMENT", "PRE_PRODUCTION")),
+    ]
+    for change, (kind, type_) in steps:
+        answer = await data(
+            client, UPDATE_ENVIRONMENT, tokens.ada, input={"id": environment_id, **change}
+        )
+        environment = answer["updateEnvironment"]["environment"]
+        assert (environment["kind"], environment["type"]) == (kind, type_), change
+        read = await data(resolver_client, READ_ENVIRONMENT, tokens.ada, id=environment_id)
+        assert {k: v for k, v in environment.items() if k != "updatedAt"} == read["environment"]
+    assert executed(client, "compiled") == before + len(steps)
+    stale = "2001-01-01T00:00:00Z"
+    refusals: list[tuple[str, dict[str, Any], str]] = [
+        (tokens.ada, {"expectedUpdatedAt": stale}, "CONFLICT"),
+        (tokens.alan, {"name": "mine"}, "NOT_FOUND"),
+        (tokens.ada, {"kind": "PRODUCTION", "type": "PRE_PRODUCTION"}, "BAD_USER_INPUT"),
+    ]
+    for token, given, code in refusals:
+        compiled, resolved = await both(
+            client, resolver_client, UPDATE_ENVIRONMENT, token,
+            {"input": {"id": environment_id, **given}},
+        )  # fmt: skip
+        assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
+        assert compiled[:2] == resolved[:2]
