@@ -197,8 +197,7 @@ class Write:
     the compiled executor builds the payload's JSON from `n` in the same statement
     (db/json_reads.py: `write_statement`) and answers only a written row."""
 
-    entity: Entity  # of the row written
-    what: str  # what constraint errors call it
+    entity: Entity  # of the row written (constraint errors name it)
     ctes: Callable[[Binder], str]
     source: str
     checks: str
@@ -208,7 +207,7 @@ class Write:
         """The written row; the domain error of a failed check or constraint."""
         bind = Binder()
         ctes = self.ctes(bind)
-        with translated(self.what):
+        with translated(self.entity.name):
             row = await conn.fetchrow(
                 f"{ctes} SELECT n.*, {self.checks} FROM {self.source}", *bind.values
             )
@@ -240,7 +239,6 @@ def insertion_under(
 
     return Write(
         entity,
-        entity.name,
         ctes,
         source="_parent p LEFT JOIN _new n ON true",
         checks="p._writer",
@@ -324,7 +322,6 @@ def entity_update(
 
     return Write(
         entity,
-        entity.name,
         ctes,
         source="_current c LEFT JOIN _new n ON true",
         checks="c._writer, c.updated_at AS _was",

@@ -3,14 +3,14 @@ response's `data` JSON in PostgreSQL, sent as it comes (no re-encoding); and a
 mutation that writes in one statement (a `WriteField`) answered by that same
 statement, its payload's JSON built from the written row.
 
-It runs after authentication and limits, for an authenticated viewer. It
-answers only successes: anything else (not a query, not valid, not
+It runs after authentication and limits, for an authenticated viewer. A read
+is answered only when it succeeds: anything else (not a query, not valid, not
 compilable, an argument a resolver would refuse, a lookup that finds nothing,
-a field the resolver path would fail, a write that wrote nothing) falls back to
-the resolver path, which then gives its own answer, errors included. A write
-falls back only when it certainly wrote nothing: its statement failed in
-PostgreSQL, or it answered that no row was written. `GATEWAY_COMPILED_READS` switches
-it off.
+a field the resolver path would fail) falls back to the resolver path, which
+then gives its own answer, errors included. A write's refusal by its checks or
+a constraint is answered from its statement, as the error the resolver raises;
+it falls back only when it certainly wrote nothing (its statement failed in
+PostgreSQL). `GATEWAY_COMPILED_READS` switches both off.
 """
 
 from __future__ import annotations
@@ -296,7 +296,7 @@ async def _write(
         logger.debug("not compiled: %s %s", error.code, error.message)
         return None
     try:
-        with translated(plan.write.what):
+        with translated(plan.write.entity.name):
             row = await context.session.fetchrow(sql, *values)
         if row is None or row[1]:  # nothing written: the checks say why
             plan.write.errors(row)

@@ -146,9 +146,8 @@ class SeriesField(_Meta):
 @dataclass(frozen=True, slots=True)
 class WriteField(_Meta):
     """A mutation written in ONE statement (db/writes.py `Write`), whose payload
-    holds the written `entity`'s object: `write(input, viewer)` checks the input as
-    the resolver does (raising its domain errors) and makes the write, for the
+    holds the written row's object: `write(input, viewer)` checks the input as the
+    resolver does (raising its domain errors) and makes the write, for the
     resolver and the compiled executor alike."""
 
-    entity: Entity
     write: Callable[[Any, Viewer], Write]

@@ -192,7 +192,7 @@ class _Planner(FigurePlanner):
             raise NotCompilable(name)
         write = plan.write(self.arguments(definition, nodes)["input"], self.viewer)
         payload_type = cast(GraphQLObjectType, get_named_type(definition.type))
-        type_name = plan.entity.type_name
+        type_name = write.entity.type_name
         items: list[tuple[str, Selection | Constant]] = []
         for sub_key, sub in self.subfields(payload_type, nodes):
             sub_name = sub[0].node.name.value
@@ -412,7 +412,28 @@ def plan_write(
     """The write plan of a validated document's mutation, or None when it is not one
     mutation of a `WriteField` whose payload is compilable, or its variables do not
     coerce. Raises the domain error the resolver would raise for its input."""
+    if not _may_write_in_one_statement(schema, document, operation_name):
+        return None
     return _planned(
         schema, document, operation_name, variables, viewer,
         page_sizes=page_sizes, kind=OperationType.MUTATION, plan=_Planner.write,
     )  # fmt: skip
+
+
+def _may_write_in_one_statement(
+    schema: strawberry.Schema, document: DocumentNode, operation_name: str | None
+) -> bool:
+    """False when the mutation's root fields, as written, name no `WriteField`: its
+    variables are then not coerced for nothing (an ingestEvents' batch of events is
+    coerced once, by the resolver path). A fragment at the root may hide one."""
+    operation = get_operation_ast(document, operation_name)
+    mutation = schema._schema.mutation_type
+    if operation is None or mutation is None:
+        return False
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return True
+        definition = mutation.fields.get(selection.name.value)
+        if definition is not None and isinstance(plan_of(_metadata(definition)), WriteField):
+            return True
+    return False

@@ -143,7 +143,7 @@ class EnvironmentMutations:
 
     @strawberry.mutation(
         description="Create an environment (EDITOR or organization ADMIN).",
-        metadata=WriteField(ENVIRONMENT, _creation).meta,
+        metadata=WriteField(_creation).meta,
     )
     async def create_environment(
         self, info: Info, input: Annotated[CreateEnvironmentInput, INPUT]
@@ -152,9 +152,7 @@ class EnvironmentMutations:
         write = _creation(input, info.context.authenticated)
         return CreateEnvironmentPayload(environment=await written(info, write))
 
-    @strawberry.mutation(
-        description="Change an environment.", metadata=WriteField(ENVIRONMENT, _update).meta
-    )
+    @strawberry.mutation(description="Change an environment.", metadata=WriteField(_update).meta)
     async def update_environment(
         self, info: Info, input: Annotated[UpdateEnvironmentInput, INPUT]
     ) -> UpdateEnvironmentPayload:

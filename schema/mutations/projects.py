@@ -134,9 +134,7 @@ class ProjectMutations:
         context.loaders.forget()
         return ProjectPayload(project=object_of(PROJECT, row))
 
-    @strawberry.mutation(
-        description="Change a project.", metadata=WriteField(PROJECT, _project_update).meta
-    )
+    @strawberry.mutation(description="Change a project.", metadata=WriteField(_project_update).meta)
     async def update_project(
         self, info: Info, input: Annotated[UpdateProjectInput, INPUT]
     ) -> ProjectPayload:
@@ -155,9 +153,7 @@ class ProjectMutations:
         context.loaders.forget()
         return DeleteProjectPayload(deleted_id=strawberry.ID(global_id("Project", project_id)))
 
-    @strawberry.mutation(
-        description="Create a model.", metadata=WriteField(MODEL, _model_creation).meta
-    )
+    @strawberry.mutation(description="Create a model.", metadata=WriteField(_model_creation).meta)
     async def create_model(
         self, info: Info, input: Annotated[CreateModelInput, INPUT]
     ) -> ModelPayload:
@@ -165,9 +161,7 @@ class ProjectMutations:
         write = _model_creation(input, info.context.authenticated)
         return ModelPayload(model=await written(info, write))
 
-    @strawberry.mutation(
-        description="Change a model.", metadata=WriteField(MODEL, _model_update).meta
-    )
+    @strawberry.mutation(description="Change a model.", metadata=WriteField(_model_update).meta)
     async def update_model(
         self, info: Info, input: Annotated[UpdateModelInput, INPUT]
     ) -> ModelPayload:

@@ -105,7 +105,7 @@ class SegmentMutations:
 
     @strawberry.mutation(
         description="Create a segment (the caller is its createdBy).",
-        metadata=WriteField(SEGMENT, _creation).meta,
+        metadata=WriteField(_creation).meta,
     )
     async def create_segment(
         self, info: Info, input: Annotated[CreateSegmentInput, INPUT]
@@ -117,7 +117,7 @@ class SegmentMutations:
 
     @strawberry.mutation(
         description="Change a segment (the caller becomes its updatedBy).",
-        metadata=WriteField(SEGMENT, _update).meta,
+        metadata=WriteField(_update).meta,
     )
     async def update_segment(
         self, info: Info, input: Annotated[UpdateSegmentInput, INPUT]
