@@ -156,7 +156,16 @@ class Databases:
     last test's: DROP DATABASE waits for a checkpoint (seconds on a busy
     machine), and unbounded, drops fell behind and the server connections
     PgBouncer keeps to the databases not yet dropped took all of the server's
-    (TEST_POOLER=pgbouncer: "sorry, too many clients already")."""
+    (TEST_POOLER=pgbouncer: "sorry, too many clients already").
+
+    A test's own sessions are ended at its teardown, before its drop is queued
+    (`finished`). DROP DATABASE (PostgreSQL 15) waits until every backend of
+    the server, in any database, absorbs a signal barrier, and a PgBouncer
+    server session whose statement was cancelled (asyncpg cancels what a
+    closing app still runs) never did: the drop of test N-1's database waited
+    for such a session in test N's, whose own drop was queued behind it, and
+    test N+1 waited for both (a 300 s setup timeout in CI). Ending them at
+    teardown costs milliseconds; no later drop waits for a finished test."""
 
     AHEAD = 2
     DROPS_BEHIND = 1
@@ -170,6 +179,7 @@ class Databases:
         self._thread.start()
         self._creates = _Lane(server_url)
         self._drops = _Lane(server_url)
+        self._ends = _Lane(server_url)
         self._pending: list[concurrent.futures.Future[None]] = []
         self._ready: collections.deque[concurrent.futures.Future[str]] = collections.deque(
             self._create(template) for _ in range(self.AHEAD)
@@ -201,8 +211,22 @@ class Databases:
         await self._caught_up()
         return await asyncio.wrap_future(self._create(None))
 
+    async def finished(self, name: str) -> None:
+        """End every session of a test's database (waiting for each to exit),
+        then drop the database in the background."""
+
+        async def end(admin: asyncpg.Connection) -> None:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._ends.run(end), self._loop))
+        self.drop(name)
+
     def drop(self, name: str) -> None:
-        """Drop a test's database in the background."""
+        """Drop a database in the background."""
 
         async def drop(admin: asyncpg.Connection) -> None:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -216,7 +240,7 @@ class Databases:
                 self.drop(ready.result())
         for future in self._pending:
             future.result()
-        for lane in (self._creates, self._drops):
+        for lane in (self._creates, self._drops, self._ends):
             asyncio.run_coroutine_threadsafe(lane.close(), self._loop).result()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
@@ -236,7 +260,7 @@ async def database_url(server_url: str, databases: Databases) -> AsyncIterator[s
     """A fresh, migrated database of this test's own."""
     name = await databases.migrated()
     yield with_database(server_url, name)
-    databases.drop(name)
+    await databases.finished(name)
 
 
 @pytest.fixture
@@ -244,7 +268,7 @@ async def empty_database_url(server_url: str, databases: Databases) -> AsyncIter
     """A fresh database with no migrations applied."""
     name = await databases.empty()
     yield with_database(server_url, name)
-    databases.drop(name)
+    await databases.finished(name)
 
 
 @pytest.fixture
