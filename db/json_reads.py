@@ -144,6 +144,12 @@ class _Statement:
 
     def list(self, plan: ListPlan, parent: str | None) -> str:
         """The connection's JSON: the page of db/pages.py's builder, aggregated."""
+        constants = [(k, m) for k, m in plan.items if isinstance(m, Constant)]
+        if len(constants) == len(plan.items):
+            # nothing of the list is read (`__typename`, or nothing left after
+            # @skip/@include): no page, and none of its values bound, since a
+            # parameter the text does not use has no type and fails the statement
+            return self.object(tuple(constants), ALIAS)
         rows = self.alias("r")
         within = (
             "TRUE"

@@ -115,6 +115,27 @@ async def test_documented_queries_compile_to_one_statement(
         assert (executor, statements) == ("compiled", 2)
 
 
+# lists of which nothing is read: the list's filter and visibility were once bound
+# all the same, and a parameter the SQL text does not use fails the statement
+# ("could not determine data type of parameter $1"): a fallback and a warning
+NOTHING_OF_THE_LIST = [
+    "{ organizations(first: 2) { __typename } }",
+    '{ organizations(filter: {name: {eq: "Acme Analytics"}}) { totalCount @skip(if: true) } }',
+    "query ($s: Boolean!) { projects(first: 2) { nodes { models { totalCount @skip(if: $s) } } } }",
+    '{ projects(first: 2) { nodes { models(search: "xgb") { __typename } } } }',
+]
+
+
+@pytest.mark.parametrize("query", NOTHING_OF_THE_LIST)
+async def test_a_list_of_which_nothing_is_read_compiles(
+    client: Client, resolver_client: Client, tokens: Tokens, query: str
+) -> None:
+    skip = {"s": True} if "$s" in query else {}
+    executor, statements, body = await _same(client, resolver_client, query, tokens.ada, **skip)
+    assert "errors" not in body
+    assert (executor, statements) == ("compiled", 2)
+
+
 @pytest.mark.parametrize("query", FALLBACKS)
 async def test_what_does_not_compile_falls_back(
     client: Client, resolver_client: Client, tokens: Tokens, query: str
