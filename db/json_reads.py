@@ -144,18 +144,20 @@ class _Statement:
 
     def list(self, plan: ListPlan, parent: str | None) -> str:
         """The connection's JSON: the page of db/pages.py's builder, aggregated."""
-        constants = [(k, m) for k, m in plan.items if isinstance(m, Constant)]
-        if len(constants) == len(plan.items):
-            # nothing of the list is read (`__typename`, or nothing left after
-            # @skip/@include): no page, and none of its values bound, since a
-            # parameter the text does not use has no type and fails the statement
-            return self.object(tuple(constants), ALIAS)
-        rows = self.alias("r")
         within = (
             "TRUE"
             if plan.parent_column is None
             else f"{qualified(ALIAS, plan.parent_column)} = {parent}.id"
         )
+        constants = [(k, m) for k, m in plan.items if isinstance(m, Constant)]
+        if len(constants) == len(plan.items):
+            # nothing of the list is read (`__typename`, or nothing left after
+            # @skip/@include): its SQL is still built, for the checks made as it is
+            # (a search's NUL), but none of its values bound in the statement, whose
+            # text would not use them (such a parameter has no type: an error)
+            PageQuery(plan.request, self.viewer, plan.window, Binder(), within=within)
+            return self.object(tuple(constants), ALIAS)
+        rows = self.alias("r")
         page = PageQuery(plan.request, self.viewer, plan.window, self.bind, within=within)
         entity = plan.request.entity
         # the rows of the whole list, for its figures (paging ignored, as for the total)

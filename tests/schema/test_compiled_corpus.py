@@ -87,6 +87,8 @@ FALLBACKS = [
     # refused while the SQL is built, as on the resolver path
     '{ models(search: "a b c d e f g h i j k") { totalCount } }',
     '{ models(filter: {name: {eq: "nul\\u0000"}}) { totalCount } }',
+    # ... even when nothing of the list is read
+    '{ models(search: "nul\\u0000") { __typename } }',
 ]
 
 
