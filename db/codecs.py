@@ -131,21 +131,24 @@ def cursor_key(kind: Kind, value: Any) -> Any:
     return value
 
 
-def cursor_key_sql(kind: Kind, sql: str) -> str:
-    """SQL of `cursor_key`'s JSON text, as json_build_array(...)::text writes the item.
+def cursor_key_sql(kind: Kind, sql: str, *, nullable: bool = True, plain: bool = False) -> str:
+    """SQL of `cursor_key`'s JSON text, as json_build_array(...)::text writes the item
+    (`nullable`: whether the value may be NULL, written `null`; `plain`: a text that
+    needs no escaping, as an enum's label never does).
 
     Written out per kind rather than through json_build_array: a page renders a
     cursor for every edge, and the JSON functions made a nested read of 6,110
     nodes twice as slow (tests/db/test_codecs.py holds the two renderings equal)."""
     if kind is Kind.DATETIME:
         item = f"((extract(epoch FROM {sql}) * 1000000)::int8)::text"
-    elif kind in (Kind.ID, Kind.UUID):
-        item = f"('\"' || ({sql})::text || '\"')"  # a uuid's text needs no escaping
+    elif kind in (Kind.ID, Kind.UUID, Kind.ENUM) or plain:
+        # a uuid's text, an enum's label, a plain text: nothing to escape
+        item = f"('\"' || ({sql})::text || '\"')"
     elif kind in (Kind.INT, Kind.BIGINT, Kind.BOOLEAN):
         item = f"({sql})::text"  # digits; true / false
-    else:  # text and enum labels: escaped as JSON strings
+    else:  # text: escaped as a JSON string
         item = f"to_json(({sql})::text)::text"
-    return f"COALESCE({item}, 'null')"
+    return f"COALESCE({item}, 'null')" if nullable else item
 
 
 def bind_key(kind: Kind, value: Any) -> Any:

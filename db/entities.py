@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
@@ -153,6 +153,9 @@ class Column:
     # shown only to viewers who share an organization with the row's user (a
     # user's e-mail): elsewhere it reads as NULL, in filters too
     masked: bool = False
+    # a text whose values never need escaping in JSON (its CHECK constraint keeps
+    # them to letters, digits, '_' and '-'): a cursor quotes it as it is
+    plain: bool = False
 
     def __post_init__(self) -> None:
         # an enum column's labels come from its description: the GraphQL enum, the
@@ -442,7 +445,9 @@ ENVIRONMENT = Entity(
     "environments",
     "A stage of a model's data.",
     _common(
-        _NAME,
+        # the environment name rule (db/names.py): what orders every model's
+        # environments, so plain in their cursors
+        replace(_NAME, plain=True),
         Column("type", Kind.ENUM, enum=EnvironmentType, description="Its data's role."),
         Column("kind", Kind.ENUM, enum=EnvironmentKind, description="Its deployment stage."),
         Column(

@@ -100,6 +100,8 @@ class SortKey:
     # a parent's column (parent field, its column): `column` is then the name the
     # list's rows carry its value under (see `source`)
     parent: tuple[str, str] | None = None
+    # a text that needs no escaping in JSON (Column.plain)
+    plain: bool = False
 
     def sql(self, alias: str, *, reverse: bool = False) -> str:
         """`alias."column" ASC|DESC`, or the other way round with `reverse`."""
@@ -137,7 +139,9 @@ def _sort_key(entity: Entity, order: Order) -> SortKey:
     enum = column.enum
     labels = None if enum is None else frozenset(str(e.value) for e in enum)
     if not dot:
-        return SortKey(column.name, column.kind, order.descending, column.nullable, labels)
+        return SortKey(
+            column.name, column.kind, order.descending, column.nullable, labels, plain=column.plain
+        )
     # NULL should the parent not be visible (it always is, as the row is; the
     # seek is NULL-aware all the same)
     return SortKey(

@@ -183,7 +183,12 @@ class PageQuery:
 
     def cursor_keys_sql(self, alias: str) -> str:
         """The JSON text of a numbered row's sort key (what its cursor encodes)."""
-        keys = [codecs.cursor_key_sql(k.kind, qualified(alias, k.column)) for k in self.keys]
+        keys = [
+            codecs.cursor_key_sql(
+                k.kind, qualified(alias, k.column), nullable=k.nullable, plain=k.plain
+            )
+            for k in self.keys
+        ]
         return codecs.cursor_keys_sql(keys)
 
     def cursor_sql(self, alias: str, keys_text: str | None = None) -> str:

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from db import codecs
-from db.entities import Kind
+from db.entities import ENTITIES, Kind
 
 LONG_TEXT = "".join(chr(0x20 + i % 90) for i in range(500))
 TEXTS = [
@@ -101,13 +101,16 @@ async def test_cursors(
     conn: asyncpg.Connection, kind: Kind, sql_type: str, values: list[Any]
 ) -> None:
     print_ = "0123456789abcd"
-    for value in values:
+    # a key of a column that holds no NULL is rendered without its COALESCE
+    for value, nullable in [(v, True) for v in values] + [
+        (v, False) for v in values if v is not None
+    ]:
         keys = [codecs.cursor_key(kind, value), str(UUIDS[2])]
         expected = codecs.encode_cursor(print_, keys)
         keys_sql = codecs.cursor_keys_sql(
             [
-                codecs.cursor_key_sql(kind, f"$2::{sql_type}"),
-                codecs.cursor_key_sql(Kind.ID, "$3::uuid"),
+                codecs.cursor_key_sql(kind, f"$2::{sql_type}", nullable=nullable),
+                codecs.cursor_key_sql(Kind.ID, "$3::uuid", nullable=False),
             ]
         )
         sql = codecs.cursor_sql("$1::text", keys_sql)
@@ -178,3 +181,23 @@ async def test_ints_past_32_bits_fail_both_ways(conn: asyncpg.Connection, value:
         codecs.int_value(value)
     with pytest.raises(asyncpg.NumericValueOutOfRangeError):
         await _sql(conn, codecs.response_sql(Kind.INT, "$1::int8"), value)
+
+
+async def test_what_cursors_quote_as_it_is_needs_no_escaping(conn: asyncpg.Connection) -> None:
+    """A cursor quotes an enum's label and a plain column's text without escaping
+    them (`cursor_key_sql`): the labels are identifiers, and a plain column's CHECK
+    constraint holds its values to letters, digits, '_' and '-'."""
+    plain = [(e, c) for e in ENTITIES.values() for c in e.columns if c.plain]
+    assert plain, "the environment name is plain"
+    for entity, column in plain:
+        refused = await conn.fetchval(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'"
+            " AND pg_get_constraintdef(oid) LIKE $2",
+            entity.table,
+            f"%({column.name} ~ '^[A-Za-z0-9_-]{{1,64}}$'::text)%",
+        )
+        assert refused == 1, (entity.name, column.name)
+    for entity in ENTITIES.values():
+        for column in entity.columns:
+            for label in column.enum or ():
+                assert json.dumps(label.value) == f'"{label.value}"', label

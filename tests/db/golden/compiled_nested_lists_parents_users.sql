@@ -8,7 +8,7 @@ WHERE om.user_id = $1 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $1) AND TRUE)::int4, $3::text, json_build_object($4::text, (COALESCE(bool_or((r0._n - 1) >= $5::int8) , FALSE) OR FALSE), $6::text, $9::text || replace(replace(replace(encode(convert_to((array_agg('[' || COALESCE(to_json((r0."name")::text)::text, 'null') || ', ' || COALESCE(('"' || (r0."id")::text || '"'), 'null') || ']'
+WHERE pm.user_id = $1) AND TRUE)::int4, $3::text, json_build_object($4::text, (COALESCE(bool_or((r0._n - 1) >= $5::int8) , FALSE) OR FALSE), $6::text, $9::text || replace(replace(replace(encode(convert_to((array_agg('[' || to_json((r0."name")::text)::text || ', ' || ('"' || (r0."id")::text || '"') || ']'
 ORDER BY r0._n DESC) FILTER (WHERE (r0._n - 1) >= $8::int8 AND (r0._n - 1) < $7::int8))[1], 'UTF8'), 'base64'), '+', '-'), '/', '_'), E'\n', '')), $10::text, COALESCE(json_agg(json_build_object($11::text, encode(convert_to($12::text || r0."id"::text, 'UTF8'), 'base64'), $13::text, r0."name", $14::text, COALESCE((SELECT json_build_object($15::text, p1."name", $16::text, COALESCE((SELECT json_build_object($17::text, p2."name")
 FROM "organizations" p2
 WHERE p2.id = p1."organization_id" AND p2."id" IN (SELECT om.organization_id
@@ -22,7 +22,7 @@ WHERE om.user_id = $20 AND om.role = 'ADMIN'
 UNION
 SELECT pm.project_id
 FROM project_members pm
-WHERE pm.user_id = $20)), (($21::text || r0.id::text)::int4::text::json)), $22::text, (SELECT json_build_object($25::text, COALESCE(json_agg(json_build_object($26::text, $27::text || replace(replace(replace(encode(convert_to('[' || COALESCE((r3."sort_order")::text, 'null') || ', ' || COALESCE(to_json((r3."name")::text)::text, 'null') || ', ' || COALESCE(('"' || (r3."id")::text || '"'), 'null') || ']', 'UTF8'), 'base64'), '+', '-'), '/', '_'), E'\n', ''), $28::text, json_build_object($29::text, r3."name", $30::text, (r3."row_count")::text, $31::text, r3."type"::text))
+WHERE pm.user_id = $20)), (($21::text || r0.id::text)::int4::text::json)), $22::text, (SELECT json_build_object($25::text, COALESCE(json_agg(json_build_object($26::text, $27::text || replace(replace(replace(encode(convert_to('[' || (r3."sort_order")::text || ', ' || ('"' || (r3."name")::text || '"') || ', ' || ('"' || (r3."id")::text || '"') || ']', 'UTF8'), 'base64'), '+', '-'), '/', '_'), E'\n', ''), $28::text, json_build_object($29::text, r3."name", $30::text, (r3."row_count")::text, $31::text, r3."type"::text))
 ORDER BY r3._n) FILTER (WHERE (r3._n - 1) >= $33::int8 AND (r3._n - 1) < $32::int8), '[]'::json))
 FROM (SELECT t.*, row_number() OVER (ORDER BY t."sort_order" ASC, t."name" ASC, t."id" ASC) AS _n
 FROM (SELECT t.*
