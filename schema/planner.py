@@ -29,7 +29,10 @@ from graphql import (
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
 from graphql.execution.collect_fields import (
     FieldDetailsList,
@@ -99,6 +102,22 @@ class PlannedWrite:
     nodes: tuple[FieldNode, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class WriteShape:
+    """What a mutation document asks of a write whatever its input's values: the
+    root field (its response key, definition, write function and nodes) and the
+    payload's plan, each object field of it on `type_name`. Made once per
+    document, scopes and values of the variables outside the root field's
+    arguments (`shape_variables`); made a plan with each request's input (`write_plan`)."""
+
+    key: str
+    definition: GraphQLField
+    write: WriteField
+    nodes: FieldDetailsList
+    type_name: str | None  # None: the payload selects no object (`__typename`)
+    payload: tuple[tuple[str, Selection | Constant], ...]
+
+
 _PAGE_INFO = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
 
 
@@ -133,17 +152,7 @@ class _Planner(FigurePlanner):
 
     def arguments(self, definition: GraphQLField, nodes: FieldDetailsList) -> dict[str, Any]:
         """The field's arguments as its resolver receives them (python names)."""
-        first = nodes[0]
-        raw = get_argument_values(
-            definition, first.node, self.variables, first.fragment_variable_values
-        )
-        strawberry_field = definition.extensions[_BACKREF]
-        return convert_arguments(
-            raw,
-            strawberry_field.arguments,
-            scalar_registry=self.schema.schema_converter.scalar_registry,
-            config=self.schema.config,
-        )
+        return _converted(self.schema, definition, nodes, self.variables)
 
     def root(self, key_nodes: list[tuple[str, FieldDetailsList]]) -> ReadPlan:
         query = self.graphql.query_type
@@ -177,10 +186,10 @@ class _Planner(FigurePlanner):
                 raise NotCompilable(name)
         return ReadPlan(tuple(items))
 
-    def write(self, key_nodes: list[tuple[str, FieldDetailsList]]) -> PlannedWrite:
-        """One mutation that writes in one statement, and its payload: fields of the
-        written object that read no list (the statement's reads would not see the
-        write), or `__typename`."""
+    def write_shape(self, key_nodes: list[tuple[str, FieldDetailsList]]) -> WriteShape:
+        """One mutation that writes in one statement, and its payload: fields of one
+        object type (the written row's, as `write_plan` checks) that read no list (the
+        statement's reads would not see the write), or `__typename`."""
         if len(key_nodes) != 1:  # several run one after another: the resolver path
             raise NotCompilable("several root fields")
         ((key, nodes),) = key_nodes
@@ -190,22 +199,23 @@ class _Planner(FigurePlanner):
         plan = None if definition is None else plan_of(_metadata(definition))
         if definition is None or not isinstance(plan, WriteField):
             raise NotCompilable(name)
-        write = plan.write(self.arguments(definition, nodes)["input"], self.viewer)
         payload_type = cast(GraphQLObjectType, get_named_type(definition.type))
-        type_name = write.entity.type_name
+        type_names: set[str] = set()
         items: list[tuple[str, Selection | Constant]] = []
         for sub_key, sub in self.subfields(payload_type, nodes):
             sub_name = sub[0].node.name.value
             if sub_name == "__typename":
                 items.append((sub_key, Constant(payload_type.name)))
                 continue
-            if get_named_type(payload_type.fields[sub_name].type).name != type_name:
+            type_name = get_named_type(payload_type.fields[sub_name].type).name
+            type_names.add(type_name)
+            if len(type_names) > 1:
                 raise NotCompilable(f"{payload_type.name}.{sub_name}")
             selection = self.object(type_name, sub)
             if _reads_lists(selection):
                 raise NotCompilable(f"a list under {payload_type.name}.{sub_name}")
             items.append((sub_key, selection))
-        return PlannedWrite(WritePlan(key, write, tuple(items)), tuple(d.node for d in nodes))
+        return WriteShape(key, definition, plan, nodes, next(iter(type_names), None), tuple(items))
 
     def node(self, global_id: str, argument: str, nodes: FieldDetailsList) -> Lookup:
         type_name, entity, uuid = node_target(global_id, argument, self.viewer)
@@ -314,6 +324,23 @@ class _Planner(FigurePlanner):
         return Edges(tuple(items))
 
 
+def _converted(
+    schema: strawberry.Schema,
+    definition: GraphQLField,
+    nodes: FieldDetailsList,
+    variables: VariableValues,
+) -> dict[str, Any]:
+    """A field's arguments as its resolver receives them (python names)."""
+    first = nodes[0]
+    raw = get_argument_values(definition, first.node, variables, first.fragment_variable_values)
+    return convert_arguments(
+        raw,
+        definition.extensions[_BACKREF].arguments,
+        scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+    )
+
+
 def _reads_lists(selection: Selection) -> bool:
     """Whether a selection reads a list (or a series) anywhere below it."""
     for _, field in selection:
@@ -400,7 +427,7 @@ def plan_read(
     )  # fmt: skip
 
 
-def plan_write(
+def plan_write_shape(
     schema: strawberry.Schema,
     document: DocumentNode,
     operation_name: str | None,
@@ -408,16 +435,80 @@ def plan_write(
     viewer: Viewer,
     *,
     page_sizes: tuple[int, int],
-) -> PlannedWrite | None:
-    """The write plan of a validated document's mutation, or None when it is not one
-    mutation of a `WriteField` whose payload is compilable, or its variables do not
-    coerce. Raises the domain error the resolver would raise for its input."""
+) -> WriteShape | None:
+    """The write shape of a validated document's mutation, or None when it is not
+    one mutation of a `WriteField` whose payload is compilable, or its variables
+    do not coerce. Raises the domain error a resolver would raise for the
+    payload (a scope it reads)."""
     if not _may_write_in_one_statement(schema, document, operation_name):
         return None
     return _planned(
         schema, document, operation_name, variables, viewer,
-        page_sizes=page_sizes, kind=OperationType.MUTATION, plan=_Planner.write,
+        page_sizes=page_sizes, kind=OperationType.MUTATION, plan=_Planner.write_shape,
     )  # fmt: skip
+
+
+def write_plan(
+    shape: WriteShape,
+    schema: strawberry.Schema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    *,
+    viewer: Viewer,
+) -> PlannedWrite | None:
+    """The write plan of one request of a shape's document: its input converted as
+    Strawberry converts it and given to the resolver's own write function. None
+    when the variables do not coerce or the write is not of the payload's type.
+    Raises the domain error the resolver would raise for the input."""
+    operation = get_operation_ast(document, operation_name)
+    assert operation is not None, "a shape is made of the same document"
+    coerced = get_variable_values(
+        schema._schema, operation.variable_definitions or (), variables or {}
+    )
+    if isinstance(coerced, list):
+        return None
+    arguments = _converted(schema, shape.definition, shape.nodes, coerced)
+    write = shape.write.write(arguments["input"], viewer)
+    if shape.type_name not in (None, write.entity.type_name):
+        return None
+    plan = WritePlan(shape.key, write, shape.payload)
+    return PlannedWrite(plan, tuple(d.node for d in shape.nodes))
+
+
+def shape_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:
+    """The variables a write's shape depends on: all of the operation's but those
+    used only in its root fields' arguments (a mutation's input)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return frozenset()
+    declared = {d.variable.name.value for d in operation.variable_definitions or ()}
+    in_arguments: set[str] = set()
+    elsewhere: set[str] = set()
+    for selection in operation.selection_set.selections:
+        if isinstance(selection, FieldNode):
+            in_arguments |= _variables_in(selection.arguments)
+            elsewhere |= _variables_in(selection.directives, selection.selection_set)
+        else:
+            elsewhere |= _variables_in(selection)
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            elsewhere |= _variables_in(definition)
+    return frozenset(declared - (in_arguments - elsewhere))
+
+
+def _variables_in(*nodes: Any) -> set[str]:
+    found: set[str] = set()
+
+    class Names(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            found.add(node.name.value)
+
+    for node in nodes:
+        for each in node if isinstance(node, tuple | list) else (node,):
+            if each is not None:
+                visit(each, Names())
+    return found
 
 
 def _may_write_in_one_statement(

@@ -327,3 +327,36 @@ async def test_an_environment_update_settles_kind_and_type_in_one_statement(
         )  # fmt: skip
         assert compiled[1]["errors"][0]["extensions"]["code"] == code, compiled
         assert compiled[:2] == resolved[:2]
+
+
+async def test_a_shape_is_kept_per_document_and_the_variables_outside_its_input(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """A write's shape (its payload's plan) is made once per document, scopes and
+    the values of the variables outside the mutation's input (here `$full`, in
+    the payload's @include): each request still writes its own input, and a
+    payload follows its own request's @include."""
+    fraud, _, _ = await _models(conn)
+    create = """mutation ($model: ID!, $name: String!, $full: Boolean!) {
+      createSegment(input: {modelId: $model, name: $name, definition: $name}) {
+        segment { name definition model @include(if: $full) { name } }
+      }
+    }"""
+    before = executed(client, "compiled")
+    made = [
+        (await data(client, create, tokens.ada, model=fraud, name=name, full=full))[
+            "createSegment"
+        ]["segment"]
+        for name, full in (("s-1", True), ("s-2", False), ("s-3", True), ("s-4", False))
+    ]
+    assert executed(client, "compiled") == before + 4
+    assert made == [
+        {"name": "s-1", "definition": "s-1", "model": {"name": "xgb-classifier"}},
+        {"name": "s-2", "definition": "s-2"},
+        {"name": "s-3", "definition": "s-3", "model": {"name": "xgb-classifier"}},
+        {"name": "s-4", "definition": "s-4"},
+    ]
+    rows = await conn.fetch(
+        "SELECT name, definition FROM segments WHERE name LIKE 's-_' ORDER BY 1"
+    )
+    assert [tuple(r) for r in rows] == [(f"s-{i}", f"s-{i}") for i in range(1, 5)]
