@@ -42,7 +42,6 @@ from graphql.execution.collect_fields import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
-from strawberry.types.arguments import convert_arguments
 
 from db.errors import BadInput
 from db.plans import (
@@ -71,6 +70,7 @@ from db.viewer import Viewer, require_read
 from schema.connections import list_arguments
 from schema.figure_plans import FigurePlanner, NotCompilable, _metadata, _object_type
 from schema.ids import lookup_uuid
+from schema.input_conversion import converted
 from schema.metadata import (
     AggregatesField,
     GlobalIdField,
@@ -89,7 +89,6 @@ from schema.types import node_target
 
 logger = logging.getLogger("envgraph.compiled")
 
-_BACKREF = "strawberry-definition"
 T = TypeVar("T")
 
 
@@ -333,12 +332,7 @@ def _converted(
     """A field's arguments as its resolver receives them (python names)."""
     first = nodes[0]
     raw = get_argument_values(definition, first.node, variables, first.fragment_variable_values)
-    return convert_arguments(
-        raw,
-        definition.extensions[_BACKREF].arguments,
-        scalar_registry=schema.schema_converter.scalar_registry,
-        config=schema.config,
-    )
+    return converted(schema, definition, raw)
 
 
 def _reads_lists(selection: Selection) -> bool:
