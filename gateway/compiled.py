@@ -20,7 +20,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 import asyncpg
@@ -49,6 +49,8 @@ logger = logging.getLogger("envgraph.compiled")
 
 MAX_PLANS = 512
 _NO_PLAN = object()
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class RawData:
@@ -60,6 +62,40 @@ class RawData:
         self.text = text
 
 
+class _Kept:
+    """What is worked out once per document, least recently used first out (at most
+    MAX_PLANS); kept only while its document is (a one-off text's is not)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        """The value kept for `key`, or _NO_PLAN."""
+        found = self._items.get(key, _NO_PLAN)
+        if found is not _NO_PLAN:
+            self._items.move_to_end(key)
+        return found
+
+    def keep(self, query: str, key: Hashable, value: Any) -> None:
+        if cached(query):
+            self._items[key] = value
+            if len(self._items) > MAX_PLANS:
+                self._items.popitem(last=False)
+
+
+async def _unless_refused(
+    query: str | None, function: Callable[P, T | None], *args: P.args, **kwargs: P.kwargs
+) -> T | None:
+    """`function(...)` (off the loop for a large document), or None when it raises
+    the domain error a resolver raises for the same input: the resolver path
+    then answers, with that error."""
+    try:
+        return await off_loop.step(query, function, *args, **kwargs)
+    except DomainError as error:
+        logger.debug("not compiled: %s %s", error.code, error.message)
+        return None
+
+
 class Plans:
     """Plans by document, operation, variables and token scopes (what a plan depends
     on; visibility is injected per viewer when the SQL is built), least recently
@@ -67,11 +103,9 @@ class Plans:
 
     def __init__(self, schema: GatewaySchema) -> None:
         self.schema = schema
-        self._plans: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lookups: OrderedDict[tuple[str, str | None], tuple[LookupVariable, ...]] = (
-            OrderedDict()
-        )
-        self._shape_variables: OrderedDict[tuple[str, str | None], frozenset[str]] = OrderedDict()
+        self._plans = _Kept()
+        self._lookups = _Kept()
+        self._shape_variables = _Kept()
         # a plan's statement for a viewer, built once while it is asked for:
         # building it costs more than running a small one (plans and viewers are
         # frozen values, so they key a cache)
@@ -104,13 +138,10 @@ class Plans:
         """The operation's lookup variables (schema/lookup_variables.py), found once
         per document."""
         key = (query, operation_name)
-        found = self._lookups.get(key)
-        if found is None:
+        found: tuple[LookupVariable, ...] = self._lookups.get(key)
+        if found is _NO_PLAN:
             found = lookup_variables(self.schema._schema, document, operation_name)
-            if cached(query):
-                self._lookups[key] = found
-                if len(self._lookups) > MAX_PLANS:
-                    self._lookups.popitem(last=False)
+            self._lookups.keep(query, key, found)
         return found
 
     async def plan(
@@ -144,30 +175,21 @@ class Plans:
             context.default_page_size,
             context.max_page_size,
         )
-        found = self._plans.get(key, _NO_PLAN)
+        found = self._plans.get(key)
         if found is _NO_PLAN:
             if made is not None:
                 made()
-            try:
-                found = await off_loop.step(
-                    query,
-                    plan_read,
-                    self.schema,
-                    document,
-                    request_data.operation_name,
-                    variables if shared is None else shared.planned,
-                    viewer,
-                    page_sizes=(context.default_page_size, context.max_page_size),
-                )
-            except DomainError as error:  # a resolver raises the same one: let it
-                logger.debug("not compiled: %s %s", error.code, error.message)
-                found = None
-            if cached(query):  # kept while its document is: a one-off text is not
-                self._plans[key] = found
-            if len(self._plans) > MAX_PLANS:
-                self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
+            found = await _unless_refused(
+                query,
+                plan_read,
+                self.schema,
+                document,
+                request_data.operation_name,
+                variables if shared is None else shared.planned,
+                viewer,
+                page_sizes=(context.default_page_size, context.max_page_size),
+            )
+            self._plans.keep(query, key, found)
         if found is None:
             return None
         return cast(ReadPlan, found), ({} if shared is None else shared.rows)
@@ -187,13 +209,10 @@ class Plans:
         planning before)."""
         viewer = context.authenticated
         document_key = (query, operation_name)
-        shaped_by = self._shape_variables.get(document_key)
-        if shaped_by is None:
+        shaped_by: frozenset[str] = self._shape_variables.get(document_key)
+        if shaped_by is _NO_PLAN:
             shaped_by = shape_variables(document, operation_name)
-            if cached(query):
-                self._shape_variables[document_key] = shaped_by
-                if len(self._shape_variables) > MAX_PLANS:
-                    self._shape_variables.popitem(last=False)
+            self._shape_variables.keep(query, document_key, shaped_by)
         key = (
             "write",
             query,
@@ -201,32 +220,19 @@ class Plans:
             json.dumps({n: variables.get(n) for n in sorted(shaped_by)}, default=str),
             viewer.scopes,
         )
-        shape = self._plans.get(key, _NO_PLAN)
+        shape = self._plans.get(key)
         if shape is _NO_PLAN:
-            try:
-                shape = await off_loop.step(
-                    query, plan_write_shape, self.schema, document, operation_name, variables,
-                    viewer, page_sizes=(context.default_page_size, context.max_page_size),
-                )  # fmt: skip
-            except DomainError as error:  # a resolver raises the same one: let it
-                logger.debug("not compiled: %s %s", error.code, error.message)
-                shape = None
-            if cached(query):
-                self._plans[key] = shape
-                if len(self._plans) > MAX_PLANS:
-                    self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
+            shape = await _unless_refused(
+                query, plan_write_shape, self.schema, document, operation_name, variables,
+                viewer, page_sizes=(context.default_page_size, context.max_page_size),
+            )  # fmt: skip
+            self._plans.keep(query, key, shape)
         if shape is None:
             return None
-        try:
-            return await off_loop.step(
-                query, write_plan, shape, self.schema, document, operation_name, variables,
-                viewer=viewer,
-            )  # fmt: skip
-        except DomainError as error:  # the resolver raises the same one: let it
-            logger.debug("not compiled: %s %s", error.code, error.message)
-            return None
+        return await _unless_refused(
+            query, write_plan, shape, self.schema, document, operation_name, variables,
+            viewer=viewer,
+        )  # fmt: skip
 
 
 def is_mutation(document: DocumentNode, operation_name: str | None) -> bool:
@@ -279,15 +285,13 @@ async def _run(
     plan, rows = planned
     if isinstance(plan, PlannedWrite):
         return await _write(plan, request_data, context)
-    try:
-        sql, values = await off_loop.step(
-            request_data.query, plans.statement, plan, context.authenticated
-        )
-    except DomainError as error:
-        # checked as the SQL is built (search terms, NUL, the binder's parameter
-        # budget): the resolver path raises the same error, so it answers
-        logger.debug("not compiled: %s %s", error.code, error.message)
+    # checked as the SQL is built: search terms, NUL, the binder's parameter budget
+    statement = await _unless_refused(
+        request_data.query, plans.statement, plan, context.authenticated
+    )
+    if statement is None:
         return None
+    sql, values = statement
     try:
         row = await context.session.fetchrow(sql, *filled(values, rows))
     except (Unavailable, Timeout):
@@ -320,13 +324,12 @@ async def _write(
     `_Refused` with the answer when a check or constraint refused the write: the
     error the resolver would raise, from the same statement."""
     plan = planned.plan
-    try:
-        sql, values = await off_loop.step(
-            request_data.query, write_statement, plan, context.authenticated
-        )
-    except DomainError as error:  # as for a read: raised again by the resolver path
-        logger.debug("not compiled: %s %s", error.code, error.message)
+    statement = await _unless_refused(
+        request_data.query, write_statement, plan, context.authenticated
+    )
+    if statement is None:
         return None
+    sql, values = statement
     try:
         with translated(plan.write.entity.name):
             row = await context.session.fetchrow(sql, *values)
