@@ -41,7 +41,14 @@ from schema.context import Context
 from schema.documents import cached, operation, parsed
 from schema.errors import field_failure, refusal
 from schema.lookup_variables import LookupVariable, filled, lookup_variables, templated
-from schema.planner import PlannedWrite, plan_read, plan_write_shape, shape_variables, write_plan
+from schema.planner import (
+    PlannedWrite,
+    VariablesRefused,
+    plan_read,
+    plan_write_shape,
+    shape_variables,
+    write_plan,
+)
 from schema.schema import GatewaySchema
 from schema.validation import validation_errors
 
@@ -222,10 +229,13 @@ class Plans:
         )
         shape = self._plans.get(key)
         if shape is _NO_PLAN:
-            shape = await _unless_refused(
-                query, plan_write_shape, self.schema, document, operation_name, variables,
-                viewer, page_sizes=(context.default_page_size, context.max_page_size),
-            )  # fmt: skip
+            try:
+                shape = await _unless_refused(
+                    query, plan_write_shape, self.schema, document, operation_name, variables,
+                    viewer, page_sizes=(context.default_page_size, context.max_page_size),
+                )  # fmt: skip
+            except VariablesRefused:  # this request's values, not the document's
+                return None
             self._plans.keep(query, key, shape)
         if shape is None:
             return None

@@ -436,6 +436,9 @@ def plan_write_shape(
     payload (a scope it reads)."""
     if not _may_write_in_one_statement(schema, document, operation_name):
         return None
+    if _coerced(schema, document, operation_name, variables) is None:
+        # a refusal of this request's values only, which a shape is kept without
+        raise VariablesRefused
     return _planned(
         schema, document, operation_name, variables, viewer,
         page_sizes=page_sizes, kind=OperationType.MUTATION, plan=_Planner.write_shape,
@@ -455,12 +458,8 @@ def write_plan(
     Strawberry converts it and given to the resolver's own write function. None
     when the variables do not coerce or the write is not of the payload's type.
     Raises the domain error the resolver would raise for the input."""
-    operation = get_operation_ast(document, operation_name)
-    assert operation is not None, "a shape is made of the same document"
-    coerced = get_variable_values(
-        schema._schema, operation.variable_definitions or (), variables or {}
-    )
-    if isinstance(coerced, list):
+    coerced = _coerced(schema, document, operation_name, variables)
+    if coerced is None:
         return None
     arguments = _converted(schema, shape.definition, shape.nodes, coerced)
     write = shape.write.write(arguments["input"], viewer)
@@ -468,6 +467,27 @@ def write_plan(
         return None
     plan = WritePlan(shape.key, write, shape.payload)
     return PlannedWrite(plan, tuple(d.node for d in shape.nodes))
+
+
+class VariablesRefused(Exception):
+    """A request's variables do not coerce: the resolver path says why."""
+
+
+def _coerced(
+    schema: strawberry.Schema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> VariableValues | None:
+    """The operation's variables as graphql-core coerces them, or None when they
+    do not coerce."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return None
+    coerced = get_variable_values(
+        schema._schema, operation.variable_definitions or (), variables or {}
+    )
+    return None if isinstance(coerced, list) else coerced
 
 
 def shape_variables(document: DocumentNode, operation_name: str | None) -> frozenset[str]:

@@ -360,3 +360,25 @@ async def test_a_shape_is_kept_per_document_and_the_variables_outside_its_input(
         "SELECT name, definition FROM segments WHERE name LIKE 's-_' ORDER BY 1"
     )
     assert [tuple(r) for r in rows] == [(f"s-{i}", f"s-{i}") for i in range(1, 5)]
+
+
+async def test_a_request_whose_variables_do_not_coerce_leaves_the_shape_alone(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """A shape is kept whatever the input's values, so one request's input that does
+    not coerce (a refusal of its own) must not keep "no shape" for the document:
+    every later request of it would then go the slower way."""
+    fraud, _, _ = await _models(conn)
+    create = """mutation ($model: ID!, $name: String!) {
+      createSegment(input: {modelId: $model, name: $name, definition: "x"}) { segment { name } }
+    }"""
+    refused = await client.post(
+        "/graphql",
+        json={"query": create, "variables": {"model": fraud, "name": None}},
+        headers={"Authorization": f"Bearer {tokens.ada}"},
+    )
+    assert (await refused.json())["errors"][0]["message"].startswith("Variable '$name'")
+    before = executed(client, "compiled")
+    answer = await data(client, create, tokens.ada, model=fraud, name="after-a-refusal")
+    assert answer == {"createSegment": {"segment": {"name": "after-a-refusal"}}}
+    assert executed(client, "compiled") == before + 1
