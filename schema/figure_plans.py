@@ -35,10 +35,9 @@ from schema.metadata import (
     PropertyFigure,
     PropertyFigures,
     plan_of,
+    strawberry_field,
 )
 from schema.series import series_arguments
-
-_BACKREF = "strawberry-definition"
 
 
 class NotCompilable(Exception):
@@ -184,5 +183,5 @@ def _object_type(parent: GraphQLObjectType, name: str) -> GraphQLObjectType:
 
 
 def _metadata(definition: GraphQLField) -> Any:
-    field = definition.extensions.get(_BACKREF)
+    field = strawberry_field(definition)
     return None if field is None else field.metadata

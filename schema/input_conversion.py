@@ -29,8 +29,7 @@ from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UNSET
 
-# the strawberry field a graphql-core field was made from (schema/planner.py)
-_BACKREF = "strawberry-definition"
+from schema.metadata import strawberry_field
 
 _Converter = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -53,7 +52,7 @@ def converted(
         return converter(raw)
     return convert_arguments(
         dict(raw),
-        definition.extensions[_BACKREF].arguments,
+        _field_of(definition).arguments,
         scalar_registry=schema.schema_converter.scalar_registry,
         config=schema.config,
     )
@@ -61,7 +60,7 @@ def converted(
 
 def _flat_converter(schema: strawberry.Schema, definition: GraphQLField) -> _Converter | None:
     """The converter of a field whose arguments are all flat input types, or None."""
-    field: StrawberryField = definition.extensions[_BACKREF]
+    field = _field_of(definition)
     names = schema.config.name_converter
     arguments = []
     for argument in field.arguments:
@@ -78,6 +77,12 @@ def _flat_converter(schema: strawberry.Schema, definition: GraphQLField) -> _Con
         }
 
     return convert
+
+
+def _field_of(definition: GraphQLField) -> StrawberryField:
+    field = strawberry_field(definition)
+    assert field is not None, "a field with arguments to convert is Strawberry's"
+    return field
 
 
 def _flat_input(schema: strawberry.Schema, type_: Any) -> Callable[[Any], Any] | None:

@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLField
+from strawberry.types.field import StrawberryField
+
 from db.entities import Entity
 from db.groups import GroupField
 from db.viewer import Viewer
 from db.writes import Write
 
 PLAN = "envgraph.plan"
+# where Strawberry keeps, on the graphql-core field it makes, the field it made it of
+_BACKREF = "strawberry-definition"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,13 @@ class NodeField:
     """`node(id)` (`many`: `nodes(ids)`)."""
 
     many: bool = False
+
+
+def strawberry_field(definition: GraphQLField) -> StrawberryField | None:
+    """The Strawberry field a graphql-core field was made of (None: one Strawberry
+    did not make, as introspection's)."""
+    field: StrawberryField | None = definition.extensions.get(_BACKREF)
+    return field
 
 
 def plan_of(metadata: dict[str, Any] | None) -> Any:

@@ -379,18 +379,16 @@ def _planned(
     plan: Callable[[_Planner, list[tuple[str, FieldDetailsList]]], T],
 ) -> T | None:
     """`plan` of a planner of the operation and its root fields as graphql-core
-    collects them; None when the operation is not of `kind`, its variables do not
-    coerce (the resolver path reports them), it defers, or something it selects is
-    not compilable."""
+    collects them; None when the operation is not of `kind`, it defers, or
+    something it selects is not compilable. `VariablesRefused` when its variables
+    do not coerce (the resolver path reports them)."""
     operation = get_operation_ast(document, operation_name)
     root = schema._schema.get_root_type(kind)
     if operation is None or operation.operation is not kind or root is None:
         return None
-    coerced = get_variable_values(
-        schema._schema, operation.variable_definitions or (), variables or {}
-    )
-    if isinstance(coerced, list):
-        return None
+    coerced = _coerced(schema, document, operation_name, variables)
+    if coerced is None:
+        raise VariablesRefused
     planner = _Planner(schema, document, coerced, viewer, page_sizes)
     planner.operation = operation
     collected = collect_fields(schema._schema, planner.fragments, coerced, root, operation)
@@ -415,10 +413,13 @@ def plan_read(
     """The read plan of a validated document's operation, or None when it is not a
     query, its variables do not coerce, or it selects anything not compilable.
     Raises the domain error a resolver would raise for its arguments or scopes."""
-    return _planned(
-        schema, document, operation_name, variables, viewer,
-        page_sizes=page_sizes, kind=OperationType.QUERY, plan=_Planner.root,
-    )  # fmt: skip
+    try:
+        return _planned(
+            schema, document, operation_name, variables, viewer,
+            page_sizes=page_sizes, kind=OperationType.QUERY, plan=_Planner.root,
+        )  # fmt: skip
+    except VariablesRefused:
+        return None
 
 
 def plan_write_shape(
@@ -431,14 +432,12 @@ def plan_write_shape(
     page_sizes: tuple[int, int],
 ) -> WriteShape | None:
     """The write shape of a validated document's mutation, or None when it is not
-    one mutation of a `WriteField` whose payload is compilable, or its variables
-    do not coerce. Raises the domain error a resolver would raise for the
-    payload (a scope it reads)."""
+    one mutation of a `WriteField` whose payload is compilable. Raises
+    `VariablesRefused` when its variables do not coerce (a refusal of this
+    request's values, which no shape is kept for), and the domain error a
+    resolver would raise for the payload (a scope it reads)."""
     if not _may_write_in_one_statement(schema, document, operation_name):
         return None
-    if _coerced(schema, document, operation_name, variables) is None:
-        # a refusal of this request's values only, which a shape is kept without
-        raise VariablesRefused
     return _planned(
         schema, document, operation_name, variables, viewer,
         page_sizes=page_sizes, kind=OperationType.MUTATION, plan=_Planner.write_shape,
@@ -511,18 +510,23 @@ def shape_variables(document: DocumentNode, operation_name: str | None) -> froze
     return frozenset(declared - (in_arguments - elsewhere))
 
 
+class _VariableNames(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.found.add(node.name.value)
+
+
 def _variables_in(*nodes: Any) -> set[str]:
-    found: set[str] = set()
-
-    class Names(Visitor):
-        def enter_variable(self, node: VariableNode, *_: Any) -> None:
-            found.add(node.name.value)
-
+    """The names of the variables used in `nodes` (AST nodes or tuples of them)."""
+    names = _VariableNames()
     for node in nodes:
         for each in node if isinstance(node, tuple | list) else (node,):
             if each is not None:
-                visit(each, Names())
-    return found
+                visit(each, names)
+    return names.found
 
 
 def _may_write_in_one_statement(

@@ -11,9 +11,8 @@ from graphql import GraphQLField, GraphQLInputObjectType, GraphQLObjectType, get
 from strawberry.types.arguments import convert_arguments
 
 from schema.input_conversion import converted
+from schema.metadata import strawberry_field
 from schema.schema import build_schema
-
-_BACKREF = "strawberry-definition"
 
 
 def _fields() -> list[tuple[str, GraphQLField]]:
@@ -23,7 +22,7 @@ def _fields() -> list[tuple[str, GraphQLField]]:
         for type_ in schema.type_map.values()
         if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__")
         for name, field in type_.fields.items()
-        if field.args and _BACKREF in field.extensions
+        if field.args and strawberry_field(field) is not None
     ]
 
 
@@ -55,12 +54,13 @@ def test_arguments_convert_as_strawberry_converts_them() -> None:
     schema = build_schema()
     flat = []
     for name, field in _fields():
-        strawberry_field = field.extensions[_BACKREF]
+        made_of = strawberry_field(field)
+        assert made_of is not None
         for raw in _raw_values(field):
             try:
                 expected = convert_arguments(
                     dict(raw),
-                    strawberry_field.arguments,
+                    made_of.arguments,
                     scalar_registry=schema.schema_converter.scalar_registry,
                     config=schema.config,
                 )
@@ -70,7 +70,7 @@ def test_arguments_convert_as_strawberry_converts_them() -> None:
             assert {k: _plain(v) for k, v in found.items()} == {
                 k: _plain(v) for k, v in expected.items()
             }, (name, raw)
-        if strawberry_field.arguments and _is_flat(schema, field):
+        if made_of.arguments and _is_flat(schema, field):
             flat.append(name)
     # the writes the compiled path plans per request take the short way
     assert {"Mutation.createSegment", "Mutation.updateSegment", "Mutation.createModel"} <= set(
