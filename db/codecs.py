@@ -131,24 +131,78 @@ def cursor_key(kind: Kind, value: Any) -> Any:
     return value
 
 
-def cursor_key_sql(kind: Kind, sql: str, *, nullable: bool = True, plain: bool = False) -> str:
-    """SQL of `cursor_key`'s JSON text, as json_build_array(...)::text writes the item
-    (`nullable`: whether the value may be NULL, written `null`; `plain`: a text that
-    needs no escaping, as an enum's label never does).
+# one key of a cursor's JSON text as SQL parts: (True, a literal text) or (False, SQL
+# of a text); a cursor's literals are joined before they are written, since every
+# `||` of a cursor is paid for each edge of a page
+KeyPart = tuple[bool, str]
+
+
+def cursor_key_parts(
+    kind: Kind, sql: str, *, nullable: bool = True, plain: bool = False
+) -> tuple[KeyPart, ...]:
+    """`cursor_key`'s JSON text, as json_build_array(...)::text writes the item, in
+    parts (`nullable`: whether the value may be NULL, written `null`; `plain`: a text
+    that needs no escaping, as an enum's label never does).
 
     Written out per kind rather than through json_build_array: a page renders a
     cursor for every edge, and the JSON functions made a nested read of 6,110
     nodes twice as slow (tests/db/test_codecs.py holds the two renderings equal)."""
-    if kind is Kind.DATETIME:
-        item = f"((extract(epoch FROM {sql}) * 1000000)::int8)::text"
-    elif kind in (Kind.ID, Kind.UUID, Kind.ENUM) or plain:
+    quoted = kind in (Kind.ID, Kind.UUID, Kind.ENUM) or plain
+    if quoted and not nullable:
         # a uuid's text, an enum's label, a plain text: nothing to escape
+        return ((True, '"'), (False, f"({sql})::text"), (True, '"'))
+    if quoted:
         item = f"('\"' || ({sql})::text || '\"')"
+    elif kind is Kind.DATETIME:
+        item = f"((extract(epoch FROM {sql}) * 1000000)::int8)::text"
     elif kind in (Kind.INT, Kind.BIGINT, Kind.BOOLEAN):
         item = f"({sql})::text"  # digits; true / false
     else:  # text: escaped as a JSON string
         item = f"to_json(({sql})::text)::text"
-    return f"COALESCE({item}, 'null')" if nullable else item
+    return ((False, f"COALESCE({item}, 'null')" if nullable else item),)
+
+
+def _concat(parts: Sequence[KeyPart]) -> str:
+    joined: list[KeyPart] = []
+    for part in parts:
+        if part[0] and joined and joined[-1][0]:
+            joined[-1] = (True, joined[-1][1] + part[1])
+        else:
+            joined.append(part)
+    return " || ".join(
+        "'" + text.replace("'", "''") + "'" if literal else text for literal, text in joined
+    )
+
+
+def cursor_key_sql(kind: Kind, sql: str, *, nullable: bool = True, plain: bool = False) -> str:
+    """SQL of `cursor_key`'s JSON text alone (see `cursor_key_parts`)."""
+    return _concat(cursor_key_parts(kind, sql, nullable=nullable, plain=plain))
+
+
+# the most bytes of a key's JSON text, by kind: a quoted uuid, int8's digits and
+# sign, `false`; a text's is unbounded
+_KEY_BYTES = {
+    Kind.ID: 38,
+    Kind.UUID: 38,
+    Kind.INT: 20,
+    Kind.BIGINT: 20,
+    Kind.DATETIME: 20,
+    Kind.BOOLEAN: 5,
+}
+
+
+def cursor_keys_max_bytes(keys: Sequence[tuple[Kind, frozenset[str] | None]]) -> int | None:
+    """The most bytes `cursor_keys_sql` can make for keys of these (kind, enum labels),
+    None when a text makes it unbounded."""
+    total = 2 + 2 * (len(keys) - 1)  # the brackets and separators
+    for kind, labels in keys:
+        if kind is Kind.ENUM and labels:
+            total += 2 + max(len(label.encode()) for label in labels)
+        elif kind in _KEY_BYTES:
+            total += _KEY_BYTES[kind]
+        else:
+            return None
+    return total
 
 
 def bind_key(kind: Kind, value: Any) -> Any:
@@ -212,16 +266,23 @@ def encode_cursor(print_: str, keys: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def cursor_keys_sql(keys_sql: Sequence[str]) -> str:
-    """SQL of the JSON array of a row's sort key (`cursor_key_sql` of each key)."""
-    return "'[' || " + " || ', ' || ".join(keys_sql) + " || ']'"
+def cursor_keys_sql(keys: Sequence[Sequence[KeyPart]]) -> str:
+    """SQL of the JSON array of a row's sort key (`cursor_key_parts` of each key)."""
+    parts: list[KeyPart] = [(True, "[")]
+    for index, key in enumerate(keys):
+        if index:
+            parts.append((True, ", "))
+        parts.extend(key)
+    parts.append((True, "]"))
+    return _concat(parts)
 
 
-def cursor_sql(encoded_prefix_sql: str, keys_text_sql: str) -> str:
+def cursor_sql(encoded_prefix_sql: str, keys_text_sql: str, *, max_bytes: int | None = None) -> str:
     """SQL of `encode_cursor`, from the prefix as `encoded_cursor_prefix` makes it and
-    the `cursor_keys_sql` of the row. Only the keys are encoded in SQL: the prefix is a
-    whole number of base64 groups, so its encoding is the same at any position."""
-    return f"{encoded_prefix_sql} || {base64_sql(keys_text_sql, url=True)}"
+    the `cursor_keys_sql` of the row (`max_bytes`: its most bytes, when known). Only the
+    keys are encoded in SQL: the prefix is a whole number of base64 groups, so its
+    encoding is the same at any position."""
+    return f"{encoded_prefix_sql} || {base64_sql(keys_text_sql, url=True, max_bytes=max_bytes)}"
 
 
 def cursor_prefix(print_: str) -> str:

@@ -159,6 +159,18 @@ class _Statement:
             return self.object(tuple(constants), ALIAS)
         rows = self.alias("r")
         page = PageQuery(plan.request, self.viewer, plan.window, self.bind, within=within)
+        # the page's rows, read only when some of the page is selected (a parameter
+        # bound for text not in the statement would have no type)
+        reads_page = any(isinstance(m, (Nodes, Edges, PageInfoSelection)) for _, m in plan.items)
+        fetched = f"({page.rows()}) {rows} WHERE {page.fetched(rows)}" if reads_page else ""
+        cursor = None
+        if _edge_cursors(plan) and _page_cursors(plan):
+            # each fetched row's cursor made once, for its edge and for the page's
+            # start or end (OFFSET 0: a subquery pulled up would make it twice)
+            cursor = f"{rows}._c"
+            fetched = (
+                f"(SELECT {rows}.*, {page.cursor_sql(rows)} AS _c FROM {fetched} OFFSET 0) {rows}"
+            )
         entity = plan.request.entity
         # the rows of the whole list, for its figures (paging ignored, as for the total)
         rows_of_list = f"FROM {ident(entity.table)} {ALIAS} WHERE {page.where} AND {within}"
@@ -176,15 +188,14 @@ class _Statement:
             elif isinstance(member, Nodes):
                 parts.append(self.of(page, rows, self.object(member.selection, rows)))
             elif isinstance(member, Edges):
-                parts.append(self.of(page, rows, self.edge(member, page, rows)))
+                parts.append(self.of(page, rows, self.edge(member, page, rows, cursor)))
             else:
-                parts.append(self.page_info(member, page, rows, within))
-        if not any(isinstance(m, (Nodes, Edges, PageInfoSelection)) for _, m in plan.items):
+                parts.append(self.page_info(member, page, rows, within, cursor))
+        if not reads_page:
             # nothing of the page is selected (a total, figures): no page to read
             return f"(SELECT json_build_object({', '.join(parts)}))"
         return (
-            f"(SELECT json_build_object({', '.join(parts)}) FROM ({page.rows()}) {rows} "
-            f"WHERE {page.fetched(rows)} "
+            f"(SELECT json_build_object({', '.join(parts)}) FROM {fetched} "
             # one row, even when nothing selected aggregates (`{ __typename }`)
             "GROUP BY ())"
         )
@@ -316,7 +327,7 @@ class _Statement:
             f"FILTER (WHERE {page.in_page(rows)}), '[]'::json)"
         )
 
-    def edge(self, edges: Edges, page: PageQuery, rows: str) -> str:
+    def edge(self, edges: Edges, page: PageQuery, rows: str, cursor: str | None) -> str:
         parts = []
         for key, item in edges.items:
             parts.append(self.key(key))
@@ -325,10 +336,12 @@ class _Statement:
             elif isinstance(item, Nodes):
                 parts.append(self.object(item.selection, rows))
             else:
-                parts.append(page.cursor_sql(rows))
+                parts.append(cursor or page.cursor_sql(rows))
         return f"json_build_object({', '.join(parts)})"
 
-    def page_info(self, info: PageInfoSelection, page: PageQuery, rows: str, within: str) -> str:
+    def page_info(
+        self, info: PageInfoSelection, page: PageQuery, rows: str, within: str, cursor: str | None
+    ) -> str:
         parts = []
         for key, name in info.items:
             parts.append(self.key(key))
@@ -339,14 +352,15 @@ class _Statement:
             elif name == "hasPreviousPage":
                 parts.append(page.has_previous(rows, "", page.outside_previous(within)))
             else:
-                # the first (or last) cursor of the page in the list's order: the
-                # sort keys are aggregated, and only the one kept is encoded
+                # the first (or last) cursor of the page in the list's order: the rows'
+                # cursors when made, else their sort keys, of which only the one kept
+                # is encoded
                 reverse = name == "endCursor"
-                keys = (
-                    f"(array_agg({page.cursor_keys_sql(rows)} ORDER BY "
+                first = (
+                    f"(array_agg({cursor or page.cursor_keys_sql(rows)} ORDER BY "
                     f"{page.order(rows, reverse=reverse)}) FILTER (WHERE {page.in_page(rows)}))[1]"
                 )
-                parts.append(page.cursor_sql(rows, keys))
+                parts.append(first if cursor else page.cursor_sql(rows, first))
         return f"json_build_object({', '.join(parts)})"
 
     def lookup(self, plan: Lookup) -> str:
@@ -371,6 +385,26 @@ class _Statement:
         if isinstance(field, Lookup):
             return self.lookup(field)
         return f"json_build_array({', '.join(self.lookup(item) for item in field.lookups)})"
+
+
+def _edge_cursors(plan: ListPlan) -> bool:
+    """Whether the list's edges select their cursor."""
+    return any(
+        not isinstance(item, (Constant, Nodes))
+        for _, member in plan.items
+        if isinstance(member, Edges)
+        for _, item in member.items
+    )
+
+
+def _page_cursors(plan: ListPlan) -> bool:
+    """Whether the list's pageInfo selects its start or end cursor."""
+    return any(
+        name in ("startCursor", "endCursor")
+        for _, member in plan.items
+        if isinstance(member, PageInfoSelection)
+        for _, name in member.items
+    )
 
 
 def _column(field: ColumnValue, row: str) -> str:

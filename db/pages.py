@@ -184,7 +184,7 @@ class PageQuery:
     def cursor_keys_sql(self, alias: str) -> str:
         """The JSON text of a numbered row's sort key (what its cursor encodes)."""
         keys = [
-            codecs.cursor_key_sql(
+            codecs.cursor_key_parts(
                 k.kind, qualified(alias, k.column), nullable=k.nullable, plain=k.plain
             )
             for k in self.keys
@@ -195,7 +195,8 @@ class PageQuery:
         """The cursor of a numbered row (or of the sort key `keys_text`), as `cursor`
         makes it in Python."""
         prefix = f"{self.bind(codecs.encoded_cursor_prefix(self.print_))}::text"
-        return codecs.cursor_sql(prefix, keys_text or self.cursor_keys_sql(alias))
+        most = codecs.cursor_keys_max_bytes([(k.kind, k.labels) for k in self.keys])
+        return codecs.cursor_sql(prefix, keys_text or self.cursor_keys_sql(alias), max_bytes=most)
 
     def cursor(self, row: Any) -> str:
         """The cursor of a fetched row."""
