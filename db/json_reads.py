@@ -167,10 +167,10 @@ class _Statement:
         if _edge_cursors(plan) and _page_cursors(plan):
             # each fetched row's cursor made once, for its edge and for the page's
             # start or end (OFFSET 0: a subquery pulled up would make it twice)
+            # (only of the page's rows: the one past its end and the first are not edges)
             cursor = f"{rows}._c"
-            fetched = (
-                f"(SELECT {rows}.*, {page.cursor_sql(rows)} AS _c FROM {fetched} OFFSET 0) {rows}"
-            )
+            made = f"CASE WHEN {page.in_page(rows)} THEN {page.cursor_sql(rows)} END"
+            fetched = f"(SELECT {rows}.*, {made} AS _c FROM {fetched} OFFSET 0) {rows}"
         entity = plan.request.entity
         # the rows of the whole list, for its figures (paging ignored, as for the total)
         rows_of_list = f"FROM {ident(entity.table)} {ALIAS} WHERE {page.where} AND {within}"

@@ -131,6 +131,10 @@ CASES: dict[str, Callable[[], Any]] = {
                    edges { cursor node { name rowCount type } } }
                  segments(last: 1) { nodes { name createdBy { name email } } } } } }"""
     ),
+    # the bench's nested query: edges' cursors and the page's end cursor made once
+    "compiled_nested_bench_query": lambda: _compiled(
+        (Path(__file__).parents[2] / "bench/queries/envgraph/nested.graphql").read_text()
+    ),
     "compiled_lookup_and_node": lambda: _compiled(
         """query ($id: ID!) { environment(id: $id) { name model { name } }
                node(id: $id) { ... on Environment { sortOrder } } }""",
