@@ -163,6 +163,11 @@ def _documents(settings: Settings) -> Documents:
         raise SettingsError(f"GATEWAY_TRUSTED_DOCUMENTS={str(path)!r}: {error}") from None
 
 
+async def _write_tally(app: web.Application) -> None:
+    # the counts of the last requests, before a worker stops
+    app[METRICS].tally.write()
+
+
 def create_app(
     settings: Settings, *, demo_token: str | None = None, clock: Clock = utc_now
 ) -> web.Application:
@@ -174,6 +179,7 @@ def create_app(
     app.on_response_prepare.append(_server_header)
     app[STATEMENTS] = StatementCounter()
     app[METRICS] = Metrics(lambda: app.get(POOL))
+    app.on_cleanup.append(_write_tally)
     app[TOKENS] = TokenCache(settings.auth_cache_s)
     app[SECRETS] = None if settings.secrets_key is None else SecretBox(settings.secrets_key)
     app.cleanup_ctx.append(_pool_context)

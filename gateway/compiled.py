@@ -279,7 +279,8 @@ async def compiled_result(
         return None
     finally:
         request[EXECUTOR] = executor
-        request.app[METRICS].executors.labels(executor).inc()
+        metrics = request.app[METRICS]
+        metrics.count(metrics.executors, executor)
 
 
 async def _run(

@@ -113,11 +113,11 @@ class GatewayView(GraphQLView[Context, None]):
         metrics = request.app[METRICS]
         request[ERROR_CODES] = []
         started = time.perf_counter()
-        metrics.in_flight.inc()
+        metrics.request_started()
         try:
             response = await self._answer(request)
         finally:
-            metrics.in_flight.dec()
+            metrics.request_ended()
             forget_request_document()
             forget_request_validation()
         session = request.get(SESSION)

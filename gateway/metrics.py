@@ -8,6 +8,7 @@ answers a scrape tells the sum of all of them, dead workers' counts included.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -34,6 +35,9 @@ _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_OPERATION_LABELS = 200
 # how often answered requests update the pool gauges (a scrape always does)
 POOL_READ_INTERVAL_S = 0.1
+# how long a request's counts may wait in the process before they are written to
+# the shared files (a scrape, and the app's stop, write them at once)
+TALLY_INTERVAL_S = 0.1
 _STATEMENT_BUCKETS = (0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
 
 
@@ -59,6 +63,81 @@ def share_between_processes(folder: str) -> None:
 def forget_process(pid: int, folder: str) -> None:
     """A worker is gone: drop its gauges (its counts stay in the sums)."""
     multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+
+
+class _Tally:
+    """Counts, observations and gauge changes of answered requests, kept in plain
+    Python and written to the metrics at most every TALLY_INTERVAL_S.
+
+    Each write of a shared value is a locked write to its file, and a request
+    made about nine of them: 5 % of a by-id request's CPU. Written here, a
+    request's are a few dictionary updates, and the file writes are one per
+    value per interval. A worker killed outright loses at most the interval's
+    counts; a scrape writes its own worker's first, so that what it tells
+    includes every request that worker has answered."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[Counter, tuple[str, ...]], float] = {}
+        self.observed: dict[Histogram, list[float]] = {}
+        self.gauges: dict[Gauge, float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def count(self, counter: Counter, labels: tuple[str, ...]) -> None:
+        key = (counter, labels)
+        self.counts[key] = self.counts.get(key, 0.0) + 1.0
+        self._soon()
+
+    def observe(self, histogram: Histogram, value: float) -> None:
+        observed = self.observed.get(histogram)
+        if observed is None:
+            observed = self.observed[histogram] = []
+        observed.append(value)
+        self._soon()
+
+    def add(self, gauge: Gauge, amount: float) -> None:
+        self.gauges[gauge] = self.gauges.get(gauge, 0.0) + amount
+        self._soon()
+
+    def _soon(self) -> None:
+        if self._timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # outside a loop (a tool): written now
+                self.write()
+                return
+            self._timer = loop.call_later(TALLY_INTERVAL_S, self.write)
+
+    def write(self) -> None:
+        """Write what is kept to the metrics."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        counts, self.counts = self.counts, {}
+        observed, self.observed = self.observed, {}
+        gauges, self.gauges = self.gauges, {}
+        for (counter, labels), amount in counts.items():
+            (counter.labels(*labels) if labels else counter).inc(amount)
+        for histogram, values_ in observed.items():
+            _observe_all(histogram, values_)
+        for gauge, amount in gauges.items():
+            if amount:
+                gauge.inc(amount)
+
+
+def _observe_all(histogram: Histogram, observed: list[float]) -> None:
+    """`histogram.observe` of each value, with one write per bucket and one of the sum
+    (prometheus-client's own fields, as its observe() writes them)."""
+    bounds: list[float] = histogram._upper_bounds
+    counts = [0] * len(bounds)
+    for value in observed:
+        for index, bound in enumerate(bounds):
+            if value <= bound:
+                counts[index] += 1
+                break
+    histogram._sum.inc(sum(observed))
+    for index, count in enumerate(counts):
+        if count:
+            histogram._buckets[index].inc(count)
 
 
 class Metrics:
@@ -125,6 +204,22 @@ class Metrics:
         )  # fmt: skip
         self._operations: set[str] = set()
         self._pool_read_at = -POOL_READ_INTERVAL_S
+        self.tally = _Tally()
+
+    def count(self, counter: Counter, *labels: str) -> None:
+        """`counter.labels(*labels).inc()`, written with the next tally."""
+        self.tally.count(counter, labels)
+
+    def sample(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """A sample's value in this process, its tally written first (0 when none)."""
+        self.tally.write()
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+    def request_started(self) -> None:
+        self.tally.add(self.in_flight, 1)
+
+    def request_ended(self) -> None:
+        self.tally.add(self.in_flight, -1)
 
     def _read_pool(self) -> None:
         # set, not computed at scrape time: in a shared folder each worker
@@ -166,16 +261,18 @@ class Metrics:
         codes = list(codes)
         outcome = "ok" if status < 400 and not codes else "error"
         label = self.operation_label(operation) if authenticated else "unauthenticated"
-        self.requests.labels(label, outcome).inc()
-        self.latency.observe(seconds)
-        self.statements.observe(statements)
+        tally = self.tally
+        tally.count(self.requests, (label, outcome))
+        tally.observe(self.latency, seconds)
+        tally.observe(self.statements, statements)
         for code in codes:
-            self.errors.labels(code).inc()
+            tally.count(self.errors, (code,))
         if time.monotonic() - self._pool_read_at >= POOL_READ_INTERVAL_S:
             self._read_pool()
 
     def render(self) -> bytes:
         """The text exposition format (of all workers, when shared)."""
+        self.tally.write()
         self._read_pool()
         if self._shared_dir is None:
             return generate_latest(self.registry)

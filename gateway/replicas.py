@@ -119,7 +119,8 @@ def route(request: web.Request, session: Session) -> None:
         if replica is not None:
             session.route_reads(replica.pool, replicas.down)
             role = "replica"
-    request.app[METRICS].databases.labels(role).inc()
+    metrics = request.app[METRICS]
+    metrics.count(metrics.databases, role)
 
 
 async def mark_position(

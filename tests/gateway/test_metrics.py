@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.keys import METRICS
+from gateway.metrics import TALLY_INTERVAL_S, _observe_all
 from tests.support import Client, graphql
 
 
@@ -72,3 +78,37 @@ async def test_anonymous_clients_cannot_fill_the_operation_labels(
     }
     # anonymous callers' operation names are neither shown nor given a series
     assert operations == {"Mine", "unauthenticated"}
+
+
+async def test_counts_are_written_without_a_scrape(client: Client, token: str) -> None:
+    """A request's counts wait in the process (gateway/metrics.py `_Tally`), and are
+    written to the metrics shared with the other workers within the interval, scrape
+    or not: whichever worker answers a scrape then tells them."""
+    metrics = client.app[METRICS]
+    await graphql(client, "query Tallied { viewer { scopes } }", token)
+    deadline = time.monotonic() + 5
+    labels = {"operation": "Tallied", "outcome": "ok"}
+    while metrics.registry.get_sample_value("envgraph_requests_total", labels) is None:
+        assert time.monotonic() < deadline, "not written within 5 s"
+        await asyncio.sleep(TALLY_INTERVAL_S / 2)
+    assert metrics.registry.get_sample_value("envgraph_requests_total", labels) == 1
+    assert metrics.registry.get_sample_value("envgraph_requests_in_flight") == 0
+
+
+def test_observations_written_together_are_observations_written_one_by_one() -> None:
+    """The tally writes a histogram's observations as one write per bucket and one of
+    the sum: the exposition is what observe() of each would have made."""
+    observed = [0, 0.0001, 1, 2, 2.5, 7, 100, 1e9, -3]
+    one_by_one, together = CollectorRegistry(), CollectorRegistry()
+    first = Histogram("h", "", buckets=(0, 1, 2, 10), registry=one_by_one)
+    second = Histogram("h", "", buckets=(0, 1, 2, 10), registry=together)
+    for value in observed:
+        first.observe(value)
+    _observe_all(second, observed)
+
+    def lines(registry: CollectorRegistry) -> list[str]:
+        text = generate_latest(registry).decode()
+        return [line for line in text.splitlines() if "_created" not in line]
+
+    assert lines(together) == lines(one_by_one)
+    assert 'h_bucket{le="2.0"} 5.0' in lines(together)

@@ -10,6 +10,7 @@ import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.metrics import TALLY_INTERVAL_S
 from tests.service import Service
 from tests.support import VIEWER_QUERY
 
@@ -87,9 +88,14 @@ def test_metrics_add_up_across_workers(database_url: str, token: str) -> None:
         for _ in range(30):  # on fresh connections: both workers take some
             assert service.post("query Counted { viewer { scopes } }", token)[0] == 200
         counted = ("envgraph_requests_total", (("operation", "Counted"), ("outcome", "ok")))
-        # whichever worker answers the scrape tells the sum of both
+        # each worker writes its counts within the tally's interval (gateway/metrics.py):
+        # then whichever worker answers the scrape tells the sum of both
+        deadline = time.monotonic() + 10
         scrapes = [_samples(service) for _ in range(6)]
-        assert {s[counted] for s in scrapes} == {30}
+        while {s.get(counted) for s in scrapes} != {30} and time.monotonic() < deadline:
+            time.sleep(TALLY_INTERVAL_S)
+            scrapes = [_samples(service) for _ in range(6)]
+        assert {s.get(counted) for s in scrapes} == {30}
         assert {s[("envgraph_requests_in_flight", ())] for s in scrapes} == {0}
         assert all(s[("envgraph_pool_connections", ())] >= 1 for s in scrapes)
         # a worker's death loses none of what it counted
