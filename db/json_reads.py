@@ -165,9 +165,10 @@ class _Statement:
         fetched = f"({page.rows()}) {rows} WHERE {page.fetched(rows)}" if reads_page else ""
         cursor = None
         if _edge_cursors(plan) and _page_cursors(plan):
-            # each fetched row's cursor made once, for its edge and for the page's
-            # start or end (OFFSET 0: a subquery pulled up would make it twice)
-            # (only of the page's rows: the one past its end and the first are not edges)
+            # each row of the page has its cursor made once, for its edge and for the
+            # page's start or end (OFFSET 0: a subquery pulled up would make it twice);
+            # the row past the page's end, and the first row, fetched for the flags,
+            # have none
             cursor = f"{rows}._c"
             made = f"CASE WHEN {page.in_page(rows)} THEN {page.cursor_sql(rows)} END"
             fetched = f"(SELECT {rows}.*, {made} AS _c FROM {fetched} OFFSET 0) {rows}"
