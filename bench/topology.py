@@ -195,7 +195,6 @@ def measure(seconds: float, rounds: int) -> Figures:
             for scenario, cell in _measure(port, token, bodies, ids, seconds).items():
                 figures.cells[(SETUPS[0], scenario)] = cell
         with _serve(primary) as one, _serve(primary) as two, haproxy([one, two]) as front:
-            time.sleep(1)  # the first health checks
             for scenario, cell in _measure(front, token, bodies, ids, seconds).items():
                 figures.cells[(SETUPS[1], scenario)] = cell
         with _serve(replica) as port:

@@ -8,15 +8,17 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.balancer import HAPROXY, haproxy
+from bench.balancer import HAPROXY, free_port, haproxy
 from db.demo import seed_demo
 from db.tokens import create_token
 from schema.ids import global_id
@@ -140,3 +142,43 @@ async def test_two_instances_behind_haproxy(database_url: str, conn: asyncpg.Con
             401,
             401,
         ]
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_the_balancer_is_given_once_every_backend_is_up() -> None:
+    """A backend that starts after the balancer is marked down by its first checks
+    and takes no traffic until two checks pass: the balancer is only handed over
+    once every backend is up (a test's traffic went 42 to one instance and 159 to
+    the other when it was handed over at the first answer through it)."""
+    port = free_port()
+    started: list[ThreadingHTTPServer] = []
+
+    def start_late() -> None:
+        time.sleep(1)
+        server = ThreadingHTTPServer(("127.0.0.1", port), _Ok)
+        started.append(server)
+        server.serve_forever()
+
+    late = threading.Thread(target=start_late, daemon=True)
+    late.start()
+    try:
+        with (
+            haproxy([port]) as front,
+            urllib.request.urlopen(f"http://127.0.0.1:{front}/readyz", timeout=10) as answer,
+        ):
+            assert (answer.status, answer.read()) == (200, b"ok")
+    finally:
+        late.join(timeout=5)
+        for server in started:
+            server.shutdown()
+            server.server_close()
