@@ -1,5 +1,7 @@
-"""The whole matrix: every system, one at a time, on the same cluster, every
-scenario: answers compared, statements counted, plans logged, then timed.
+"""The whole matrix: every system on the same cluster, every scenario: answers
+compared, statements counted, plans logged, then timed. The systems run side by
+side, and each repeat of a scenario times them one after another (see
+`Matrix._run_scale`).
 
 Results are written after every cell (`<state>/results/<stamp>.json`), so an
 interrupted run still leaves what it measured.
@@ -114,6 +116,28 @@ class Cell:
     error: str | None = None
 
 
+@dataclass
+class _Timed:
+    """A prepared cell: what one timed repeat of it needs."""
+
+    cell: Cell
+    running: Running
+    target: Target
+    noise: NoiseMeter
+    throughput_s: float
+    latency_s: float
+
+    def repeat(self, connections: int) -> None:
+        """One throughput run at `connections`, one latency run at one connection,
+        each after the server has gone idle."""
+        self.running.wait_idle()
+        self.cell.throughput.append(
+            run_wrk(self.target, connections, self.throughput_s, self.noise).as_dict()
+        )
+        self.running.wait_idle()
+        self.cell.latency.append(run_wrk(self.target, 1, self.latency_s, self.noise).as_dict())
+
+
 class Matrix:
     """State of one run."""
 
@@ -161,16 +185,18 @@ class Matrix:
             "systems": {},
             "cells": [],
         }
+        chosen_systems = []
         for system in self._systems():
             reason = unavailable(system)
             self.results["systems"][system.name] = {"label": system.label, "unavailable": reason}
             if reason:
                 self.log(f"{system.label}: not available ({reason})")
-                continue
-            for scale in scales:
-                chosen = [s for s in self._scenarios() if self.plan.database_of(s) == scale]
-                if chosen:
-                    self._run_system(system, databases[scale], facts[scale], chosen, installed)
+            else:
+                chosen_systems.append(system)
+        for scale in scales:
+            chosen = [s for s in self._scenarios() if self.plan.database_of(s) == scale]
+            if chosen and chosen_systems:
+                self._run_scale(chosen_systems, databases[scale], facts[scale], chosen, installed)
         events = self.plan.events_scale
         if INGEST in self.plan.scenarios and events:
             self._ingest(databases[events], facts[events], installed)
@@ -214,45 +240,91 @@ class Matrix:
         self.results_file.parent.mkdir(parents=True, exist_ok=True)
         self.results_file.write_text(json.dumps(self.results, indent=1, default=str))
 
-    def _run_system(
+    def _run_scale(
         self,
-        system: System,
+        systems: list[System],
         database: Prepared,
         facts: DataFacts,
         scenarios: list[Scenario],
         installed: peers.Peers,
     ) -> None:
-        log = self.plan.state_dir / "logs" / f"{system.name}.log"
-        self.log(f"{system.label}: starting on {database.name}")
-        running = Running(system, database.url, self.plan.pool, installed, log)
-        rss = PeakRss(running.pid)
+        """Every system started at once on `database`; a scenario's repeats go round
+        the systems in turn. A machine whose speed drifts from one minute to the next
+        then moves every system's figures of a repeat alike: a ratio no longer
+        compares runs made minutes apart."""
+        started: list[tuple[System, Running, PeakRss]] = []
         try:
+            for system in systems:
+                log = self.plan.state_dir / "logs" / f"{system.name}.log"
+                self.log(f"{system.label}: starting on {database.name}")
+                running = Running(system, database.url, self.plan.pool, installed, log)
+                started.append((system, running, PeakRss(running.pid)))
             for scenario in scenarios:
-                if not has_query(system.family, scenario.name):
-                    continue  # e.g. PostGraphile v4 has no events scenarios
-                cell = Cell(system.name, scenario.name)
-                self.cells.append(cell)
-                try:
-                    self._run_cell(
+                self._run_scenario(scenario, database, facts, started)
+        finally:
+            for _, running, rss in started:
+                rss.close()
+                running.stop()
+
+    def _run_scenario(
+        self,
+        scenario: Scenario,
+        database: Prepared,
+        facts: DataFacts,
+        started: list[tuple[System, Running, PeakRss]],
+    ) -> None:
+        """One scenario on every started system: each prepared (answer, statements,
+        plans, warm-up), then the repeats, one system after another in each."""
+        timed: list[_Timed] = []
+        for system, running, rss in started:
+            if not has_query(system.family, scenario.name):
+                continue  # e.g. PostGraphile v4 has no events scenarios
+            cell = Cell(system.name, scenario.name)
+            self.cells.append(cell)
+            try:  # one broken cell must not end the run
+                timed.append(
+                    self._prepare_cell(
                         cell=cell,
                         system=system,
                         scenario=scenario,
                         database=database,
                         facts=facts,
                         running=running,
-                        rss=rss,
                     )
-                except Exception as error:  # one broken cell must not end the run
-                    cell.error = f"{type(error).__name__}: {error}"[:500]
-                    self.log(f"  {scenario.name}: FAILED {cell.error}")
-                self._save()
-        finally:
-            rss.close()
-            running.stop()
+                )
+                rss.take()  # the peak of the timed runs alone
+            except Exception as error:
+                self._failed(cell, error)
+            self._save()
+        for _ in range(self.plan.repeats):
+            for one in timed:
+                if one.cell.error is None:
+                    try:
+                        one.repeat(self.plan.connections)
+                    except Exception as error:
+                        self._failed(one.cell, error)
+            self._save()
+        rss_of = {system.name: rss for system, _, rss in started}
+        for one in timed:
+            cell = one.cell
+            cell.rss_peak_bytes = rss_of[cell.system].take()
+            if cell.error is None:
+                best = max(r["rps"] for r in cell.throughput)
+                p50 = sorted(r["p50_ms"] for r in cell.latency)[len(cell.latency) // 2]
+                self.log(
+                    f"  {cell.system}, {scenario.name}: {best:.1f} req/s (best of "
+                    f"{self.plan.repeats}), p50 {p50:.2f} ms, "
+                    f"{cell.statements:.1f} statements/request"
+                )
+        self._save()
+
+    def _failed(self, cell: Cell, error: Exception) -> None:
+        cell.error = f"{type(error).__name__}: {error}"[:500]
+        self.log(f"  {cell.system}, {cell.scenario}: FAILED {cell.error}")
 
     # -- one cell --------------------------------------------------------------
 
-    def _run_cell(
+    def _prepare_cell(
         self,
         *,
         cell: Cell,
@@ -261,8 +333,9 @@ class Matrix:
         database: Prepared,
         facts: DataFacts,
         running: Running,
-        rss: PeakRss,
-    ) -> None:
+    ) -> _Timed:
+        """The answer compared, statements counted, plans captured and a warm-up:
+        everything before the timed repeats."""
         family = system.family
         token = database.token if system.needs_token else None
         folder = self.plan.state_dir / "requests" / database.name
@@ -300,7 +373,7 @@ class Matrix:
         data = normalise(answer["data"], probe_name)
         self.answers[(system.name, scenario.name)] = data
         cell.answer = self._judge(system, scenario, data)
-        self.log(f"  {scenario.name}: answer {cell.answer}")
+        self.log(f"  {system.name}, {scenario.name}: answer {cell.answer}")
         # 2. statements per request, after a warm-up that also tells how long
         # one request takes, which sets how long the timed runs must be
         single_s = max(send(), send())
@@ -314,26 +387,12 @@ class Matrix:
         if scenario.name in _EXPLAINED:
             plans = sorted(capture_plans(self.cluster, send), key=lambda p: -p.duration_ms)
             cell.plans = [asdict(p) for p in plans[:3]]
-        # 4. timed: a warm-up, then repeats of throughput and latency
+        # 4. a warm-up; the repeats come later, in turn with the other systems'
         target = Target(system.url, body_file, id_file, token)
         noise = NoiseMeter(self.cluster_uid())
-        rss.take()
         running.wait_idle()
         run_wrk(target, self.plan.connections, warmup_s, noise)
-        for _ in range(self.plan.repeats):
-            running.wait_idle()
-            cell.throughput.append(
-                run_wrk(target, self.plan.connections, throughput_s, noise).as_dict()
-            )
-            running.wait_idle()
-            cell.latency.append(run_wrk(target, 1, latency_s, noise).as_dict())
-        cell.rss_peak_bytes = rss.take()
-        best = max(r["rps"] for r in cell.throughput)
-        p50 = sorted(r["p50_ms"] for r in cell.latency)[len(cell.latency) // 2]
-        self.log(
-            f"  {scenario.name}: {best:.1f} req/s (best of {self.plan.repeats}), p50 {p50:.2f} ms, "
-            f"{cell.statements:.1f} statements/request"
-        )
+        return _Timed(cell, running, target, noise, throughput_s, latency_s)
 
     def _judge(self, system: System, scenario: Scenario, data: Any) -> str:
         if system.name == _REFERENCE:
