@@ -14,15 +14,17 @@ from uuid import UUID
 
 import asyncpg
 
+from db.binder import Binder
 from db.entities import API_TOKEN, PROJECT
 from db.errors import BadInput, Forbidden, NotFound
+from db.identifiers import ident, qualified
 from db.loading import rows_by_ids
 from db.pool import Queryable
 from db.queries import QUERIES
 from db.session import Session
 from db.tokens import IssuedToken, checked_scopes, issue_token
 from db.viewer import Viewer, require_scope
-from db.writes import locked_row
+from db.visibility import visible
 
 SCOPE = f"{API_TOKEN.scope}:write"
 MAX_PROJECTS = 100
@@ -119,13 +121,20 @@ async def create_api_token(
 
 async def revoke_api_token(session: Session, viewer: Viewer, token_id: UUID) -> asyncpg.Record:
     """Revoke one of the caller's own tokens (another user's is not found); revoking
-    twice changes nothing. Every process's token cache hears of it as it commits
+    twice changes nothing. One statement: the UPDATE finds (and locks) only a token
+    the caller sees. Every process's token cache hears of it as it commits
     (migration 0003_token_notify)."""
     require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        await locked_row(tx, API_TOKEN, token_id, viewer, "id")
-        row = await tx.fetchrow(QUERIES["revoke_api_token"], token_id)
-    assert row is not None, "the row is locked"
+    bind = Binder()
+    wanted = bind(token_id)
+    row = await session.fetchrow(
+        f"UPDATE {ident(API_TOKEN.table)} t SET revoked_at = coalesce(t.revoked_at, now()) "
+        f"WHERE {qualified('t', 'id')} = {wanted} AND {visible(API_TOKEN, 't', viewer, bind)} "
+        "RETURNING t.*",
+        *bind.values,
+    )
+    if row is None:
+        raise NotFound(f"{API_TOKEN.name} not found", field="id")
     record: asyncpg.Record = row
     return record
 

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import orjson
 
 from db.binder import Binder
@@ -29,11 +28,9 @@ from db.identifiers import ident, qualified
 from db.names import check_display_name
 from db.pool import Queryable
 from db.properties import MAX_IN_VALUES, MAX_KEY_LENGTH, OPERATORS, property_sql
-from db.queries import QUERIES
-from db.session import Session
 from db.viewer import Viewer, require_read, require_scope
 from db.visibility import visible
-from db.writes import require_unchanged, translated, writable_row
+from db.writes import FromCurrent, Write, entity_update, insertion_under
 
 SCOPE = "evaluation:write"
 MAX_CONDITIONS = 50
@@ -166,70 +163,73 @@ def _check(changes: EvaluationChanges) -> None:
         check_conditions(changes.conditions)
 
 
-async def create_evaluation(
-    session: Session, viewer: Viewer, environment_id: UUID, changes: EvaluationChanges
-) -> asyncpg.Record:
+def evaluation_creation(viewer: Viewer, environment_id: UUID, changes: EvaluationChanges) -> Write:
     """A new evaluation of an environment, created by the caller."""
     require_scope(viewer, SCOPE)
     if changes.name is None:
         raise BadInput("name is required", field="name")
     _check(changes)
     conditions = dump_conditions(changes.conditions or ())
-    async with session.transaction() as tx:
-        environment = await writable_row(
-            tx, ENVIRONMENT, environment_id, viewer, "environmentId", share=True
+
+    def insert(bind: Binder) -> str:
+        user = bind(viewer.user_id)
+        values = ", ".join(
+            [
+                bind(changes.name),
+                bind(changes.description or ""),
+                bind(True if changes.enabled is None else changes.enabled),
+                bind(changes.prompt or ""),
+                f"{bind(conditions)}::jsonb",
+            ]
         )
-        with translated("evaluation"):
-            row = await tx.fetchrow(
-                QUERIES["create_evaluation"],
-                environment_id,
-                environment["model_id"],
-                environment["project_id"],
-                changes.name,
-                changes.description or "",
-                True if changes.enabled is None else changes.enabled,
-                changes.prompt or "",
-                conditions,
-                viewer.user_id,
-            )
-    assert row is not None
-    return row
+        return (
+            "INSERT INTO evaluations (environment_id, model_id, project_id, name, description, "
+            "enabled, prompt, conditions, created_by, updated_by) "
+            f"SELECT p.id, p.model_id, p.project_id, {values}, {user}, {user} "
+            "FROM _parent p WHERE p._writer RETURNING *"
+        )
+
+    return insertion_under(
+        viewer, EVALUATION, ENVIRONMENT, environment_id, field="environmentId", insert=insert
+    )
 
 
-async def update_evaluation(
-    session: Session,
+def evaluation_update(
     viewer: Viewer,
     evaluation_id: UUID,
     changes: EvaluationChanges,
     *,
     deleted: bool | None = None,
     expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
+) -> Write:
     """Change an evaluation (the caller becomes its `updatedBy`): `deleted` true
-    hides it, false brings it back (CONFLICT when a live one has taken its name).
-    A deleted evaluation is found only by an update that says `deleted`."""
+    hides it (keeping the first deletedAt), false brings it back (CONFLICT naming
+    `deleted` when a live one has taken its name). A deleted evaluation is found
+    only by an update that says `deleted`."""
     require_scope(viewer, SCOPE)
     _check(changes)
-    conditions = None if changes.conditions is None else dump_conditions(changes.conditions)
-    async with session.transaction() as tx:
-        current = await writable_row(
-            tx, EVALUATION, evaluation_id, viewer, "id", with_hidden=deleted is not None
-        )
-        require_unchanged(current, expected_updated_at, "evaluation")
-        with translated("evaluation", name_field=None if changes.name else "deleted"):
-            row = await tx.fetchrow(
-                QUERIES["update_evaluation"],
-                evaluation_id,
-                changes.name,
-                changes.description,
-                changes.enabled,
-                changes.prompt,
-                conditions,
-                deleted,
-                viewer.user_id,
-            )
-    assert row is not None
-    return row
+    columns: dict[str, Any] = {
+        "name": changes.name,
+        "description": changes.description,
+        "enabled": changes.enabled,
+        "prompt": changes.prompt,
+        "updated_by": viewer.user_id,
+    }
+    if changes.conditions is not None:
+        dumped = dump_conditions(changes.conditions)
+        columns["conditions"] = FromCurrent(lambda bind: f"{bind(dumped)}::jsonb")
+    if deleted is not None:
+        hidden = "coalesce(c.deleted_at, now())" if deleted else "NULL"
+        columns["deleted_at"] = FromCurrent(lambda _: hidden)
+    return entity_update(
+        viewer,
+        EVALUATION,
+        evaluation_id,
+        changes=columns,
+        expected_updated_at=expected_updated_at,
+        with_hidden=deleted is not None,
+        conflict_field=None if changes.name else "deleted",
+    )
 
 
 @dataclass(frozen=True, slots=True)

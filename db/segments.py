@@ -1,4 +1,4 @@
-"""Writes of segments: create, update, soft delete, restore (one transaction each).
+"""Writes of segments: create, update, soft delete, restore (one statement each).
 
 `createdBy` / `updatedBy` are the caller. Deleting only hides a segment (and
 frees its name); restoring brings it back, unless its name was taken since.
@@ -10,21 +10,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
-
 from db.binder import Binder
 from db.entities import MODEL, SEGMENT
 from db.errors import BadInput
 from db.names import check_display_name
-from db.queries import QUERIES
-from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
     Write,
     entity_update,
     insertion_under,
-    translated,
-    writable_row,
+    restoration,
+    soft_deletion,
 )
 
 SCOPE = "segment:write"
@@ -107,22 +103,11 @@ def segment_update(
     )
 
 
-async def delete_segment(session: Session, viewer: Viewer, segment_id: UUID) -> None:
+def segment_deletion(viewer: Viewer, segment_id: UUID) -> Write:
     """Hide a segment (restorable; nothing is lost)."""
-    require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        await writable_row(tx, SEGMENT, segment_id, viewer, "id")
-        await tx.fetchval(QUERIES["delete_segment"], segment_id, viewer.user_id)
+    return soft_deletion(viewer, SEGMENT, segment_id)
 
 
-async def restore_segment(session: Session, viewer: Viewer, segment_id: UUID) -> asyncpg.Record:
+def segment_restoration(viewer: Viewer, segment_id: UUID) -> Write:
     """Bring a deleted segment back; CONFLICT when a live one has taken its name."""
-    require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        current = await writable_row(tx, SEGMENT, segment_id, viewer, "id", with_hidden=True)
-        if current["deleted_at"] is None:
-            return current  # restoring a live segment changes nothing
-        with translated("segment", name_field="id"):
-            row = await tx.fetchrow(QUERIES["restore_segment"], segment_id, viewer.user_id)
-    assert row is not None
-    return row
+    return restoration(viewer, SEGMENT, segment_id)

@@ -10,7 +10,7 @@ violation bad input, a missing parent not found.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -202,12 +202,19 @@ class Write:
     source: str
     checks: str
     errors: Callable[[asyncpg.Record | None], asyncpg.Record]
+    # the input field a unique violation names, when not its constraint's own
+    # (`translated()`'s `name_field`)
+    conflict_field: str | None = None
+
+    def constraints(self) -> AbstractContextManager[None]:
+        """Its constraint violations as domain errors (`translated()`)."""
+        return translated(self.entity.name, self.conflict_field)
 
     async def row(self, conn: Queryable) -> asyncpg.Record:
         """The written row; the domain error of a failed check or constraint."""
         bind = Binder()
         ctes = self.ctes(bind)
-        with translated(self.entity.name):
+        with self.constraints():
             row = await conn.fetchrow(
                 f"{ctes} SELECT n.*, {self.checks} FROM {self.source}", *bind.values
             )
@@ -246,12 +253,12 @@ def insertion_under(
     )
 
 
-# columns writes set that lists do not expose
-_BOOKKEEPING = frozenset({"updated_by"})
+# columns writes set that the registry does not expose as plain columns
+_UNEXPOSED = frozenset({"updated_by", "deleted_at", "conditions"})
 
 
 def _writable(entity: Entity, name: str) -> str:
-    return name if name in _BOOKKEEPING else entity.column(name).name
+    return name if name in _UNEXPOSED else entity.column(name).name
 
 
 _READER = "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
@@ -294,16 +301,19 @@ def entity_update(
     *,
     changes: dict[str, Any],
     expected_updated_at: datetime | None,
+    with_hidden: bool = False,
+    conflict_field: str | None = None,
 ) -> Write:
-    """The one update: scope, then the row locked if seen, the caller's role in its
-    project, no lost update, and the given columns set (the caller has validated
-    them). NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken) as
+    """The one update: scope, then the row locked if seen (a soft-deleted one too
+    `with_hidden`), the caller's role in its project, no lost update, and the given
+    columns set (the caller has validated them). NOT_FOUND, FORBIDDEN, CONFLICT
+    (stale, or a unique value taken: naming `conflict_field` when given) as
     `writable_row()`, `require_unchanged()` and `translated()` say."""
     require_scope(viewer, f"{entity.name}:write")
 
     def ctes(bind: Binder) -> str:
         current = _locked_select(
-            entity, row_id, viewer, bind, share=False, with_hidden=False, writer=True
+            entity, row_id, viewer, bind, share=False, with_hidden=with_hidden, writer=True
         )
         unchanged = "true"
         if expected_updated_at is not None:
@@ -326,4 +336,51 @@ def entity_update(
         source="_current c LEFT JOIN _new n ON true",
         checks="c._writer, c.updated_at AS _was",
         errors=errors,
+        conflict_field=conflict_field,
+    )
+
+
+def soft_deletion(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
+    """Hide a live row (`deleted_at`; the caller becomes its `updated_by`): an
+    `entity_update`, so an unseen or already hidden row is NOT_FOUND and a reader
+    FORBIDDEN."""
+    return entity_update(
+        viewer,
+        entity,
+        row_id,
+        changes={"deleted_at": FromCurrent(lambda _: "now()"), "updated_by": viewer.user_id},
+        expected_updated_at=None,
+    )
+
+
+def restoration(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
+    """Bring a soft-deleted row back (the caller becomes its `updated_by`); a live
+    one is answered as it is, unchanged. NOT_FOUND when unseen, FORBIDDEN for a
+    reader, CONFLICT naming `id` when a live row has taken its unique name."""
+    require_scope(viewer, f"{entity.name}:write")
+    deleted = ident(entity.deleted_column or "deleted_at")
+
+    def ctes(bind: Binder) -> str:
+        current = _locked_select(
+            entity, row_id, viewer, bind, share=False, with_hidden=True, writer=True
+        )
+        table = ident(entity.table)
+        # the live row is read as the statement found it, which the UPDATE (of
+        # deleted rows only) leaves alone
+        return (
+            f"WITH _current AS ({current}), _restored AS (UPDATE {table} t "
+            f"SET {deleted} = NULL, updated_by = {bind(viewer.user_id)} FROM _current c "
+            f"WHERE {qualified('t', 'id')} = c.id AND c._writer AND c.{deleted} IS NOT NULL "
+            f"RETURNING t.*), _new AS (SELECT * FROM _restored UNION ALL SELECT t.* "
+            f"FROM {table} t JOIN _current c ON {qualified('t', 'id')} = c.id "
+            f"WHERE c._writer AND c.{deleted} IS NULL)"
+        )
+
+    return Write(
+        entity,
+        ctes,
+        source="_current c LEFT JOIN _new n ON true",
+        checks="c._writer",
+        errors=lambda row: _written(row, entity, "id"),
+        conflict_field="id",
     )

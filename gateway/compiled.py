@@ -34,7 +34,6 @@ from db.errors import DomainError, Timeout, Unavailable
 from db.json_reads import FALLBACK_MARK, read_statement, write_statement
 from db.plans import ReadPlan
 from db.viewer import Viewer
-from db.writes import translated
 from gateway import off_loop
 from gateway.keys import COMPILED_ANSWER, EXECUTOR, METRICS, SETTINGS
 from schema.context import Context
@@ -342,7 +341,7 @@ async def _write(
         return None
     sql, values = statement
     try:
-        with translated(plan.write.entity.name):
+        with plan.write.constraints():
             row = await context.session.fetchrow(sql, *values)
         if row is None or row[1]:  # nothing written: the checks say why
             plan.write.errors(row)

@@ -52,12 +52,6 @@ SELECT live.scopes, live.superuser, live.expires_at, live.project_ids,
        u.id AS user_id, u.email, u.name
 FROM live JOIN users u ON u.id = live.user_id
 
--- name: revoke_api_token
--- Revoke token $1 unless it is already; the row as it is after.
-UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
-WHERE id = $1
-RETURNING *
-
 -- name: api_token_counts
 -- The live tokens (not revoked, not expired), whoever's, restricted to each of
 -- the projects $1 (the GIN index on project_ids finds them).

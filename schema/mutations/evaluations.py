@@ -11,11 +11,13 @@ import strawberry
 from strawberry import UNSET
 
 from db.entities import EVALUATION
-from db.evaluations import EvaluationChanges, create_evaluation, update_evaluation
+from db.evaluations import EvaluationChanges, evaluation_creation, evaluation_update
+from db.viewer import Viewer
+from db.writes import Write
 from schema.evaluations import PropertyConditionInput, conditions_of
 from schema.ids import expect_global_id
-from schema.mutations.common import INPUT, STALE, Info, given, object_field
-from schema.types import object_of
+from schema.metadata import WriteField
+from schema.mutations.common import INPUT, STALE, Info, given, object_field, written
 
 _CONDITIONS = (
     "What an event must hold to match, all of them: checked on write (BAD_USER_INPUT "
@@ -76,41 +78,46 @@ def _changes(input: CreateEvaluationInput | UpdateEvaluationInput) -> Evaluation
     )
 
 
+def _creation(input: CreateEvaluationInput, viewer: Viewer) -> Write:
+    environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
+    return evaluation_creation(viewer, environment_id, _changes(input))
+
+
+def _update(input: UpdateEvaluationInput, viewer: Viewer) -> Write:
+    return evaluation_update(
+        viewer,
+        expect_global_id(input.id, "Evaluation"),
+        _changes(input),
+        deleted=input.deleted if isinstance(input.deleted, bool) else None,
+        expected_updated_at=given(input.expected_updated_at),
+    )
+
+
 @strawberry.type
 class EvaluationMutations:
     """Writes of evaluations (no hard delete)."""
 
-    @strawberry.mutation(description="Create an evaluation (the caller is its createdBy).")
+    @strawberry.mutation(
+        description="Create an evaluation (the caller is its createdBy).",
+        metadata=WriteField(_creation).meta,
+    )
     async def create_evaluation(
         self, info: Info, input: Annotated[CreateEvaluationInput, INPUT]
     ) -> CreateEvaluationPayload:
         """Create, then answer with the new evaluation."""
-        context = info.context
-        environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
-        row = await create_evaluation(
-            context.session, context.authenticated, environment_id, _changes(input)
+        return CreateEvaluationPayload(
+            evaluation=await written(info, _creation(input, info.context.authenticated))
         )
-        context.loaders.forget()
-        return CreateEvaluationPayload(evaluation=object_of(EVALUATION, row))
 
     @strawberry.mutation(
         description="Change an evaluation, hide it (`deleted: true`) or bring it back "
-        "(`deleted: false`); the caller becomes its updatedBy."
+        "(`deleted: false`); the caller becomes its updatedBy.",
+        metadata=WriteField(_update).meta,
     )
     async def update_evaluation(
         self, info: Info, input: Annotated[UpdateEvaluationInput, INPUT]
     ) -> UpdateEvaluationPayload:
         """Update, then answer with the evaluation as it is now."""
-        context = info.context
-        evaluation_id = expect_global_id(input.id, "Evaluation")
-        deleted = input.deleted if isinstance(input.deleted, bool) else None
-        row = await update_evaluation(
-            context.session,
-            context.authenticated,
-            evaluation_id,
-            _changes(input),
-            deleted=deleted,
-            expected_updated_at=given(input.expected_updated_at),
+        return UpdateEvaluationPayload(
+            evaluation=await written(info, _update(input, info.context.authenticated))
         )
-        context.loaders.forget()
-        return UpdateEvaluationPayload(evaluation=object_of(EVALUATION, row))

@@ -11,9 +11,9 @@ from strawberry import UNSET
 from db.entities import SEGMENT
 from db.segments import (
     SegmentChanges,
-    delete_segment,
-    restore_segment,
     segment_creation,
+    segment_deletion,
+    segment_restoration,
     segment_update,
 )
 from db.viewer import Viewer
@@ -32,7 +32,6 @@ from schema.mutations.common import (
     object_field,
     written,
 )
-from schema.types import object_of
 
 
 @strawberry.input(description="A new segment of a model.")
@@ -99,6 +98,10 @@ def _update(input: UpdateSegmentInput, viewer: Viewer) -> Write:
     return segment_update(viewer, segment_id, _changes(input), given(input.expected_updated_at))
 
 
+def _restoration(input: SegmentIdInput, viewer: Viewer) -> Write:
+    return segment_restoration(viewer, expect_global_id(input.id, "Segment"))
+
+
 @strawberry.type
 class SegmentMutations:
     """Writes of segments."""
@@ -134,19 +137,18 @@ class SegmentMutations:
         """Soft-delete, then answer with the id."""
         context = info.context
         segment_id = expect_global_id(input.id, "Segment")
-        await delete_segment(context.session, context.authenticated, segment_id)
+        await segment_deletion(context.authenticated, segment_id).row(context.session)
         context.loaders.forget()
         return DeleteSegmentPayload(deleted_id=strawberry.ID(global_id("Segment", segment_id)))
 
     @strawberry.mutation(
-        description="Bring a deleted segment back (CONFLICT if its name is taken)."
+        description="Bring a deleted segment back (CONFLICT if its name is taken).",
+        metadata=WriteField(_restoration).meta,
     )
     async def restore_segment(
         self, info: Info, input: Annotated[SegmentIdInput, INPUT]
     ) -> RestoreSegmentPayload:
         """Restore, then answer with the segment."""
-        context = info.context
-        segment_id = expect_global_id(input.id, "Segment")
-        row = await restore_segment(context.session, context.authenticated, segment_id)
-        context.loaders.forget()
-        return RestoreSegmentPayload(segment=object_of(SEGMENT, row))
+        return RestoreSegmentPayload(
+            segment=await written(info, _restoration(input, info.context.authenticated))
+        )

@@ -375,9 +375,13 @@ async def test_revoking_refuses_the_token_on_the_next_request(
     made = await _created(client, tokens.ada, name="short-lived", scopes=["*"])
     secret, token_id = made["token"], made["apiToken"]["id"]
     assert (await graphql(client, VIEWER_QUERY, secret))[0] == 200
-    # another user cannot revoke it: not found, as one that does not exist
+    # another user cannot revoke it: not found, as one that does not exist; one
+    # statement besides the token's check (issue 18: writes in one round trip)
+    counter = client.app[STATEMENTS]
+    before = counter.total
     found = await error(client, REVOKE, tokens.grace, id=token_id)
     assert (found["extensions"]["code"], found["data"]) == ("NOT_FOUND", None)
+    assert counter.total - before == 2
     assert (await graphql(client, VIEWER_QUERY, secret))[0] == 200
     # the token revokes itself: answered, then refused
     revoked = (await data(client, REVOKE, secret, id=token_id))["revokeApiToken"]["apiToken"]
@@ -386,8 +390,11 @@ async def test_revoking_refuses_the_token_on_the_next_request(
     status, body = await graphql(client, VIEWER_QUERY, secret)
     assert (status, body["errors"][0]["extensions"]["code"]) == (401, "UNAUTHENTICATED")
     # revoking again changes nothing
+    before = counter.total
     again = (await data(client, REVOKE, tokens.ada, id=token_id))["revokeApiToken"]["apiToken"]
     assert again == revoked
+    # the token's check, the revoke, and the probe that every process heard of it
+    assert counter.total - before == 3
     listed = await data(client, LIST, tokens.ada)
     assert [n["revokedAt"] for n in listed["viewer"]["apiTokens"]["nodes"]] == [
         None,

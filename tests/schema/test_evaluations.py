@@ -615,3 +615,74 @@ async def test_nul_in_a_property_filter_is_bad_input(
         (path, "BAD_USER_INPUT", "a property filter's value cannot hold the NUL character")
         for path in (["environment", "events"], ["evaluation", "matchingEvents"])
     ]
+
+
+async def test_a_create_and_every_update_are_one_statement(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, acme: UUID
+) -> None:
+    """The environment or evaluation locked if seen, the caller's role, the stale
+    check and the write in one statement, whatever the answer (issue 18: writes in
+    one round trip): created, changed, hidden, brought back; refused for another
+    tenant, a stale read and a taken name."""
+    app = client.app
+    assert app is not None
+    env = global_id("Environment", acme)
+    # payloads of the written row alone (a parent or a user would be a read more)
+    fields = (
+        "{ evaluation { id name enabled prompt conditions { key operator value } deletedAt "
+        "updatedAt } }"
+    )
+    create_one = (
+        f"mutation ($input: CreateEvaluationInput!) {{ createEvaluation(input: $input) {fields} }}"
+    )
+    update_one = (
+        f"mutation ($input: UpdateEvaluationInput!) {{ updateEvaluation(input: $input) {fields} }}"
+    )
+
+    async def one_statement(
+        query: str, token: str, given: dict[str, Any], code: tuple[str, str] | None
+    ) -> Any:
+        before = app[STATEMENTS].total
+        if code is None:
+            found = await data(client, query, token, input=given)
+        else:
+            found = await error(client, query, token, input=given)
+            assert (found["extensions"]["code"], found["extensions"].get("field")) == code
+        # the token's check (the tests' apps cache no token) and the write's
+        assert app[STATEMENTS].total - before == 2
+        return found
+
+    create = {
+        "environmentId": env,
+        "name": "once",
+        "conditions": [{"key": "a", "operator": "IS_SET"}],
+    }
+    await one_statement(create_one, tokens.alan, create, ("NOT_FOUND", "environmentId"))
+    created = (await one_statement(create_one, tokens.ada, create, None))["createEvaluation"]
+    evaluation = created["evaluation"]
+    assert (evaluation["name"], evaluation["conditions"]) == (
+        "once", [{"key": "a", "operator": "IS_SET", "value": None}]
+    )  # fmt: skip
+    ev_id = evaluation["id"]
+    await one_statement(update_one, tokens.alan, {"id": ev_id, "name": "x"}, ("NOT_FOUND", "id"))
+    changed = await one_statement(
+        update_one,
+        tokens.ada,
+        {"id": ev_id, "prompt": "p", "conditions": [], "enabled": False},
+        None,
+    )
+    now = changed["updateEvaluation"]["evaluation"]
+    stamp = now["updatedAt"]
+    assert (now["prompt"], now["conditions"], now["enabled"]) == ("p", [], False)
+    stale = {"id": ev_id, "deleted": True, "expectedUpdatedAt": "2020-01-01T00:00:00Z"}
+    await one_statement(update_one, tokens.ada, stale, ("CONFLICT", "expectedUpdatedAt"))
+    hide = {"id": ev_id, "deleted": True, "expectedUpdatedAt": stamp}
+    hidden = (await one_statement(update_one, tokens.ada, hide, None))["updateEvaluation"]
+    assert hidden["evaluation"]["deletedAt"] is not None
+    await one_statement(create_one, tokens.ada, create, None)  # the name is free again
+    back = {"id": ev_id, "deleted": False}
+    await one_statement(update_one, tokens.ada, back, ("CONFLICT", "deleted"))
+    rows = await conn.fetch(
+        "SELECT prompt, deleted_at IS NULL AS live FROM evaluations WHERE name = 'once' ORDER BY 1"
+    )
+    assert [tuple(r) for r in rows] == [("", True), ("p", False)]

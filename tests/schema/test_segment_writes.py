@@ -209,3 +209,61 @@ async def test_an_update_is_one_statement(
     assert (
         await conn.fetchval("SELECT definition FROM segments WHERE name = 'to-change'") == "b > 2"
     )
+
+
+async def test_a_delete_and_a_restore_are_one_statement_each(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """Deleting and restoring lock the row if seen, check the caller's role and
+    write in one statement, whatever the answer (issue 18: writes in one round
+    trip); a live segment is restored as it is, unchanged."""
+    model = await _fraud_model(conn)
+    given = {"modelId": model, "name": "round-trip", "definition": "a > 1"}
+    created = (await data(client, CREATE, tokens.ada, input=given))["createSegment"]["segment"]
+    segment = created["id"]
+    app = client.app
+    assert app is not None
+
+    async def statements_of(query: str, token: str, code: str | None) -> Any:
+        before = app[STATEMENTS].total
+        if code is None:
+            found = await data(client, query, token, id=segment)
+        else:
+            found = (await error(client, query, token, id=segment))["extensions"]["code"]
+            assert found == code
+        # the token's check (the tests' apps cache no token) and the write's
+        assert app[STATEMENTS].total - before == 2
+        return found
+
+    def stamp() -> Any:
+        return conn.fetchrow(
+            "SELECT s.deleted_at IS NULL AS live, s.updated_at, u.email AS updated_by "
+            "FROM segments s JOIN users u ON u.id = s.updated_by WHERE s.name = 'round-trip'"
+        )
+
+    live = await stamp()
+    restored = {"restoreSegment": {"segment": {"id": segment, "name": "round-trip"}}}
+    # a live one: answered as it is, not written
+    assert await statements_of(RESTORE, tokens.ada, None) == restored
+    assert await stamp() == live
+    await statements_of(DELETE, tokens.alan, "NOT_FOUND")  # another tenant's
+    await statements_of(RESTORE, tokens.alan, "NOT_FOUND")
+    assert await statements_of(DELETE, tokens.ada, None) == {
+        "deleteSegment": {"deletedId": segment}
+    }
+    deleted = await stamp()
+    assert (deleted["live"], deleted["updated_by"]) == (False, "ada@example.com")
+    assert deleted["updated_at"] > live["updated_at"]
+    await statements_of(DELETE, tokens.ada, "NOT_FOUND")  # already deleted
+    # Grace edits fraud-detection: she restores it, and becomes its updatedBy
+    assert await statements_of(RESTORE, tokens.grace, None) == restored
+    back = await stamp()
+    assert (back["live"], back["updated_by"]) == (True, "grace@example.com")
+    # a taken name: CONFLICT naming the id, nothing written
+    await statements_of(DELETE, tokens.ada, None)
+    await data(client, CREATE, tokens.ada, input=given)
+    await statements_of(RESTORE, tokens.ada, "CONFLICT")
+    rows = await conn.fetch(
+        "SELECT id, deleted_at IS NULL AS live FROM segments WHERE name = 'round-trip' ORDER BY 2"
+    )
+    assert [r["live"] for r in rows] == [False, True]
