@@ -108,11 +108,14 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
         "- One PostgreSQL cluster of the benchmark's own (127.0.0.1, `shared_buffers` 1 GB, "
         "JIT off, `pg_stat_statements` and `auto_explain` preloaded), one database per scale, "
-        "the systems started one at a time on it, each with a pool of "
-        f"{plan['pool']} connections in all (envgraph with N workers: {plan['pool']}/N each).",
+        "the systems started side by side on it (each idle while another is timed), each "
+        f"with a pool of {plan['pool']} connections in all (envgraph with N workers: "
+        f"{plan['pool']}/N each).",
         f"- Throughput: `wrk -t1 -c{plan['connections']}` for {plan['throughput_s']:g} s; latency "
         f"p50/p99: `wrk -t1 -c1` for {plan['latency_s']:g} s; after a {plan['warmup_s']:g} s "
-        f"warm-up; {plan['repeats']} repeat(s), medians. Slow requests get longer runs (16 "
+        f"warm-up; {plan['repeats']} repeat(s), medians. Each repeat times the systems one "
+        "after another, so that a drift of the machine's speed over minutes moves them alike. "
+        "Slow requests get longer runs (16 "
         "requests started together finish together, so a run lasts 3 rounds of 16, and a "
         f"latency run 20 requests), capped at {cap:g} s and "
         f"{cap / 2:g} s: the column `run s` gives what each cell used. The "

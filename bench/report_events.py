@@ -209,7 +209,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         "(`bench/generate_events.sql`, `bench/events.py`); the scenarios read environment 1 "
         "(the first by id): 100,000 events over 90 days, about 46 an hour.",
         "- One PostgreSQL cluster of the benchmark's own (`shared_buffers` 1 GB, JIT off), the "
-        f"systems started one at a time, each with a pool of {plan['pool']} connections. "
+        "systems started side by side, each repeat timing them one after another, each with "
+        f"a pool of {plan['pool']} connections. "
         f"Throughput `wrk -t1 -c{plan['connections']}`, latency `wrk -t1 -c1`, "
         f"{plan['repeats']} repeat(s) of at least {plan['throughput_s']:g} s after a "
         f"{plan['warmup_s']:g} s warm-up; medians. Answers compared with envgraph's before "

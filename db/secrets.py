@@ -25,7 +25,7 @@ from db.secret_box import KEY_VARIABLE, SecretBox, WrongKey
 from db.secret_keys import associated_data, hold_key
 from db.session import Session
 from db.viewer import Viewer, require_scope
-from db.writes import require_unchanged, translated, writable_row
+from db.writes import Write, removal, require_unchanged, translated, writable_row
 
 WRITE = "secret:write"
 # reading a value takes this scope itself: `secret:write` alone lists secrets and
@@ -146,12 +146,9 @@ async def update_secret(
     return row
 
 
-async def delete_secret(session: Session, viewer: Viewer, secret_id: UUID) -> None:
+def secret_removal(viewer: Viewer, secret_id: UUID) -> Write:
     """Delete a secret (for good: there is no restoring a value)."""
-    require_scope(viewer, WRITE)
-    async with session.transaction() as tx:
-        await writable_row(tx, SECRET, secret_id, viewer, "id")
-        await tx.fetchval(QUERIES["delete_secret"], secret_id)
+    return removal(viewer, SECRET, secret_id)
 
 
 async def writable_projects(

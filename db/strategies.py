@@ -1,5 +1,5 @@
 """The default rollout strategy of an environment: set and cleared (one
-transaction each, under `environment:write`, as any change of the environment:
+statement each, under `environment:write`, as any change of the environment:
 its row locked, `expectedUpdatedAt` honoured, `updatedAt` bumped).
 
 The strategy's segments must be live segments of the environment's model
@@ -17,15 +17,14 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from db.binder import Binder
 from db.entities import ENVIRONMENT, SEGMENT
 from db.errors import NotFound
-from db.loading import rows_by_ids
-from db.pool import Queryable
-from db.queries import QUERIES
+from db.identifiers import ident, qualified
 from db.rollout_rules import StrategySpec, normalised
-from db.session import Session
 from db.viewer import Viewer, require_read, require_scope
-from db.writes import require_unchanged, writable_row
+from db.visibility import visible
+from db.writes import FromCurrent, Guard, Write, entity_update
 
 SCOPE = "environment:write"
 
@@ -39,53 +38,61 @@ def stored_strategy(row: asyncpg.Record) -> dict[str, Any] | None:
     return loaded
 
 
-async def _check_segments(
-    tx: Queryable, viewer: Viewer, model_id: UUID, segment_ids: tuple[UUID, ...]
-) -> None:
-    if not segment_ids:
-        return
+def _segments_guard(viewer: Viewer, segment_ids: tuple[UUID, ...]) -> Guard:
+    """The 1-based place of the first of `segment_ids` that is not a live segment
+    of the environment's model the caller sees (NULL: all are)."""
     require_read(viewer, SEGMENT.scope)  # naming a segment reads it
-    rows = await rows_by_ids(tx, SEGMENT, segment_ids, viewer)
-    for i, row in enumerate(rows):
-        if row is None or row["model_id"] != model_id:
-            raise NotFound(
-                "no such segment of this environment's model", field=f"strategy.segmentIds[{i}]"
-            )
+
+    def sql(bind: Binder) -> str:
+        seen = visible(SEGMENT, "s", viewer, bind)
+        return (
+            f"(SELECT min(g.i) FROM unnest({bind(list(segment_ids))}::uuid[]) "
+            "WITH ORDINALITY AS g (id, i) WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{ident(SEGMENT.table)} s WHERE {qualified('s', 'id')} = g.id "
+            f"AND s.model_id = t.model_id AND {seen}))"
+        )
+
+    def refuse(place: int) -> None:
+        raise NotFound(
+            "no such segment of this environment's model",
+            field=f"strategy.segmentIds[{place - 1}]",
+        )
+
+    return Guard(sql, refuse)
 
 
-async def set_default_strategy(
-    session: Session,
+def default_strategy_setting(
     viewer: Viewer,
     environment_id: UUID,
     spec: StrategySpec,
     expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
+) -> Write:
     """Make `spec` the environment's default strategy (replacing any), every rule
     checked first."""
     require_scope(viewer, SCOPE)
-    stored = normalised(spec)
-    async with session.transaction() as tx:
-        current = await writable_row(tx, ENVIRONMENT, environment_id, viewer, "environmentId")
-        require_unchanged(current, expected_updated_at, "environment")
-        await _check_segments(tx, viewer, current["model_id"], spec.segment_ids)
-        row = await tx.fetchrow(QUERIES["set_default_strategy"], environment_id, json.dumps(stored))
-    assert row is not None
-    return row
+    stored = json.dumps(normalised(spec))
+    return entity_update(
+        viewer,
+        ENVIRONMENT,
+        environment_id,
+        changes={"default_strategy": FromCurrent(lambda bind: f"{bind(stored)}::jsonb")},
+        expected_updated_at=expected_updated_at,
+        guard=_segments_guard(viewer, spec.segment_ids) if spec.segment_ids else None,
+        field="environmentId",
+    )
 
 
-async def clear_default_strategy(
-    session: Session,
-    viewer: Viewer,
-    environment_id: UUID,
-    expected_updated_at: datetime | None = None,
-) -> asyncpg.Record:
+def default_strategy_clearing(
+    viewer: Viewer, environment_id: UUID, expected_updated_at: datetime | None = None
+) -> Write:
     """Remove the environment's default strategy (none set: nothing changes)."""
     require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        current = await writable_row(tx, ENVIRONMENT, environment_id, viewer, "environmentId")
-        require_unchanged(current, expected_updated_at, "environment")
-        if current["default_strategy"] is None:
-            return current
-        row = await tx.fetchrow(QUERIES["set_default_strategy"], environment_id, None)
-    assert row is not None
-    return row
+    return entity_update(
+        viewer,
+        ENVIRONMENT,
+        environment_id,
+        changes={"default_strategy": FromCurrent(lambda _: "NULL")},
+        expected_updated_at=expected_updated_at,
+        only_if="c.default_strategy IS NOT NULL",
+        field="environmentId",
+    )

@@ -134,9 +134,10 @@ def _locked_select(
     share: bool,
     with_hidden: bool,
     writer: bool = False,
+    extra: str = "",
 ) -> str:
     """SQL: the visible row `row_id` of `entity`, locked; with `writer`, also
-    `_writer`: whether the caller writes in its project."""
+    `_writer`: whether the caller writes in its project; `extra` columns after."""
     wanted = bind(row_id)
     columns = "t.*"
     if writer:
@@ -146,6 +147,7 @@ def _locked_select(
             "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
         )
         columns += f", {user} AS _writer"
+    columns += extra
     return (
         f"SELECT {columns} FROM {ident(entity.table)} t "
         f"WHERE {qualified('t', 'id')} = {wanted} "
@@ -253,12 +255,10 @@ def insertion_under(
     )
 
 
-# columns writes set that the registry does not expose as plain columns
-_UNEXPOSED = frozenset({"updated_by", "deleted_at", "conditions"})
-
-
 def _writable(entity: Entity, name: str) -> str:
-    return name if name in _UNEXPOSED else entity.column(name).name
+    # a column the registry does not expose (updated_by, deleted_at, ...) is
+    # named as it is: `changes` keys come from fixed lists in the code
+    return name if entity.column_kind(name) is None else entity.column(name).name
 
 
 _READER = "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
@@ -294,6 +294,16 @@ async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what
         raise Forbidden(_READER)
 
 
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A check of an update besides the caller's role and staleness: `sql(bind)` a
+    value over the locked row (`t`), NULL when the write may go on; `refuse(value)`
+    raises the domain error of any other value."""
+
+    sql: Callable[[Binder], str]
+    refuse: Callable[[Any], None]
+
+
 def entity_update(
     viewer: Viewer,
     entity: Entity,
@@ -303,40 +313,88 @@ def entity_update(
     expected_updated_at: datetime | None,
     with_hidden: bool = False,
     conflict_field: str | None = None,
+    only_if: str | None = None,
+    guard: Guard | None = None,
+    field: str = "id",
 ) -> Write:
     """The one update: scope, then the row locked if seen (a soft-deleted one too
-    `with_hidden`), the caller's role in its project, no lost update, and the given
-    columns set (the caller has validated them). NOT_FOUND, FORBIDDEN, CONFLICT
-    (stale, or a unique value taken: naming `conflict_field` when given) as
-    `writable_row()`, `require_unchanged()` and `translated()` say."""
+    `with_hidden`), the caller's role in its project, no lost update, the `guard`,
+    and the given columns set (the caller has validated them). A row for which
+    `only_if` (SQL over the locked row `c`) is false is answered as it is, not
+    written. NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken: naming
+    `conflict_field` when given) as `writable_row()` (NOT_FOUND naming `field`),
+    `require_unchanged()` and `translated()` say; then the guard's own error."""
     require_scope(viewer, f"{entity.name}:write")
+    table = ident(entity.table)
 
     def ctes(bind: Binder) -> str:
         current = _locked_select(
-            entity, row_id, viewer, bind, share=False, with_hidden=with_hidden, writer=True
+            entity,
+            row_id,
+            viewer,
+            bind,
+            share=False,
+            with_hidden=with_hidden,
+            writer=True,
+            extra="" if guard is None else f", {guard.sql(bind)} AS _guard",
         )
-        unchanged = "true"
+        allowed = "c._writer"
         if expected_updated_at is not None:
-            unchanged = f"c.updated_at = {bind(expected_updated_at)}::timestamptz"
+            allowed += f" AND c.updated_at = {bind(expected_updated_at)}::timestamptz"
+        if guard is not None:
+            allowed += " AND c._guard IS NULL"
+        update = (
+            f"UPDATE {table} t SET {_assignments(entity, changes, bind, 't')} FROM _current c "
+            f"WHERE {qualified('t', 'id')} = c.id AND {allowed}"
+        )
+        if only_if is None:
+            return f"WITH _current AS ({current}), _new AS ({update} RETURNING t.*)"
+        # a row left alone is read as the statement found it: the UPDATE skips it
         return (
-            f"WITH _current AS ({current}), _new AS (UPDATE {ident(entity.table)} t "
-            f"SET {_assignments(entity, changes, bind, 't')} FROM _current c "
-            f"WHERE {qualified('t', 'id')} = c.id AND c._writer AND {unchanged} "
-            "RETURNING t.*)"
+            f"WITH _current AS ({current}), _changed AS ({update} AND ({only_if}) "
+            f"RETURNING t.*), _new AS (SELECT * FROM _changed UNION ALL SELECT t.* "
+            f"FROM {table} t JOIN _current c ON {qualified('t', 'id')} = c.id "
+            f"WHERE {allowed} AND NOT ({only_if}))"
         )
 
     def errors(row: asyncpg.Record | None) -> asyncpg.Record:
-        written = _written(row, entity, "id")
+        written = _written(row, entity, field)
         _require_unchanged_at(written["_was"], expected_updated_at, entity.name)
+        if guard is not None and written["_guard"] is not None:
+            guard.refuse(written["_guard"])
         return written
 
     return Write(
         entity,
         ctes,
         source="_current c LEFT JOIN _new n ON true",
-        checks="c._writer, c.updated_at AS _was",
+        checks="c._writer, c.updated_at AS _was" + ("" if guard is None else ", c._guard"),
         errors=errors,
         conflict_field=conflict_field,
+    )
+
+
+def removal(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
+    """Delete a row for good: scope, the row locked if seen, the caller's role in its
+    project, then DELETE (a row nothing else refers to). NOT_FOUND when unseen,
+    FORBIDDEN for a reader; `_new` holds the row as it was."""
+    require_scope(viewer, f"{entity.name}:write")
+
+    def ctes(bind: Binder) -> str:
+        current = _locked_select(
+            entity, row_id, viewer, bind, share=False, with_hidden=False, writer=True
+        )
+        return (
+            f"WITH _current AS ({current}), _new AS (DELETE FROM {ident(entity.table)} t "
+            f"USING _current c WHERE {qualified('t', 'id')} = c.id AND c._writer RETURNING t.*)"
+        )
+
+    return Write(
+        entity,
+        ctes,
+        source="_current c LEFT JOIN _new n ON true",
+        checks="c._writer",
+        errors=lambda row: _written(row, entity, "id"),
     )
 
 
@@ -357,30 +415,14 @@ def restoration(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
     """Bring a soft-deleted row back (the caller becomes its `updated_by`); a live
     one is answered as it is, unchanged. NOT_FOUND when unseen, FORBIDDEN for a
     reader, CONFLICT naming `id` when a live row has taken its unique name."""
-    require_scope(viewer, f"{entity.name}:write")
     deleted = ident(entity.deleted_column or "deleted_at")
-
-    def ctes(bind: Binder) -> str:
-        current = _locked_select(
-            entity, row_id, viewer, bind, share=False, with_hidden=True, writer=True
-        )
-        table = ident(entity.table)
-        # the live row is read as the statement found it, which the UPDATE (of
-        # deleted rows only) leaves alone
-        return (
-            f"WITH _current AS ({current}), _restored AS (UPDATE {table} t "
-            f"SET {deleted} = NULL, updated_by = {bind(viewer.user_id)} FROM _current c "
-            f"WHERE {qualified('t', 'id')} = c.id AND c._writer AND c.{deleted} IS NOT NULL "
-            f"RETURNING t.*), _new AS (SELECT * FROM _restored UNION ALL SELECT t.* "
-            f"FROM {table} t JOIN _current c ON {qualified('t', 'id')} = c.id "
-            f"WHERE c._writer AND c.{deleted} IS NULL)"
-        )
-
-    return Write(
+    return entity_update(
+        viewer,
         entity,
-        ctes,
-        source="_current c LEFT JOIN _new n ON true",
-        checks="c._writer",
-        errors=lambda row: _written(row, entity, "id"),
+        row_id,
+        changes={"deleted_at": FromCurrent(lambda _: "NULL"), "updated_by": viewer.user_id},
+        expected_updated_at=None,
+        with_hidden=True,
         conflict_field="id",
+        only_if=f"c.{deleted} IS NOT NULL",
     )

@@ -17,9 +17,6 @@ SET key = coalesce($2, key), ciphertext = coalesce($3, ciphertext),
 WHERE id = $1
 RETURNING *
 
--- name: delete_secret
-DELETE FROM secrets WHERE id = $1
-
 -- name: writable_projects
 -- Of projects $1, those where user $2 writes (organization ADMIN or project
 -- EDITOR), as db/writes.py's _writer decides it for one: who may read secret values.

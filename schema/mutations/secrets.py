@@ -10,7 +10,7 @@ import strawberry
 from strawberry import UNSET
 
 from db.entities import SECRET
-from db.secrets import SecretChanges, create_secret, delete_secret, update_secret
+from db.secrets import SecretChanges, create_secret, secret_removal, update_secret
 from schema.ids import expect_global_id, global_id
 from schema.mutations.common import (
     INPUT,
@@ -120,6 +120,6 @@ class SecretMutations:
         """Delete, then answer with the id."""
         context = info.context
         secret_id = expect_global_id(input.id, "Secret")
-        await delete_secret(context.session, context.authenticated, secret_id)
+        await secret_removal(context.authenticated, secret_id).row(context.session)
         context.loaders.forget()
         return DeleteSecretPayload(deleted_id=strawberry.ID(global_id("Secret", secret_id)))

@@ -18,11 +18,13 @@ from db.rollout_rules import (
     VariantSpec,
     WeightType,
 )
-from db.strategies import clear_default_strategy, set_default_strategy
+from db.strategies import default_strategy_clearing, default_strategy_setting
+from db.viewer import Viewer
+from db.writes import Write
 from schema.ids import expect_global_id
 from schema.inputs import given_value
-from schema.mutations.common import INPUT, STALE, Info, given, id_field, object_field
-from schema.types import object_of
+from schema.metadata import WriteField
+from schema.mutations.common import INPUT, STALE, Info, given, id_field, object_field, written
 
 
 @strawberry.input(description="A condition on one field of the evaluation context.")
@@ -160,41 +162,42 @@ def _spec(input: RolloutStrategyInput) -> StrategySpec:
     )
 
 
+def _setting(input: SetDefaultStrategyInput, viewer: Viewer) -> Write:
+    environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
+    return default_strategy_setting(
+        viewer, environment_id, _spec(input.strategy), given(input.expected_updated_at)
+    )
+
+
+def _clearing(input: ClearDefaultStrategyInput, viewer: Viewer) -> Write:
+    environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
+    return default_strategy_clearing(viewer, environment_id, given(input.expected_updated_at))
+
+
 @strawberry.type
 class StrategyMutations:
     """Writes of environments' default rollout strategies."""
 
     @strawberry.mutation(
-        description="Set an environment's default rollout strategy (replacing any)."
+        description="Set an environment's default rollout strategy (replacing any).",
+        metadata=WriteField(_setting).meta,
     )
     async def set_default_strategy(
         self, info: Info, input: Annotated[SetDefaultStrategyInput, INPUT]
     ) -> SetDefaultStrategyPayload:
         """Check, store, then answer with the environment."""
-        context = info.context
-        environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
-        row = await set_default_strategy(
-            context.session,
-            context.authenticated,
-            environment_id,
-            _spec(input.strategy),
-            given(input.expected_updated_at),
+        return SetDefaultStrategyPayload(
+            environment=await written(info, _setting(input, info.context.authenticated))
         )
-        context.loaders.forget()
-        return SetDefaultStrategyPayload(environment=object_of(ENVIRONMENT, row))
 
-    @strawberry.mutation(description="Remove an environment's default rollout strategy.")
+    @strawberry.mutation(
+        description="Remove an environment's default rollout strategy.",
+        metadata=WriteField(_clearing).meta,
+    )
     async def clear_default_strategy(
         self, info: Info, input: Annotated[ClearDefaultStrategyInput, INPUT]
     ) -> ClearDefaultStrategyPayload:
         """Clear, then answer with the environment."""
-        context = info.context
-        environment_id = expect_global_id(input.environment_id, "Environment", "environmentId")
-        row = await clear_default_strategy(
-            context.session,
-            context.authenticated,
-            environment_id,
-            given(input.expected_updated_at),
+        return ClearDefaultStrategyPayload(
+            environment=await written(info, _clearing(input, info.context.authenticated))
         )
-        context.loaders.forget()
-        return ClearDefaultStrategyPayload(environment=object_of(ENVIRONMENT, row))

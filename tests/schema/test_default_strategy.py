@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 
 from db.tokens import create_token
-from schema.ids import global_id
+from gateway.keys import STATEMENTS
+from schema.ids import expect_global_id, global_id
 from tests.schema.conftest import Tokens
 from tests.schema.secrets_support import environment
 from tests.support import Client, data, error
@@ -314,4 +315,68 @@ async def test_scopes_and_roles(client: Client, conn: asyncpg.Connection, tokens
     assert (not_object["extensions"]["code"], not_object["extensions"]["field"]) == (
         "BAD_USER_INPUT",
         "context",
+    )
+
+
+async def test_setting_and_clearing_are_one_statement_each(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """The environment locked if seen, the caller's role, the stale check, the
+    segments' check and the write in one statement, whatever the answer (issue 18:
+    writes in one round trip); clearing none is answered as it is, unchanged."""
+    app = client.app
+    assert app is not None
+    env = await environment(conn)
+    adults = await _segment(conn, "adults")
+    foreign = await _segment(conn, "adults", "churn-prediction")
+    lean_set = """mutation ($input: SetDefaultStrategyInput!) {
+      setDefaultStrategy(input: $input) { environment { id updatedAt } } }"""
+    lean_clear = """mutation ($input: ClearDefaultStrategyInput!) {
+      clearDefaultStrategy(input: $input) { environment { id updatedAt } } }"""
+
+    async def one_statement(query: str, given: dict[str, Any], code: str | None = None) -> Any:
+        before = app[STATEMENTS].total
+        found: Any
+        if code is None:
+            found = await data(client, query, tokens.ada, input=given)
+        else:
+            refused = await error(client, query, tokens.ada, input=given)
+            found = (refused["extensions"]["code"], refused["extensions"].get("field"))
+            assert found[0] == code
+        # the token's check (the tests' apps cache no token) and the write's
+        assert app[STATEMENTS].total - before == 2
+        return found
+
+    def stamp() -> Any:
+        return conn.fetchval(
+            "SELECT updated_at FROM environments WHERE id = $1",
+            expect_global_id(env, "Environment"),
+        )
+
+    canary = {"name": "canary", "segmentIds": [adults]}
+    other = {"environmentId": env, "strategy": {**canary, "segmentIds": [adults, foreign]}}
+    assert await one_statement(lean_set, other, "NOT_FOUND") == (
+        "NOT_FOUND",
+        "strategy.segmentIds[1]",
+    )
+    stale = {"environmentId": env, "expectedUpdatedAt": "2020-01-01T00:00:00Z"}
+    await one_statement(lean_set, {**stale, "strategy": canary}, "CONFLICT")
+    set_at = (await one_statement(lean_set, {"environmentId": env, "strategy": canary}))[
+        "setDefaultStrategy"
+    ]["environment"]["updatedAt"]
+    await one_statement(lean_clear, stale, "CONFLICT")
+    cleared = await one_statement(lean_clear, {"environmentId": env, "expectedUpdatedAt": set_at})
+    cleared_at = cleared["clearDefaultStrategy"]["environment"]["updatedAt"]
+    assert cleared_at > set_at
+    unchanged = await stamp()
+    # nothing to clear: answered as it is, not written
+    again = await one_statement(lean_clear, {"environmentId": env})
+    assert again["clearDefaultStrategy"]["environment"]["updatedAt"] == cleared_at
+    assert await stamp() == unchanged
+    assert (
+        await conn.fetchval(
+            "SELECT default_strategy FROM environments WHERE id = $1",
+            expect_global_id(env, "Environment"),
+        )
+        is None
     )

@@ -108,9 +108,16 @@ async def test_values_are_encrypted_at_rest_and_versions_go_up(
     )
     assert (taken["extensions"]["code"], taken["extensions"]["field"]) == ("CONFLICT", "key")
 
+    # a delete is one statement besides the token's check, refused or not (issue 18:
+    # writes in one round trip); Alan is of another tenant
+    assert keyed.app is not None
+    before = keyed.app[STATEMENTS].total
+    gone = await error(keyed, DELETE, tokens.alan, id=secret["id"])
+    assert gone["extensions"]["code"] == "NOT_FOUND"
     assert await data(keyed, DELETE, tokens.ada, id=secret["id"]) == {
         "deleteSecret": {"deletedId": secret["id"]}
     }
+    assert keyed.app[STATEMENTS].total - before == 4
     assert await conn.fetchval("SELECT count(*) FROM secrets WHERE key = 'DB_PASS'") == 0
 
 
