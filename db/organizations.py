@@ -26,12 +26,11 @@ async def create_organization(session: Session, viewer: Viewer, name: str) -> as
     if not viewer.superuser:
         raise Forbidden("only a superuser token may create organizations")
     check_display_name(name, "name")
-    async with session.transaction() as tx:
-        with translated("organization"):
-            row = await tx.fetchrow(QUERIES["create_organization"], name)
-        assert row is not None
-        await tx.fetchval(QUERIES["add_organization_creator"], row["id"], viewer.user_id)
-    return row
+    with translated("organization"):
+        row = await session.fetchrow(QUERIES["create_organization"], name, viewer.user_id)
+    assert row is not None
+    record: asyncpg.Record = row
+    return record
 
 
 async def _invited(tx: Session, email: str) -> UUID:

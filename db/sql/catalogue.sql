@@ -1,11 +1,12 @@
 -- Writes of organizations, memberships, projects and models.
 
 -- name: create_organization
-INSERT INTO organizations (name) VALUES ($1) RETURNING *
-
--- name: add_organization_creator
--- The creator of an organization becomes its ADMIN.
-INSERT INTO organization_members (organization_id, user_id, role) VALUES ($1, $2, 'ADMIN')
+-- A new organization and its creator ($2) its ADMIN, in one statement (the
+-- membership's foreign key is checked at the statement's end).
+WITH created AS (INSERT INTO organizations (name) VALUES ($1) RETURNING *),
+     creator AS (INSERT INTO organization_members (organization_id, user_id, role)
+                 SELECT id, $2, 'ADMIN' FROM created)
+SELECT * FROM created
 
 -- name: put_organization_member
 -- Adding a member twice changes their role.

@@ -73,8 +73,13 @@ async def test_only_superusers_create_organizations(
         "FORBIDDEN",
         "only a superuser token may create organizations",
     )
+    # the organization and its first member in one statement, besides the token's
+    # check (issue 18: writes in one round trip)
+    assert client.app is not None
+    before = client.app[STATEMENTS].total
     created = await data(client, CREATE_ORGANIZATION, tokens.root, name="Umbrella")
     assert created["createOrganization"]["organization"]["name"] == "Umbrella"
+    assert client.app[STATEMENTS].total - before == 2
     role = await conn.fetchval(
         """SELECT m.role::text FROM organization_members m JOIN users u ON u.id = m.user_id
            JOIN organizations o ON o.id = m.organization_id
@@ -91,8 +96,8 @@ async def test_only_superusers_create_organizations(
 async def test_a_write_failing_half_way_leaves_nothing(
     client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
-    # createOrganization inserts the organization, then its first member: make
-    # the second insert fail, and the first must be gone too
+    # createOrganization inserts the organization and its first member: make the
+    # second insert fail, and the first must be gone too
     await conn.execute(
         """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
