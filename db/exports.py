@@ -31,7 +31,7 @@ from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_read, require_scope
 from db.visibility import visible
-from db.writes import locked_row, require_writer
+from db.writes import Write, insertion_under, locked_row, require_writer
 
 SCOPE = "export:write"
 READ_SCOPE = "export:read"
@@ -67,29 +67,34 @@ def _checked(request: ExportRequest, viewer: Viewer, now: datetime) -> str | Non
     return orjson.dumps(dump_filter(request.filter)).decode()
 
 
-async def create_export(
-    session: Session, viewer: Viewer, request: ExportRequest, *, now: datetime
-) -> asyncpg.Record:
-    """A new export job of a visible environment (NOT_FOUND otherwise), QUEUED."""
+def export_creation(viewer: Viewer, request: ExportRequest, *, now: datetime) -> Write:
+    """A new export job of a visible environment (NOT_FOUND otherwise), QUEUED: one
+    statement, the environment locked FOR SHARE (it must not go away under it)."""
     require_scope(viewer, SCOPE)
     require_read(viewer, EVENT.scope)  # it writes events out: a way of reading them
     stored_filter = _checked(request, viewer, now)
-    async with session.transaction() as tx:
-        environment = await locked_row(
-            tx, ENVIRONMENT, request.environment_id, viewer, "environmentId", share=True
+
+    def insert(bind: Binder) -> str:
+        expires = (
+            f"COALESCE({bind(request.expires_at)}::timestamptz, "
+            f"now() + {bind(DEFAULT_EXPIRY.total_seconds())}::float8 * interval '1 second')"
         )
-        row = await tx.fetchrow(
-            QUERIES["create_export"],
-            request.environment_id,
-            environment["project_id"],
-            request.format.value,
-            stored_filter,
-            viewer.user_id,
-            request.expires_at,
-            DEFAULT_EXPIRY.total_seconds(),
+        return (
+            "INSERT INTO exports (environment_id, project_id, format, filter, created_by, "
+            f"expires_at) SELECT p.id, p.project_id, {bind(request.format.value)}::text::"
+            f"export_format, {bind(stored_filter)}::jsonb, {bind(viewer.user_id)}, {expires} "
+            "FROM _parent p RETURNING *"
         )
-    assert row is not None
-    return row
+
+    return insertion_under(
+        viewer,
+        EXPORT,
+        ENVIRONMENT,
+        request.environment_id,
+        field="environmentId",
+        insert=insert,
+        writer=False,
+    )
 
 
 async def create_claimed_export(

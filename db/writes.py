@@ -232,17 +232,19 @@ def insertion_under(
     field: str,
     insert: Callable[[Binder], str],
     share: bool = True,
+    writer: bool = True,
 ) -> Write:
     """A new row of `entity` under a parent: the parent locked FOR SHARE (it must not
     go away under the insert; FOR UPDATE without `share`: inserts under it take
-    turns) if the caller sees it, the caller a writer in its project, then
-    `insert(bind)`: an INSERT ... SELECT ... FROM _parent p WHERE p._writer
-    RETURNING *, `p` the parent's row. Errors: NOT_FOUND naming `field`, FORBIDDEN
-    for a reader, the domain error of a violated constraint."""
+    turns) if the caller sees it, the caller a writer in its project (unless not
+    `writer`: a reader of the parent may add to it), then `insert(bind)`: an
+    INSERT ... SELECT ... FROM _parent p WHERE p._writer RETURNING *, `p` the
+    parent's row. Errors: NOT_FOUND naming `field`, FORBIDDEN for a reader, the
+    domain error of a violated constraint."""
 
     def ctes(bind: Binder) -> str:
         locked = _locked_select(
-            parent, parent_id, viewer, bind, share=share, with_hidden=False, writer=True
+            parent, parent_id, viewer, bind, share=share, with_hidden=False, writer=writer
         )
         return f"WITH _parent AS ({locked}), _new AS ({insert(bind)})"
 
@@ -250,7 +252,7 @@ def insertion_under(
         entity,
         ctes,
         source="_parent p LEFT JOIN _new n ON true",
-        checks="p._writer",
+        checks="p._writer" if writer else "true AS _writer",
         errors=lambda row: _written(row, parent, field),
     )
 

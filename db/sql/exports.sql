@@ -1,14 +1,5 @@
 -- Exports: their writes (db/exports.py).
 
--- name: create_export
--- A new export job. $1: environment, $2: its project, $3: format, $4: the
--- filter (JSON text or NULL), $5: the creator, $6: expiry (NULL: the default
--- of $7 seconds from now).
-INSERT INTO exports (environment_id, project_id, format, filter, created_by, expires_at)
-VALUES ($1, $2, $3, $4::jsonb, $5,
-        COALESCE($6, now() + $7::float8 * interval '1 second'))
-RETURNING *
-
 -- name: create_claimed_export
 -- The same, claimed at once by its creator, who runs it (the command line):
 -- $8 holds it for $9 seconds, as claim_exports would.

@@ -10,7 +10,7 @@ import strawberry
 from strawberry import UNSET
 
 from db.entities import EVENT, EXPORT, ExportFormat
-from db.exports import ExportRequest, cancel_export, create_export
+from db.exports import ExportRequest, cancel_export, export_creation
 from schema.connections import list_arguments
 from schema.ids import expect_global_id
 from schema.inputs import FILTERS
@@ -81,8 +81,7 @@ class ExportMutations:
             default_size=context.default_page_size,
             max_size=context.max_page_size,
         )
-        row = await create_export(
-            context.session,
+        row = await export_creation(
             context.authenticated,
             ExportRequest(
                 environment_id,
@@ -91,7 +90,7 @@ class ExportMutations:
                 given(input.expires_at),
             ),
             now=datetime.now(UTC),
-        )
+        ).row(context.session)
         context.loaders.forget()
         return CreateExportPayload(export=object_of(EXPORT, row))
 

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from db.tokens import create_token
 from gateway.app import create_app
+from gateway.keys import STATEMENTS
 from gateway.settings import Settings
 from schema.ids import global_id
 from tests.ingest_support import environment_uuid
@@ -198,11 +199,11 @@ async def test_another_tenants_environment_is_not_found(
     client: Client, conn: asyncpg.Connection, tokens: Tokens
 ) -> None:
     # Alan administers Initech Labs only
+    environment = await _environment(conn)
+    assert client.app is not None
+    before = client.app[STATEMENTS].total
     found = await error(
-        client,
-        CREATE,
-        tokens.alan,
-        input={"environmentId": await _environment(conn), "format": "JSON"},
+        client, CREATE, tokens.alan, input={"environmentId": environment, "format": "JSON"}
     )
     assert (found["extensions"]["code"], found["message"], found["data"]) == (
         "NOT_FOUND",
@@ -210,6 +211,12 @@ async def test_another_tenants_environment_is_not_found(
         None,
     )
     assert await conn.fetchval("SELECT count(*) FROM exports WHERE status = 'QUEUED'") == 0
+    # refused or not, one statement besides the token's check (issue 18: writes in
+    # one round trip)
+    lean = "mutation ($input: CreateExportInput!) { createExport(input: $input) { export { id } } }"
+    await data(client, lean, tokens.ada, input={"environmentId": environment, "format": "JSON"})
+    assert client.app[STATEMENTS].total - before == 4
+    assert await conn.fetchval("SELECT count(*) FROM exports WHERE status = 'QUEUED'") == 1
 
 
 async def test_scopes(client: Client, conn: asyncpg.Connection, tokens: Tokens) -> None:
