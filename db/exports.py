@@ -20,7 +20,7 @@ import asyncpg
 import orjson
 
 from db.binder import Binder
-from db.entities import ENVIRONMENT, EVENT, EXPORT, ExportFormat, ExportStatus
+from db.entities import ENVIRONMENT, EVENT, EXPORT, ExportFormat
 from db.errors import BadInput, Conflict, NotFound
 from db.filter_codec import dump_filter
 from db.filters import Filter
@@ -28,10 +28,9 @@ from db.identifiers import ident, qualified
 from db.lists import ListRequest, predicate
 from db.pool import Queryable
 from db.queries import QUERIES
-from db.session import Session
 from db.viewer import Viewer, require_read, require_scope
 from db.visibility import visible
-from db.writes import Write, insertion_under, locked_row, require_writer
+from db.writes import FromCurrent, Guard, Write, entity_update, insertion_under
 
 SCOPE = "export:write"
 READ_SCOPE = "export:read"
@@ -134,22 +133,39 @@ async def create_claimed_export(
     return row  # type: ignore[no-any-return]
 
 
-async def cancel_export(session: Session, viewer: Viewer, export_id: UUID) -> asyncpg.Record:
+def export_cancellation(viewer: Viewer, export_id: UUID) -> Write:
     """Stop an export that is waiting or running (its file, if any was begun, is
-    removed by the run); cancelling a cancelled one changes nothing; one that
-    has finished otherwise is a CONFLICT."""
-    require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        current = await locked_row(tx, EXPORT, export_id, viewer, "id")
-        if current["created_by"] != viewer.user_id:
-            await require_writer(tx, viewer, current["project_id"], EXPORT.name)
-        status = ExportStatus(current["status"])
-        if status is ExportStatus.CANCELLED:
-            return current
-        row = await tx.fetchrow(QUERIES["cancel_export"], export_id)
-        if row is None:
-            raise Conflict(f"the export has already ended ({status.value})", field="id")
-    return row
+    removed by the run), by its creator or a writer of its project; cancelling a
+    cancelled one changes nothing; one that has finished otherwise is a CONFLICT.
+    One statement."""
+
+    def refuse(status: str) -> None:
+        raise Conflict(f"the export has already ended ({status})", field="id")
+
+    def constant(sql: str) -> FromCurrent:
+        return FromCurrent(lambda _: sql)
+
+    return entity_update(
+        viewer,
+        EXPORT,
+        export_id,
+        changes={
+            "status": constant("'CANCELLED'"),
+            "finished_at": constant("now()"),
+            "locked_by": constant("NULL"),
+            "locked_until": constant("NULL"),
+        },
+        expected_updated_at=None,
+        owner="created_by",
+        only_if="c.status <> 'CANCELLED'",
+        guard=Guard(
+            lambda _: (
+                "CASE WHEN t.status NOT IN ('QUEUED', 'RUNNING', 'CANCELLED') "
+                "THEN t.status::text END"
+            ),
+            refuse,
+        ),
+    )
 
 
 async def visible_export(conn: Queryable, viewer: Viewer, export_id: UUID) -> asyncpg.Record | None:

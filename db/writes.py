@@ -135,17 +135,22 @@ def _locked_select(
     with_hidden: bool,
     writer: bool = False,
     extra: str = "",
+    owner: str | None = None,
 ) -> str:
     """SQL: the visible row `row_id` of `entity`, locked; with `writer`, also
-    `_writer`: whether the caller writes in its project; `extra` columns after."""
+    `_writer`: whether the caller writes in its project (or is the user its column
+    `owner` names); `extra` columns after."""
     wanted = bind(row_id)
     columns = "t.*"
     if writer:
         project = entity.project_column
         assert project is not None, "organizations are written by their ADMINs"
-        user = (
-            "true" if viewer.superuser else _writer(qualified("t", project), bind(viewer.user_id))
-        )
+        user = "true"
+        if not viewer.superuser:
+            caller = bind(viewer.user_id)
+            user = _writer(qualified("t", project), caller)
+            if owner is not None:
+                user = f"({qualified('t', owner)} = {caller} OR {user})"
         columns += f", {user} AS _writer"
     columns += extra
     return (
@@ -318,12 +323,14 @@ def entity_update(
     only_if: str | None = None,
     guard: Guard | None = None,
     field: str = "id",
+    owner: str | None = None,
 ) -> Write:
     """The one update: scope, then the row locked if seen (a soft-deleted one too
     `with_hidden`), the caller's role in its project, no lost update, the `guard`,
     and the given columns set (the caller has validated them). A row for which
     `only_if` (SQL over the locked row `c`) is false is answered as it is, not
-    written. NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken: naming
+    written. The user a column `owner` names may write it whatever their role.
+    NOT_FOUND, FORBIDDEN, CONFLICT (stale, or a unique value taken: naming
     `conflict_field` when given) as `writable_row()` (NOT_FOUND naming `field`),
     `require_unchanged()` and `translated()` say; then the guard's own error."""
     require_scope(viewer, f"{entity.name}:write")
@@ -339,6 +346,7 @@ def entity_update(
             with_hidden=with_hidden,
             writer=True,
             extra="" if guard is None else f", {guard.sql(bind)} AS _guard",
+            owner=owner,
         )
         allowed = "c._writer"
         if expected_updated_at is not None:

@@ -10,14 +10,6 @@ VALUES ($1, $2, $3, $4::jsonb, $5,
         'RUNNING', 1, $8, now() + $9::float8 * interval '1 second', now())
 RETURNING *
 
--- name: cancel_export
--- A job still waiting or running stops: a running one's process sees it at
--- its next lease renewal. $1: the export.
-UPDATE exports
-SET status = 'CANCELLED', finished_at = now(), locked_by = NULL, locked_until = NULL
-WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
-RETURNING *
-
 -- name: operator_of_environment
 -- Whom an export made by the operator (the command line) is attributed to:
 -- the longest-standing ADMIN of the environment's organization. Also the

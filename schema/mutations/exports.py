@@ -10,7 +10,7 @@ import strawberry
 from strawberry import UNSET
 
 from db.entities import EVENT, EXPORT, ExportFormat
-from db.exports import ExportRequest, cancel_export, export_creation
+from db.exports import ExportRequest, export_cancellation, export_creation
 from schema.connections import list_arguments
 from schema.ids import expect_global_id
 from schema.inputs import FILTERS
@@ -104,6 +104,6 @@ class ExportMutations:
         """Cancel, then answer with the export as it is now."""
         context = info.context
         export_id = expect_global_id(input.id, "Export")
-        row = await cancel_export(context.session, context.authenticated, export_id)
+        row = await export_cancellation(context.authenticated, export_id).row(context.session)
         context.loaders.forget()
         return CancelExportPayload(export=object_of(EXPORT, row))

@@ -270,6 +270,24 @@ async def test_a_reader_may_export_and_only_the_creator_or_a_writer_cancels(
     # cancelling again changes nothing
     again = (await data(client, CANCEL, tokens.ada, id=adas["id"]))["cancelExport"]["export"]
     assert again["status"] == "CANCELLED"
+    # refused, answered as it is or cancelled: one statement besides the token's
+    # check (issue 18: writes in one round trip)
+    lean = "mutation ($id: ID!) { cancelExport(input: {id: $id}) { export { id status } } }"
+    third = await _create(client, tokens.ada, environmentId=viewed, format="CSV")
+    assert client.app is not None
+    for token, export, code in [
+        (tokens.grace, third, "FORBIDDEN"),
+        (tokens.alan, third, "NOT_FOUND"),
+        (tokens.ada, adas, None),
+        (tokens.ada, third, None),
+    ]:
+        before = client.app[STATEMENTS].total
+        if code is None:
+            answer = await data(client, lean, token, id=export["id"])
+            assert answer["cancelExport"]["export"]["status"] == "CANCELLED"
+        else:
+            assert (await error(client, lean, token, id=export["id"]))["extensions"]["code"] == code
+        assert client.app[STATEMENTS].total - before == 2
 
 
 async def test_an_export_that_has_ended_cannot_be_cancelled(
