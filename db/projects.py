@@ -10,8 +10,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
-
 from db.binder import Binder
 from db.entities import MODEL, ORGANIZATION, PROJECT
 from db.errors import BadInput, Conflict, Forbidden
@@ -20,11 +18,11 @@ from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope, require_unrestricted
 from db.writes import (
+    NOT_ADMIN,
     Write,
     entity_update,
     insertion_under,
     locked_row,
-    translated,
     writable_row,
 )
 
@@ -58,12 +56,10 @@ async def require_admin(tx: Session, viewer: Viewer, organization_id: UUID) -> N
     if not viewer.superuser and not await tx.fetchval(
         QUERIES["organization_admin"], organization_id, viewer.user_id
     ):
-        raise Forbidden("this needs the ADMIN role in the organization")
+        raise Forbidden(NOT_ADMIN)
 
 
-async def create_project(
-    session: Session, viewer: Viewer, organization_id: UUID, changes: ProjectChanges
-) -> asyncpg.Record:
+def project_creation(viewer: Viewer, organization_id: UUID, changes: ProjectChanges) -> Write:
     """A new project of an organization (its ADMINs only; not through a token restricted
     to projects, which a new project would be outside of)."""
     require_scope(viewer, "project:write")
@@ -71,18 +67,18 @@ async def create_project(
     if changes.name is None:
         raise BadInput("name is required", field="name")
     _check_project(changes)
-    async with session.transaction() as tx:
-        await locked_row(tx, ORGANIZATION, organization_id, viewer, "organizationId", share=True)
-        await require_admin(tx, viewer, organization_id)
-        with translated("project"):
-            row = await tx.fetchrow(
-                QUERIES["create_project"],
-                organization_id,
-                changes.name,
-                changes.asset_type,
-            )
-    assert row is not None
-    return row
+
+    def insert(bind: Binder) -> str:
+        return (
+            "INSERT INTO projects (organization_id, name, asset_type) "
+            f"SELECT p.id, {bind(changes.name)}, "
+            f"coalesce({bind(changes.asset_type)}::text::asset_type, 'ML_MODEL') "
+            "FROM _parent p WHERE p._writer RETURNING *"
+        )
+
+    return insertion_under(
+        viewer, PROJECT, ORGANIZATION, organization_id, field="organizationId", insert=insert
+    )
 
 
 def project_update(

@@ -144,11 +144,13 @@ def _locked_select(
     columns = "t.*"
     if writer:
         project = entity.project_column
-        assert project is not None, "organizations are written by their ADMINs"
         user = "true"
         if not viewer.superuser:
             caller = bind(viewer.user_id)
-            user = _writer(qualified("t", project), caller)
+            if project is None:  # an organization: its ADMINs write under it
+                user = _organization_admin(qualified("t", "id"), caller)
+            else:
+                user = _writer(qualified("t", project), caller)
             if owner is not None:
                 user = f"({qualified('t', owner)} = {caller} OR {user})"
         columns += f", {user} AS _writer"
@@ -165,7 +167,7 @@ def _written(row: asyncpg.Record | None, entity: Entity, field: str) -> asyncpg.
     if row is None:
         raise NotFound(f"{entity.name} not found", field=field)
     if not row["_writer"]:  # a visible row's project is visible: a reader
-        raise Forbidden(_READER)
+        raise Forbidden(_READER if entity.project_column is not None else NOT_ADMIN)
     return row
 
 
@@ -280,6 +282,18 @@ def _writer(project: str, user: str) -> str:
         f"AND wom.user_id = {user} AND wom.role = 'ADMIN') "
         "OR EXISTS (SELECT 1 FROM project_members wpm "
         f"WHERE wpm.project_id = {project} AND wpm.user_id = {user} AND wpm.role = 'EDITOR'))"
+    )
+
+
+NOT_ADMIN = "this needs the ADMIN role in the organization"
+
+
+def _organization_admin(organization: str, user: str) -> str:
+    """SQL: whether the user `user` is an ADMIN of the organization `organization`."""
+    return (
+        "EXISTS (SELECT 1 FROM organization_members wom "
+        f"WHERE wom.organization_id = {organization} AND wom.user_id = {user} "
+        "AND wom.role = 'ADMIN')"
     )
 
 

@@ -42,10 +42,6 @@ DELETE FROM project_members
 WHERE project_id = $1 AND user_id = (SELECT id FROM users WHERE lower(email) = lower($2))
 RETURNING user_id
 
--- name: create_project
-INSERT INTO projects (organization_id, name, asset_type)
-VALUES ($1, $2, coalesce($3::asset_type, 'ML_MODEL')) RETURNING *
-
 -- name: project_has_children
 -- What stops a delete: environments, or segments not deleted (soft).
 SELECT EXISTS (SELECT 1 FROM environments WHERE project_id = $1)

@@ -12,11 +12,11 @@ from db.entities import MODEL, PROJECT
 from db.projects import (
     ModelChanges,
     ProjectChanges,
-    create_project,
     delete_model,
     delete_project,
     model_creation,
     model_update,
+    project_creation,
     project_update,
 )
 from db.viewer import Viewer
@@ -36,7 +36,6 @@ from schema.mutations.common import (
     written,
 )
 from schema.scalars import AssetType
-from schema.types import object_of
 
 
 @strawberry.input(description="A new project of an organization.")
@@ -101,6 +100,12 @@ class DeleteModelPayload:
     deleted_id: strawberry.ID = deleted_id("model")
 
 
+def _project_creation(input: CreateProjectInput, viewer: Viewer) -> Write:
+    organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
+    changes = ProjectChanges(name=input.name, asset_type=given(input.asset_type))
+    return project_creation(viewer, organization_id, changes)
+
+
 def _project_update(input: UpdateProjectInput, viewer: Viewer) -> Write:
     project_id = expect_global_id(input.id, "Project")
     changes = ProjectChanges(name=given(input.name), asset_type=given(input.asset_type))
@@ -122,17 +127,16 @@ def _model_update(input: UpdateModelInput, viewer: Viewer) -> Write:
 class ProjectMutations:
     """Writes of projects and models."""
 
-    @strawberry.mutation(description="Create a project (organization ADMINs).")
+    @strawberry.mutation(
+        description="Create a project (organization ADMINs).",
+        metadata=WriteField(_project_creation).meta,
+    )
     async def create_project(
         self, info: Info, input: Annotated[CreateProjectInput, INPUT]
     ) -> ProjectPayload:
         """Create, then answer with the project."""
-        context = info.context
-        organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
-        changes = ProjectChanges(name=input.name, asset_type=given(input.asset_type))
-        row = await create_project(context.session, context.authenticated, organization_id, changes)
-        context.loaders.forget()
-        return ProjectPayload(project=object_of(PROJECT, row))
+        write = _project_creation(input, info.context.authenticated)
+        return ProjectPayload(project=await written(info, write))
 
     @strawberry.mutation(description="Change a project.", metadata=WriteField(_project_update).meta)
     async def update_project(

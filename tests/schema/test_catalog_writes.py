@@ -286,3 +286,29 @@ async def test_membership_answers_say_nothing_of_whether_an_email_is_known(
     assert [(e["extensions"]["code"], e["message"]) for e in body["errors"]] == [
         ("BAD_USER_INPUT", "not an e-mail address: 'x y'")
     ]
+
+
+async def test_a_project_is_created_in_one_statement(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """The organization locked if seen, the caller's ADMIN role and the insert in one
+    statement, whatever the answer (issue 18: writes in one round trip)."""
+    acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
+    assert client.app is not None
+    cases = [
+        (tokens.ada, "one-go", None),
+        (tokens.grace, "hers", ("FORBIDDEN", "this needs the ADMIN role in the organization")),
+        (tokens.alan, "his", ("NOT_FOUND", "organization not found")),
+        (tokens.ada, "one-go", ("CONFLICT", "the name is taken by another project here")),
+    ]
+    for token, name, refusal in cases:
+        before = client.app[STATEMENTS].total
+        if refusal is None:
+            created = await data(client, CREATE_PROJECT, token, org=acme, name=name)
+            assert created["createProject"]["project"]["name"] == name
+        else:
+            found = await error(client, CREATE_PROJECT, token, org=acme, name=name)
+            assert (found["extensions"]["code"], found["message"]) == refusal
+        # the token's check (the tests' apps cache no token) and the write's
+        assert client.app[STATEMENTS].total - before == 2
+    assert await conn.fetchval("SELECT count(*) FROM projects WHERE name = 'one-go'") == 1
