@@ -6,7 +6,8 @@ from uuid import UUID
 
 import asyncpg
 
-from db.entities import ORGANIZATION, PROJECT
+from db.binder import Binder
+from db.entities import ORGANIZATION
 from db.errors import BadInput, Forbidden, NotFound
 from db.names import check_display_name
 from db.projects import require_admin
@@ -14,7 +15,7 @@ from db.queries import QUERIES
 from db.session import Session
 from db.users import validated_user
 from db.viewer import Viewer, require_scope, require_unrestricted
-from db.writes import locked_row, translated
+from db.writes import Write, locked_row, membership_change, translated
 
 ORGANIZATION_ROLES = ("ADMIN", "MEMBER")
 PROJECT_ROLES = ("EDITOR", "VIEWER")
@@ -71,38 +72,43 @@ async def add_organization_member(
         )
 
 
-async def add_project_member(
-    session: Session, viewer: Viewer, project_id: UUID, email: str, role: str
-) -> None:
-    """Give an organization member a role in one of its projects (org ADMINs only)."""
+def project_member_addition(viewer: Viewer, project_id: UUID, email: str, role: str) -> Write:
+    """Give an organization member a role in one of its projects (org ADMINs only),
+    or change it."""
     require_scope(viewer, "project:write")
     _check_role(role, PROJECT_ROLES)
-    async with session.transaction() as tx:
-        project = await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
-        await require_admin(tx, viewer, project["organization_id"])
-        user_id = await tx.fetchval(
-            QUERIES["organization_member_by_email"], project["organization_id"], email.strip()
-        )
-        if user_id is None:  # an unknown address too: nothing said of who has an account
-            raise BadInput(
-                "the user must belong to the project's organization first", field="email"
-            )
-        await tx.fetchval(
-            QUERIES["put_project_member"],
-            project_id,
-            user_id,
-            role,
+
+    def put(bind: Binder) -> str:
+        return (
+            "INSERT INTO project_members (project_id, user_id, role) "
+            f"SELECT c.id, m.user_id, {bind(role)}::text::project_role FROM _current c "
+            "JOIN organization_members m ON m.organization_id = c.organization_id "
+            "JOIN users u ON u.id = m.user_id "
+            f"WHERE c._writer AND lower(u.email) = lower({bind(email.strip())}) "
+            "ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role "
+            "RETURNING project_id"
         )
 
+    def refuse() -> None:  # an unknown address too: nothing said of who has an account
+        raise BadInput("the user must belong to the project's organization first", field="email")
 
-async def remove_project_member(
-    session: Session, viewer: Viewer, project_id: UUID, email: str
-) -> None:
-    """Take a user's role in a project away (org ADMINs only)."""
+    return membership_change(viewer, project_id, put, refuse)
+
+
+def project_member_removal(viewer: Viewer, project_id: UUID, email: str) -> Write:
+    """Take a user's role in a project away (org ADMINs only): an unknown address is
+    no role, as is a known one without a role."""
     require_scope(viewer, "project:write")
-    async with session.transaction() as tx:
-        project = await locked_row(tx, PROJECT, project_id, viewer, "projectId", share=True)
-        await require_admin(tx, viewer, project["organization_id"])
-        removed = await tx.fetchval(QUERIES["remove_project_member"], project_id, email.strip())
-        if removed is None:
-            raise NotFound(f"{email.strip()} has no role in this project", field="email")
+
+    def remove(bind: Binder) -> str:
+        return (
+            "DELETE FROM project_members pm USING _current c "
+            "WHERE pm.project_id = c.id AND c._writer AND pm.user_id = "
+            f"(SELECT id FROM users WHERE lower(email) = lower({bind(email.strip())})) "
+            "RETURNING pm.project_id"
+        )
+
+    def refuse() -> None:
+        raise NotFound(f"{email.strip()} has no role in this project", field="email")
+
+    return membership_change(viewer, project_id, remove, refuse)

@@ -422,6 +422,52 @@ def removal(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
     )
 
 
+def membership_change(
+    viewer: Viewer,
+    project_id: UUID,
+    change: Callable[[Binder], str],
+    refuse: Callable[[], None],
+) -> Write:
+    """A change of a project's members, by an ADMIN of its organization, in one
+    statement: the project locked FOR SHARE if seen, the caller's role, then
+    `change(bind)`: an INSERT or DELETE of `project_members` over `_current c` (the
+    project; `c._writer`: the caller is an ADMIN) RETURNING project_id, no row when
+    the user it names is not there (`refuse()` raises why). `_new` is the project.
+    NOT_FOUND naming `projectId`, FORBIDDEN for anyone else (the caller has
+    checked the scope)."""
+
+    def ctes(bind: Binder) -> str:
+        admin = "true"
+        if not viewer.superuser:
+            admin = _organization_admin(qualified("t", "organization_id"), bind(viewer.user_id))
+        current = _locked_select(
+            PROJECT, project_id, viewer, bind, share=True, with_hidden=False,
+            extra=f", {admin} AS _writer",
+        )  # fmt: skip
+        return (
+            f"WITH _current AS ({current}), _changed AS ({change(bind)}), "
+            f"_new AS (SELECT t.* FROM {ident(PROJECT.table)} t "
+            f"JOIN _changed ch ON {qualified('t', 'id')} = ch.project_id)"
+        )
+
+    def errors(row: asyncpg.Record | None) -> asyncpg.Record:
+        if row is None:
+            raise NotFound(f"{PROJECT.name} not found", field="projectId")
+        if not row["_writer"]:
+            raise Forbidden(NOT_ADMIN)
+        if not row["_changed"]:
+            refuse()
+        return row
+
+    return Write(
+        PROJECT,
+        ctes,
+        source="_current c LEFT JOIN _new n ON true",
+        checks="c._writer, EXISTS (SELECT 1 FROM _changed) AS _changed",
+        errors=errors,
+    )
+
+
 def soft_deletion(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
     """Hide a live row (`deleted_at`; the caller becomes its `updated_by`): an
     `entity_update`, so an unseen or already hidden row is NOT_FOUND and a reader

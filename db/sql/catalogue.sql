@@ -25,23 +25,6 @@ made AS (
 )
 SELECT id FROM found UNION ALL SELECT id FROM made
 
--- name: organization_member_by_email
--- The member of organization $1 with e-mail $2: none whether the address is
--- unknown or its user is not a member, which callers answer alike.
-SELECT m.user_id FROM organization_members m JOIN users u ON u.id = m.user_id
-WHERE m.organization_id = $1 AND lower(u.email) = lower($2)
-
--- name: put_project_member
-INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, $3)
-ON CONFLICT (project_id, user_id) DO UPDATE SET role = $3
-
--- name: remove_project_member
--- By e-mail ($2), in one statement: an unknown address is no role, as is a
--- known one without a role.
-DELETE FROM project_members
-WHERE project_id = $1 AND user_id = (SELECT id FROM users WHERE lower(email) = lower($2))
-RETURNING user_id
-
 -- name: project_has_children
 -- What stops a delete: environments, or segments not deleted (soft).
 SELECT EXISTS (SELECT 1 FROM environments WHERE project_id = $1)

@@ -10,12 +10,15 @@ import strawberry
 from db.entities import ORGANIZATION, PROJECT
 from db.organizations import (
     add_organization_member,
-    add_project_member,
     create_organization,
-    remove_project_member,
+    project_member_addition,
+    project_member_removal,
 )
+from db.viewer import Viewer
+from db.writes import Write
 from schema.ids import expect_global_id
-from schema.mutations.common import DISPLAY_NAME, INPUT, Info, id_field, object_field
+from schema.metadata import WriteField
+from schema.mutations.common import DISPLAY_NAME, INPUT, Info, id_field, object_field, written
 from schema.types import load_parent, object_of
 
 
@@ -74,6 +77,16 @@ class ProjectMembershipPayload:
     project: Any = object_field(PROJECT)
 
 
+def _addition(input: AddProjectMemberInput, viewer: Viewer) -> Write:
+    project_id = expect_global_id(input.project_id, "Project", "projectId")
+    return project_member_addition(viewer, project_id, input.email, input.role.name)
+
+
+def _removal(input: RemoveProjectMemberInput, viewer: Viewer) -> Write:
+    project_id = expect_global_id(input.project_id, "Project", "projectId")
+    return project_member_removal(viewer, project_id, input.email)
+
+
 @strawberry.type
 class OrganizationMutations:
     """Organizations and who belongs where."""
@@ -102,26 +115,24 @@ class OrganizationMutations:
         organization = await load_parent(info, ORGANIZATION, organization_id)
         return OrganizationPayload(organization=organization)
 
-    @strawberry.mutation(description="Give a role in a project (organization ADMINs).")
+    @strawberry.mutation(
+        description="Give a role in a project (organization ADMINs).",
+        metadata=WriteField(_addition).meta,
+    )
     async def add_project_member(
         self, info: Info, input: Annotated[AddProjectMemberInput, INPUT]
     ) -> ProjectMembershipPayload:
         """Add (or change the role of) a project member, then answer with the project."""
-        context = info.context
-        project_id = expect_global_id(input.project_id, "Project", "projectId")
-        await add_project_member(
-            context.session, context.authenticated, project_id, input.email, input.role.name
-        )
-        context.loaders.forget()
-        return ProjectMembershipPayload(project=await load_parent(info, PROJECT, project_id))
+        write = _addition(input, info.context.authenticated)
+        return ProjectMembershipPayload(project=await written(info, write))
 
-    @strawberry.mutation(description="Take a user's role in a project away (organization ADMINs).")
+    @strawberry.mutation(
+        description="Take a user's role in a project away (organization ADMINs).",
+        metadata=WriteField(_removal).meta,
+    )
     async def remove_project_member(
         self, info: Info, input: Annotated[RemoveProjectMemberInput, INPUT]
     ) -> ProjectMembershipPayload:
         """Remove, then answer with the project."""
-        context = info.context
-        project_id = expect_global_id(input.project_id, "Project", "projectId")
-        await remove_project_member(context.session, context.authenticated, project_id, input.email)
-        context.loaders.forget()
-        return ProjectMembershipPayload(project=await load_parent(info, PROJECT, project_id))
+        write = _removal(input, info.context.authenticated)
+        return ProjectMembershipPayload(project=await written(info, write))
