@@ -15,10 +15,9 @@ from uuid import UUID
 import asyncpg
 
 from db.binder import Binder
-from db.entities import API_TOKEN, PROJECT
+from db.entities import API_TOKEN
 from db.errors import BadInput, Forbidden, NotFound
 from db.identifiers import ident, qualified
-from db.loading import rows_by_ids
 from db.pool import Queryable
 from db.queries import QUERIES
 from db.session import Session
@@ -61,12 +60,10 @@ def _check_expiry(viewer: Viewer, expires_at: datetime | None) -> None:
         )
 
 
-async def _check_projects(
-    conn: Queryable, viewer: Viewer, project_ids: Sequence[UUID] | None
-) -> list[UUID] | None:
-    """The projects, each one the caller sees (NOT_FOUND otherwise, as for one that
-    does not exist), in the order given; None (every project) only for a caller
-    that is not restricted itself."""
+def _check_projects(viewer: Viewer, project_ids: Sequence[UUID] | None) -> list[UUID] | None:
+    """The projects, distinct, in the order given (whether the caller sees each is
+    checked as the token is stored); None (every project) only for a caller that
+    is not restricted itself."""
     if project_ids is None:
         if viewer.projects is not None:
             raise Forbidden(
@@ -82,11 +79,6 @@ async def _check_projects(
         )
     if len(wanted) > MAX_PROJECTS:
         raise BadInput(f"projectIds holds at most {MAX_PROJECTS} projects", field="projectIds")
-    # visibility decides, the caller's restriction included: what it cannot see is
-    # not found, never told apart from what does not exist
-    rows = await rows_by_ids(conn, PROJECT, wanted, viewer)
-    if any(row is None for row in rows):
-        raise NotFound("project not found", field="projectIds")
     return wanted
 
 
@@ -107,16 +99,17 @@ async def create_api_token(
     if wider:
         raise Forbidden(f"this token lacks the scope {wider[0]}: it cannot grant it")
     _check_expiry(viewer, expires_at)
-    async with session.transaction() as tx:
-        projects = await _check_projects(tx, viewer, project_ids)
-        return await issue_token(
-            tx,
-            viewer.user_id,
-            name=name,
-            scopes=scopes,
-            expires_at=expires_at,
-            project_ids=projects,
-        )
+    # visibility decides, the caller's restriction included, in the insert's own
+    # statement: what it cannot see is not found, as what does not exist
+    return await issue_token(
+        session,
+        viewer.user_id,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        project_ids=_check_projects(viewer, project_ids),
+        seen_by=viewer,
+    )
 
 
 async def revoke_api_token(session: Session, viewer: Viewer, token_id: UUID) -> asyncpg.Record:

@@ -14,13 +14,16 @@ from uuid import UUID
 
 import asyncpg
 
+from db.binder import Binder
 from db.entities import PROJECT
 from db.errors import BadInput, NotFound
+from db.identifiers import ident, qualified
 from db.loading import rows_by_ids
 from db.pool import Connection, Queryable
 from db.queries import QUERIES
 from db.users import user_id_by_email
 from db.viewer import KNOWN_SCOPES, Viewer
+from db.visibility import visible
 
 # A recognisable marker (like GitHub's `ghp_`), so that secret scanners and
 # people can tell what leaked. The displayed prefix identifies a token for
@@ -173,6 +176,20 @@ async def create_token(
     )
 
 
+# the columns a new token sets, and the types its values are bound as
+_TOKEN_COLUMNS = (
+    ("user_id", "uuid"),
+    ("token_hash", "bytea"),
+    ("prefix", "text"),
+    ("scopes", "text[]"),
+    ("superuser", "boolean"),
+    ("expires_at", "timestamptz"),
+    ("demo", "boolean"),
+    ("name", "text"),
+    ("project_ids", "uuid[]"),
+)
+
+
 async def issue_token(
     conn: Queryable,
     user_id: UUID,
@@ -183,13 +200,15 @@ async def issue_token(
     project_ids: list[UUID] | None,
     superuser: bool = False,
     demo: bool = False,
+    seen_by: Viewer | None = None,
 ) -> IssuedToken:
-    """Store a new token of this user (its hash only); its clear text is in the answer."""
+    """Store a new token of this user (its hash only); its clear text is in the answer.
+    With `seen_by`, only if that viewer sees every one of `project_ids` (distinct),
+    checked in the same statement: NOT_FOUND naming `projectIds` otherwise."""
     if superuser and project_ids is not None:
         raise BadInput("a superuser token sees everything: it cannot be restricted to projects")
     token = TOKEN_MARK + "".join(secrets.choice(_ALPHABET) for _ in range(40))
-    row = await conn.fetchrow(
-        QUERIES["create_token"],
+    values = (
         user_id,
         hash_token(token),
         token[:_PREFIX_LENGTH],
@@ -200,7 +219,23 @@ async def issue_token(
         name,
         project_ids,
     )
-    assert row is not None
+    bind = Binder()
+    columns = ", ".join(column for column, _ in _TOKEN_COLUMNS)
+    bound = ", ".join(f"{bind(v)}::{t}" for v, (_, t) in zip(values, _TOKEN_COLUMNS, strict=True))
+    condition = "TRUE"
+    if seen_by is not None and project_ids is not None:
+        seen = visible(PROJECT, "t", seen_by, bind)
+        condition = (
+            f"(SELECT count(*) FROM {ident(PROJECT.table)} t WHERE "
+            f"{qualified('t', 'id')} = ANY({bind(project_ids)}::uuid[]) AND {seen}) "
+            f"= {bind(len(project_ids))}"
+        )
+    row = await conn.fetchrow(
+        f"INSERT INTO api_tokens ({columns}) SELECT {bound} WHERE {condition} RETURNING *",
+        *bind.values,
+    )
+    if row is None:  # what the caller cannot see is not found, as what does not exist
+        raise NotFound("project not found", field="projectIds")
     return IssuedToken(token, token[:_PREFIX_LENGTH], row["id"], row["expires_at"], row)
 
 

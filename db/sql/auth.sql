@@ -7,13 +7,6 @@ RETURNING id, email, name, created_at
 -- name: user_id_by_email
 SELECT id FROM users WHERE lower(email) = lower($1)
 
--- name: create_token
--- $9: the token's projects (NULL: every project its user sees)
-INSERT INTO api_tokens
-    (user_id, token_hash, prefix, scopes, superuser, expires_at, demo, name, project_ids)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING *
-
 -- name: revoke_demo_tokens
 UPDATE api_tokens SET revoked_at = now()
 WHERE demo AND revoked_at IS NULL

@@ -263,7 +263,9 @@ async def test_wider_projects_are_forbidden_or_not_found(
     # a project beyond it, seen by the user or not, or none at all: not found, as one
     # that does not exist
     support = await _project(conn, "Acme Analytics", "support-assistant")
+    counter = client.app[STATEMENTS]
     for outside in (support, initech, UUID(int=7)):
+        statements = counter.total
         found = await error(
             client,
             CREATE,
@@ -279,6 +281,9 @@ async def test_wider_projects_are_forbidden_or_not_found(
             "projectIds",
         )
         assert found["message"] == "project not found"
+        # the projects seen and the token stored in one statement, besides the
+        # token's check (issue 18: writes in one round trip)
+        assert counter.total - statements == 2
     assert await _count(conn) == before
     # a subset is granted
     made = await _created(
@@ -289,6 +294,16 @@ async def test_wider_projects_are_forbidden_or_not_found(
         projectIds=[global_id("Project", fraud)],
     )
     assert made["apiToken"]["projects"] == [{"name": "fraud-detection"}]
+    statements = counter.total
+    lean = await data(
+        client,
+        "mutation ($input: CreateApiTokenInput!) { createApiToken(input: $input) { "
+        "apiToken { name } } }",
+        restricted,
+        input={"name": "lean", "scopes": ["*"], "projectIds": [global_id("Project", churn)]},
+    )
+    assert lean == {"createApiToken": {"apiToken": {"name": "lean"}}}
+    assert counter.total - statements == 2
 
 
 async def test_never_past_the_callers_expiry(
