@@ -17,10 +17,9 @@ from db.names import check_display_name
 from db.viewer import Viewer, require_scope
 from db.writes import (
     Write,
+    deletion_mark,
     entity_update,
     insertion_under,
-    restoration,
-    soft_deletion,
 )
 
 SCOPE = "segment:write"
@@ -105,9 +104,9 @@ def segment_update(
 
 def segment_deletion(viewer: Viewer, segment_id: UUID) -> Write:
     """Hide a segment (restorable; nothing is lost)."""
-    return soft_deletion(viewer, SEGMENT, segment_id)
+    return deletion_mark(viewer, SEGMENT, segment_id, deleted=True)
 
 
 def segment_restoration(viewer: Viewer, segment_id: UUID) -> Write:
     """Bring a deleted segment back; CONFLICT when a live one has taken its name."""
-    return restoration(viewer, SEGMENT, segment_id)
+    return deletion_mark(viewer, SEGMENT, segment_id, deleted=False)

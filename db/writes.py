@@ -468,31 +468,22 @@ def membership_change(
     )
 
 
-def soft_deletion(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
-    """Hide a live row (`deleted_at`; the caller becomes its `updated_by`): an
-    `entity_update`, so an unseen or already hidden row is NOT_FOUND and a reader
-    FORBIDDEN."""
+def deletion_mark(viewer: Viewer, entity: Entity, row_id: UUID, *, deleted: bool) -> Write:
+    """Hide a live row (`deleted`) or bring a hidden one back, the caller its
+    `updated_by`: an `entity_update`. Hiding: an unseen or already hidden row is
+    NOT_FOUND. Bringing back: a live row is answered as it is, unchanged; CONFLICT
+    naming `id` when a live row has taken its unique name. FORBIDDEN for a reader."""
+    column = entity.deleted_column or "deleted_at"
     return entity_update(
         viewer,
         entity,
         row_id,
-        changes={"deleted_at": FromCurrent(lambda _: "now()"), "updated_by": viewer.user_id},
+        changes={
+            column: FromCurrent(lambda _: "now()" if deleted else "NULL"),
+            "updated_by": viewer.user_id,
+        },
         expected_updated_at=None,
-    )
-
-
-def restoration(viewer: Viewer, entity: Entity, row_id: UUID) -> Write:
-    """Bring a soft-deleted row back (the caller becomes its `updated_by`); a live
-    one is answered as it is, unchanged. NOT_FOUND when unseen, FORBIDDEN for a
-    reader, CONFLICT naming `id` when a live row has taken its unique name."""
-    deleted = ident(entity.deleted_column or "deleted_at")
-    return entity_update(
-        viewer,
-        entity,
-        row_id,
-        changes={"deleted_at": FromCurrent(lambda _: "NULL"), "updated_by": viewer.user_id},
-        expected_updated_at=None,
-        with_hidden=True,
-        conflict_field="id",
-        only_if=f"c.{deleted} IS NOT NULL",
+        with_hidden=not deleted,
+        conflict_field=None if deleted else "id",
+        only_if=None if deleted else f"c.{ident(column)} IS NOT NULL",
     )
