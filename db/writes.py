@@ -297,24 +297,6 @@ def _organization_admin(organization: str, user: str) -> str:
     )
 
 
-async def require_writer(conn: Queryable, viewer: Viewer, project_id: UUID, what: str) -> None:
-    """Writes need an organization ADMIN or a project EDITOR (or a superuser); a
-    project the viewer cannot see is not found, one they only read is forbidden."""
-    if viewer.superuser:
-        return
-    bind = Binder()
-    project, user = bind(project_id), bind(viewer.user_id)
-    seen, writes = await conn.fetchrow(
-        f"SELECT {visible(PROJECT, 'p', viewer, bind)}, {_writer(project, user)} "
-        f"FROM {ident(PROJECT.table)} p WHERE {qualified('p', 'id')} = {project}",
-        *bind.values,
-    ) or (False, False)
-    if not seen:
-        raise NotFound(f"{what} not found")
-    if not writes:
-        raise Forbidden(_READER)
-
-
 @dataclass(frozen=True, slots=True)
 class Guard:
     """A check of an update besides the caller's role and staleness: `sql(bind)` a
