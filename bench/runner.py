@@ -122,6 +122,7 @@ class _Timed:
 
     cell: Cell
     running: Running
+    rss: PeakRss
     target: Target
     noise: NoiseMeter
     throughput_s: float
@@ -290,9 +291,9 @@ class Matrix:
                         database=database,
                         facts=facts,
                         running=running,
+                        rss=rss,
                     )
                 )
-                rss.take()  # the peak of the timed runs alone
             except Exception as error:
                 self._failed(cell, error)
             self._save()
@@ -304,10 +305,9 @@ class Matrix:
                     except Exception as error:
                         self._failed(one.cell, error)
             self._save()
-        rss_of = {system.name: rss for system, _, rss in started}
         for one in timed:
             cell = one.cell
-            cell.rss_peak_bytes = rss_of[cell.system].take()
+            cell.rss_peak_bytes = one.rss.take()
             if cell.error is None:
                 best = max(r["rps"] for r in cell.throughput)
                 p50 = sorted(r["p50_ms"] for r in cell.latency)[len(cell.latency) // 2]
@@ -333,6 +333,7 @@ class Matrix:
         database: Prepared,
         facts: DataFacts,
         running: Running,
+        rss: PeakRss,
     ) -> _Timed:
         """The answer compared, statements counted, plans captured and a warm-up:
         everything before the timed repeats."""
@@ -390,9 +391,10 @@ class Matrix:
         # 4. a warm-up; the repeats come later, in turn with the other systems'
         target = Target(system.url, body_file, id_file, token)
         noise = NoiseMeter(self.cluster_uid())
+        rss.take()  # the peak of the warm-up and timed runs alone
         running.wait_idle()
         run_wrk(target, self.plan.connections, warmup_s, noise)
-        return _Timed(cell, running, target, noise, throughput_s, latency_s)
+        return _Timed(cell, running, rss, target, noise, throughput_s, latency_s)
 
     def _judge(self, system: System, scenario: Scenario, data: Any) -> str:
         if system.name == _REFERENCE:

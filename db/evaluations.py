@@ -30,7 +30,7 @@ from db.pool import Queryable
 from db.properties import MAX_IN_VALUES, MAX_KEY_LENGTH, OPERATORS, property_sql
 from db.viewer import Viewer, require_read, require_scope
 from db.visibility import visible
-from db.writes import FromCurrent, Write, entity_update, insertion_under
+from db.writes import FromCurrent, Write, entity_update, insertion_under, sql_value
 
 SCOPE = "evaluation:write"
 MAX_CONDITIONS = 50
@@ -219,8 +219,7 @@ def evaluation_update(
         dumped = dump_conditions(changes.conditions)
         columns["conditions"] = FromCurrent(lambda bind: f"{bind(dumped)}::jsonb")
     if deleted is not None:
-        hidden = "coalesce(c.deleted_at, now())" if deleted else "NULL"
-        columns["deleted_at"] = FromCurrent(lambda _: hidden)
+        columns["deleted_at"] = sql_value("coalesce(c.deleted_at, now())" if deleted else "NULL")
     return entity_update(
         viewer,
         EVALUATION,

@@ -30,7 +30,7 @@ from db.pool import Queryable
 from db.queries import QUERIES
 from db.viewer import Viewer, require_read, require_scope
 from db.visibility import visible
-from db.writes import FromCurrent, Guard, Write, entity_update, insertion_under
+from db.writes import Guard, Write, entity_update, insertion_under, sql_value
 
 SCOPE = "export:write"
 READ_SCOPE = "export:read"
@@ -142,18 +142,15 @@ def export_cancellation(viewer: Viewer, export_id: UUID) -> Write:
     def refuse(status: str) -> None:
         raise Conflict(f"the export has already ended ({status})", field="id")
 
-    def constant(sql: str) -> FromCurrent:
-        return FromCurrent(lambda _: sql)
-
     return entity_update(
         viewer,
         EXPORT,
         export_id,
         changes={
-            "status": constant("'CANCELLED'"),
-            "finished_at": constant("now()"),
-            "locked_by": constant("NULL"),
-            "locked_until": constant("NULL"),
+            "status": sql_value("'CANCELLED'"),
+            "finished_at": sql_value("now()"),
+            "locked_by": sql_value("NULL"),
+            "locked_until": sql_value("NULL"),
         },
         expected_updated_at=None,
         owner="created_by",

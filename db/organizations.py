@@ -10,12 +10,11 @@ from db.binder import Binder
 from db.entities import ORGANIZATION
 from db.errors import BadInput, Forbidden, NotFound
 from db.names import check_display_name
-from db.projects import require_admin
 from db.queries import QUERIES
 from db.session import Session
 from db.users import validated_user
 from db.viewer import Viewer, require_scope, require_unrestricted
-from db.writes import Write, locked_row, membership_change, translated
+from db.writes import Write, locked_row, membership_change, require_admin, translated
 
 ORGANIZATION_ROLES = ("ADMIN", "MEMBER")
 PROJECT_ROLES = ("EDITOR", "VIEWER")

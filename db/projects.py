@@ -12,17 +12,17 @@ from uuid import UUID
 
 from db.binder import Binder
 from db.entities import MODEL, ORGANIZATION, PROJECT
-from db.errors import BadInput, Conflict, Forbidden
+from db.errors import BadInput, Conflict
 from db.names import check_display_name
 from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope, require_unrestricted
 from db.writes import (
-    NOT_ADMIN,
     Write,
     entity_update,
     insertion_under,
     locked_row,
+    require_admin,
     writable_row,
 )
 
@@ -49,14 +49,6 @@ def _check_project(changes: ProjectChanges) -> None:
     check_display_name(changes.name, "name", 200)
     if changes.asset_type is not None and changes.asset_type not in ASSET_TYPES:
         raise BadInput(f"assetType is one of {', '.join(ASSET_TYPES)}", field="assetType")
-
-
-async def require_admin(tx: Session, viewer: Viewer, organization_id: UUID) -> None:
-    """Only an organization's ADMIN (or a superuser) may do this."""
-    if not viewer.superuser and not await tx.fetchval(
-        QUERIES["organization_admin"], organization_id, viewer.user_id
-    ):
-        raise Forbidden(NOT_ADMIN)
 
 
 def project_creation(viewer: Viewer, organization_id: UUID, changes: ProjectChanges) -> Write:

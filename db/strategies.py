@@ -24,7 +24,7 @@ from db.identifiers import ident, qualified
 from db.rollout_rules import StrategySpec, normalised
 from db.viewer import Viewer, require_read, require_scope
 from db.visibility import visible
-from db.writes import FromCurrent, Guard, Write, entity_update
+from db.writes import FromCurrent, Guard, Write, entity_update, sql_value
 
 SCOPE = "environment:write"
 
@@ -86,12 +86,11 @@ def default_strategy_clearing(
     viewer: Viewer, environment_id: UUID, expected_updated_at: datetime | None = None
 ) -> Write:
     """Remove the environment's default strategy (none set: nothing changes)."""
-    require_scope(viewer, SCOPE)
     return entity_update(
         viewer,
         ENVIRONMENT,
         environment_id,
-        changes={"default_strategy": FromCurrent(lambda _: "NULL")},
+        changes={"default_strategy": sql_value("NULL")},
         expected_updated_at=expected_updated_at,
         only_if="c.default_strategy IS NOT NULL",
         field="environmentId",

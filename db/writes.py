@@ -110,6 +110,11 @@ class FromCurrent:
     sql: Callable[[Binder], str]
 
 
+def sql_value(text: str) -> FromCurrent:
+    """A value given as SQL that binds nothing (`now()`, `NULL`, a literal)."""
+    return FromCurrent(lambda _: text)
+
+
 def _assignments(entity: Entity, changes: dict[str, Any], bind: Binder, table: str) -> str:
     """SQL: SET's list for the given columns (None: leave as is) of `table`'s row.
     Column names come from `changes` keys, which callers take from fixed field lists."""
@@ -148,7 +153,7 @@ def _locked_select(
         if not viewer.superuser:
             caller = bind(viewer.user_id)
             if project is None:  # an organization: its ADMINs write under it
-                user = _organization_admin(qualified("t", "id"), caller)
+                user = organization_admin(qualified("t", "id"), caller)
             else:
                 user = _writer(qualified("t", project), caller)
             if owner is not None:
@@ -288,13 +293,23 @@ def _writer(project: str, user: str) -> str:
 NOT_ADMIN = "this needs the ADMIN role in the organization"
 
 
-def _organization_admin(organization: str, user: str) -> str:
+def organization_admin(organization: str, user: str) -> str:
     """SQL: whether the user `user` is an ADMIN of the organization `organization`."""
     return (
         "EXISTS (SELECT 1 FROM organization_members wom "
         f"WHERE wom.organization_id = {organization} AND wom.user_id = {user} "
         "AND wom.role = 'ADMIN')"
     )
+
+
+async def require_admin(conn: Queryable, viewer: Viewer, organization_id: UUID) -> None:
+    """Only an organization's ADMIN (or a superuser) may do this."""
+    if viewer.superuser:
+        return
+    bind = Binder()
+    admin = organization_admin(bind(organization_id), bind(viewer.user_id))
+    if not await conn.fetchval(f"SELECT {admin}", *bind.values):
+        raise Forbidden(NOT_ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,7 +436,7 @@ def membership_change(
     def ctes(bind: Binder) -> str:
         admin = "true"
         if not viewer.superuser:
-            admin = _organization_admin(qualified("t", "organization_id"), bind(viewer.user_id))
+            admin = organization_admin(qualified("t", "organization_id"), bind(viewer.user_id))
         current = _locked_select(
             PROJECT, project_id, viewer, bind, share=True, with_hidden=False,
             extra=f", {admin} AS _writer",
@@ -461,7 +476,7 @@ def deletion_mark(viewer: Viewer, entity: Entity, row_id: UUID, *, deleted: bool
         entity,
         row_id,
         changes={
-            column: FromCurrent(lambda _: "now()" if deleted else "NULL"),
+            column: sql_value("now()" if deleted else "NULL"),
             "updated_by": viewer.user_id,
         },
         expected_updated_at=None,
