@@ -1,12 +1,14 @@
 """The raw bound: an HTTP server that answers each scenario with ONE statement
-whose result is the response JSON, built by PostgreSQL (`queries/raw/*.sql`).
+whose result is the response JSON, built by PostgreSQL (`queries/raw/*.sql`, or
+the folder `--queries` names: `raw-exact` answers envgraph's exact bytes).
 
 No GraphQL, no auth, no Python objects per row: what is left is HTTP, one
 round trip and the database's own work, which no gateway can go below. It is
 driven by wrk like every other system; the body names the statement
 (`{"query": "nested", "variables": {...}}`).
 
-    python -m bench.rawserver --port 5402 --pool 16   (DATABASE_URL names the database)
+    python -m bench.rawserver --port 5402 --pool 16 [--queries raw-exact]
+    (DATABASE_URL names the database)
 """
 
 from __future__ import annotations
@@ -68,10 +70,10 @@ async def _healthz(_: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def create_app(dsn: str, pool_size: int) -> web.Application:
-    """The aiohttp app, its pool opened on start."""
+def create_app(dsn: str, pool_size: int, folder: Path = QUERIES) -> web.Application:
+    """The aiohttp app serving the statements of `folder`, its pool opened on start."""
     app = web.Application(client_max_size=16 * 1024 * 1024)
-    app[_STATEMENTS] = load_statements()
+    app[_STATEMENTS] = load_statements(folder)
 
     async def pool_context(app: web.Application) -> Any:
         app[_POOL] = await asyncpg.create_pool(
@@ -91,8 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.rawserver")
     parser.add_argument("--port", type=int, default=5402)
     parser.add_argument("--pool", type=int, default=16)
+    parser.add_argument("--queries", default="raw", help="its folder under bench/queries")
     args = parser.parse_args()
-    app = create_app(os.environ["DATABASE_URL"], args.pool)
+    app = create_app(os.environ["DATABASE_URL"], args.pool, QUERIES.parent / args.queries)
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 

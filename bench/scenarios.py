@@ -24,6 +24,10 @@ from bench.events import window
 from schema.ids import global_id
 
 QUERIES = Path(__file__).with_name("queries")
+# the raw bounds: "raw" answers as little as the scenario's shape needs (bare
+# uuids for ids and cursors); "raw-exact" answers envgraph's exact bytes, the
+# encodings API.md asks for included (only where its folder has the scenario)
+RAW_FAMILIES = ("raw", "raw-exact")
 # the deep page starts this many rows before the end of the list
 DEEP_FROM_END = 100
 # the deep page of events: the 1,000th page of 50 of one environment's events
@@ -217,11 +221,17 @@ def variables(
     return {}
 
 
+def is_raw(family: str) -> bool:
+    """Whether the family is a raw bound: statements by name (`queries/<family>/*.sql`)
+    served by bench/rawserver.py."""
+    return family in RAW_FAMILIES
+
+
 def body(family: str, scenario: str, values: dict[str, Any]) -> str:
     """The JSON POST body (the raw bound takes the statement's name as query);
     for a persisted scenario, the query string of its GET (`?...`: the hash, no
     text), which post.lua and client.send take for a GET."""
-    if family == "raw":
+    if is_raw(family):
         return json.dumps({"query": scenario, "variables": values})
     text = (QUERIES / family / f"{scenario}.graphql").read_text()
     if _is_persisted(scenario):
@@ -261,6 +271,6 @@ def _persisted_query(text: str) -> dict[str, Any]:
 def has_query(family: str, scenario: str) -> bool:
     """Whether the family has a query for the scenario (PostGraphile v4 has no
     events scenarios)."""
-    if family == "raw":
-        return (QUERIES / "raw" / f"{scenario}.sql").exists()
+    if is_raw(family):
+        return (QUERIES / family / f"{scenario}.sql").exists()
     return (QUERIES / family / f"{scenario}.graphql").exists()

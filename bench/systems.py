@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 
 from bench.peers import Peers
+from bench.scenarios import is_raw
 
 _REPO = Path(__file__).resolve().parent.parent
 _V5_CONFIG = Path(__file__).with_name("postgraphile") / "graphile.config.mjs"
@@ -63,6 +64,7 @@ SYSTEMS = (
     System("postgraphile-v4", "PostGraphile v4", "postgraphile-v4", 5400),
     System("postgraphile-v5", "PostGraphile v5", "postgraphile-v5", 5401),
     System("raw", "raw asyncpg bound", "raw", 5402),
+    System("raw-exact", "raw asyncpg bound, envgraph's bytes", "raw-exact", 5403),
 )
 
 
@@ -152,6 +154,8 @@ def _command(
         sys.executable,
         "-m",
         "bench.rawserver",
+        "--queries",
+        system.family,
         "--port",
         str(system.port),
         "--pool",
@@ -163,7 +167,7 @@ def _command(
 def _ready(system: System) -> bool:
     if system.family == "envgraph":
         request = urllib.request.Request(f"http://127.0.0.1:{system.port}/readyz")
-    elif system.family == "raw":
+    elif is_raw(system.family):
         request = urllib.request.Request(f"http://127.0.0.1:{system.port}/healthz")
     else:
         request = urllib.request.Request(
