@@ -1,11 +1,11 @@
-"""Writes of environments: create and update (one statement each), move and
-delete (one transaction each).
+"""Writes of environments: create, update, move and delete, one statement each
+(move and delete through functions of db/migrations/0010_locked_writes.sql).
 
 An environment has a data role (`type`) and a deployment stage (`kind`), tied
 by one rule (`settled`): kind PRODUCTION is the PRODUCTION stream. Its
 `sort_order` is its 0-based position among its model's environments: a new one
 goes last, `move_environment` moves one, a delete closes the gap; whatever
-changes positions locks the model's row first (db/sql/environments.sql), so
+changes positions locks the model's row first (see that migration), so
 the positions of a model's environments are always 0..n-1.
 """
 
@@ -21,10 +21,7 @@ import asyncpg
 from db.binder import Binder
 from db.entities import ENVIRONMENT, MODEL, EnvironmentKind, EnvironmentType
 from db.errors import BadInput, Conflict, NotFound
-from db.loading import rows_by_ids
 from db.names import check_environment_name
-from db.pool import Queryable
-from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope
 from db.writes import (
@@ -32,7 +29,7 @@ from db.writes import (
     Write,
     entity_update,
     insertion_under,
-    writable_row,
+    locked_call,
 )
 
 TYPES = tuple(t.value for t in EnvironmentType)
@@ -98,17 +95,6 @@ def _check(changes: EnvironmentChanges) -> None:
         raise BadInput("rowCount cannot be negative", field="rowCount")
     if changes.row_count is not None and changes.row_count > BIGINT_MAX:
         raise BadInput(f"rowCount is at most {BIGINT_MAX} (64 bits)", field="rowCount")
-
-
-async def _lock_model_of(tx: Queryable, viewer: Viewer, environment_id: UUID) -> asyncpg.Record:
-    """The environment, locked after its model (the order every write that moves
-    positions takes): NOT_FOUND when absent or invisible, FORBIDDEN for a reader."""
-    (seen,) = await rows_by_ids(tx, ENVIRONMENT, [environment_id], viewer)
-    if seen is None:
-        raise NotFound("environment not found", field="id")
-    await tx.fetchval(QUERIES["lock_model"], seen["model_id"])
-    # read again under the model's lock: a concurrent delete or move may have come first
-    return await writable_row(tx, ENVIRONMENT, environment_id, viewer, "id")
 
 
 def environment_creation(viewer: Viewer, model_id: UUID, changes: EnvironmentChanges) -> Write:
@@ -185,30 +171,40 @@ async def move_environment(
     session: Session, viewer: Viewer, environment_id: UUID, position: int
 ) -> asyncpg.Record:
     """Put an environment at a 0-based `position` among its model's environments,
-    the others renumbered 0..n-1 around it, in one transaction."""
+    the others renumbered 0..n-1 around it, in one statement (its model locked
+    first, as every write that moves positions does)."""
     require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        current = await _lock_model_of(tx, viewer, environment_id)
-        model_id = current["model_id"]
-        count = await tx.fetchval(QUERIES["count_environments"], model_id)
-        if not 0 <= position < count:
-            raise BadInput(
-                f"position is between 0 and {count - 1} (the model has {count} environments)",
-                field="position",
-            )
-        await tx.fetchval(QUERIES["move_environment"], model_id, environment_id, position)
-        (row,) = await rows_by_ids(tx, ENVIRONMENT, [environment_id], viewer)
-    assert row is not None, "the environment is locked"
-    return row
+    found = await locked_call(
+        session,
+        viewer,
+        ENVIRONMENT,
+        environment_id,
+        "envgraph_move_environment",
+        position,
+        columns="total, moved",
+        lock=False,
+    )
+    count = found["total"]
+    if count is None:  # deleted since it was seen
+        raise NotFound("environment not found", field="id")
+    if found["moved"] is None:
+        raise BadInput(
+            f"position is between 0 and {count - 1} (the model has {count} environments)",
+            field="position",
+        )
+    moved: asyncpg.Record = found["moved"]
+    return moved
 
 
 async def delete_environment(session: Session, viewer: Viewer, environment_id: UUID) -> None:
     """Delete an environment (a protected one is a conflict and stays); the rest
-    of its model's environments close the gap."""
+    of its model's environments close the gap. One statement (its model locked
+    first, as every write that moves positions does)."""
     require_scope(viewer, SCOPE)
-    async with session.transaction() as tx:
-        current = await _lock_model_of(tx, viewer, environment_id)
-        if current["protected"]:
-            raise Conflict("a protected environment cannot be deleted", field="id")
-        await tx.fetchval(QUERIES["delete_environment"], environment_id)
-        await tx.fetchval(QUERIES["renumber_environments"], current["model_id"])
+    found = await locked_call(
+        session, viewer, ENVIRONMENT, environment_id, "envgraph_delete_environment", lock=False
+    )
+    if found["outcome"] == "gone":  # deleted since it was seen
+        raise NotFound("environment not found", field="id")
+    if found["outcome"] == "protected":
+        raise Conflict("a protected environment cannot be deleted", field="id")

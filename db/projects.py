@@ -14,16 +14,13 @@ from db.binder import Binder
 from db.entities import MODEL, ORGANIZATION, PROJECT
 from db.errors import BadInput, Conflict
 from db.names import check_display_name
-from db.queries import QUERIES
 from db.session import Session
 from db.viewer import Viewer, require_scope, require_unrestricted
 from db.writes import (
     Write,
     entity_update,
     insertion_under,
-    locked_row,
-    require_admin,
-    writable_row,
+    locked_call,
 )
 
 ASSET_TYPES = ("ML_MODEL", "GEN_AI_APP")
@@ -91,23 +88,16 @@ def project_update(
 
 
 async def delete_project(session: Session, viewer: Viewer, project_id: UUID) -> None:
-    """Delete a project with no environments or live segments (empty models go too)."""
+    """Delete a project with no environments or live segments (empty models go too),
+    by an ADMIN of its organization; one statement."""
     require_scope(viewer, "project:write")
-    async with session.transaction() as tx:
-        current = await locked_row(tx, PROJECT, project_id, viewer, "id")
-        await require_admin(tx, viewer, current["organization_id"])
-        if await tx.fetchval(QUERIES["project_has_children"], project_id):
-            raise Conflict(
-                "the project still has environments or segments: delete them first", field="id"
-            )
-        # what is left below is empty models and deleted segments: they go with it
-        for statement in (
-            QUERIES["delete_project_segments"],
-            QUERIES["delete_project_models"],
-            QUERIES["delete_project_members"],
-            QUERIES["delete_project"],
-        ):
-            await tx.fetchval(statement, project_id)
+    found = await locked_call(
+        session, viewer, PROJECT, project_id, "envgraph_delete_project", admin=True
+    )
+    if found["outcome"] == "busy":
+        raise Conflict(
+            "the project still has environments or segments: delete them first", field="id"
+        )
 
 
 def model_creation(viewer: Viewer, project_id: UUID, changes: ModelChanges) -> Write:
@@ -144,13 +134,10 @@ def model_update(
 
 async def delete_model(session: Session, viewer: Viewer, model_id: UUID) -> None:
     """Delete a model with no environments and no live segments (deleted segments go
-    with it)."""
+    with it); one statement."""
     require_scope(viewer, "model:write")
-    async with session.transaction() as tx:
-        await writable_row(tx, MODEL, model_id, viewer, "id")
-        if await tx.fetchval(QUERIES["model_has_children"], model_id):
-            raise Conflict(
-                "the model still has environments or segments: delete them first", field="id"
-            )
-        await tx.fetchval(QUERIES["delete_model_segments"], model_id)
-        await tx.fetchval(QUERIES["delete_model"], model_id)
+    found = await locked_call(session, viewer, MODEL, model_id, "envgraph_delete_model")
+    if found["outcome"] == "busy":
+        raise Conflict(
+            "the model still has environments or segments: delete them first", field="id"
+        )

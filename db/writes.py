@@ -141,10 +141,13 @@ def _locked_select(
     writer: bool = False,
     extra: str = "",
     owner: str | None = None,
+    admin: bool = False,
+    lock: bool = True,
 ) -> str:
-    """SQL: the visible row `row_id` of `entity`, locked; with `writer`, also
-    `_writer`: whether the caller writes in its project (or is the user its column
-    `owner` names); `extra` columns after."""
+    """SQL: the visible row `row_id` of `entity`, locked (unless not `lock`); with
+    `writer`, also `_writer`: whether the caller writes in its project (or is the user
+    its column `owner` names; with `admin`, is an ADMIN of its organization); `extra`
+    columns after."""
     wanted = bind(row_id)
     columns = "t.*"
     if writer:
@@ -154,6 +157,8 @@ def _locked_select(
             caller = bind(viewer.user_id)
             if project is None:  # an organization: its ADMINs write under it
                 user = organization_admin(qualified("t", "id"), caller)
+            elif admin:
+                user = organization_admin(qualified("t", "organization_id"), caller)
             else:
                 user = _writer(qualified("t", project), caller)
             if owner is not None:
@@ -163,16 +168,18 @@ def _locked_select(
     return (
         f"SELECT {columns} FROM {ident(entity.table)} t "
         f"WHERE {qualified('t', 'id')} = {wanted} "
-        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)} "
-        f"FOR {'SHARE' if share else 'UPDATE'} OF t"
+        f"AND {visible(entity, 't', viewer, bind, with_hidden=with_hidden)}"
+        + (f" FOR {'SHARE' if share else 'UPDATE'} OF t" if lock else "")
     )
 
 
-def _written(row: asyncpg.Record | None, entity: Entity, field: str) -> asyncpg.Record:
+def _written(
+    row: asyncpg.Record | None, entity: Entity, field: str, *, admin: bool = False
+) -> asyncpg.Record:
     if row is None:
         raise NotFound(f"{entity.name} not found", field=field)
     if not row["_writer"]:  # a visible row's project is visible: a reader
-        raise Forbidden(_READER if entity.project_column is not None else NOT_ADMIN)
+        raise Forbidden(_READER if entity.project_column is not None and not admin else NOT_ADMIN)
     return row
 
 
@@ -196,6 +203,49 @@ async def writable_row(
         entity, row_id, viewer, bind, share=share, with_hidden=with_hidden, writer=True
     )
     return _written(await tx.fetchrow(sql, *bind.values), entity, field)
+
+
+async def locked_call(
+    conn: Queryable,
+    viewer: Viewer,
+    entity: Entity,
+    row_id: UUID,
+    function: str,
+    *args: Any,
+    columns: str = "outcome",
+    lock: bool = True,
+    admin: bool = False,
+) -> asyncpg.Record:
+    """ONE statement: the visible row `row_id` of `entity`, locked FOR UPDATE (unless
+    not `lock`: the function takes its own locks, in their order), and whether the
+    caller writes there (with `admin`: is an ADMIN of its organization); then, for a
+    writer, `function(row id, *args)`, a function of db/migrations/0010_locked_writes.sql
+    that reads what is below the row and writes. Its statements each take a new
+    snapshot, which sees what was committed while the lock was waited for: a
+    statement alone would read with the one it began with. NOT_FOUND naming `id` when
+    unseen, FORBIDDEN for a reader; the record holds `columns`, the function's answer
+    (named in that order), NULL for a caller who may not write."""
+    bind = Binder()
+    current = _locked_select(
+        entity,
+        row_id,
+        viewer,
+        bind,
+        share=False,
+        with_hidden=False,
+        writer=True,
+        admin=admin,
+        lock=lock,
+    )
+    given = "".join(f", {bind(value)}" for value in args)
+    # the lock is taken when the CTE is read, before the function runs for its row;
+    # a reader's call gets NULL, which the (STRICT) functions answer without a look
+    row = await conn.fetchrow(
+        f"WITH c AS MATERIALIZED ({current}) SELECT c._writer, f.* FROM c, LATERAL "
+        f"{function}(CASE WHEN c._writer THEN c.id END{given}) AS f({columns})",
+        *bind.values,
+    )
+    return _written(row, entity, "id", admin=admin)
 
 
 @dataclass(frozen=True, slots=True)

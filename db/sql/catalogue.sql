@@ -24,32 +24,3 @@ made AS (
     RETURNING id
 )
 SELECT id FROM found UNION ALL SELECT id FROM made
-
--- name: project_has_children
--- What stops a delete: environments, or segments not deleted (soft).
-SELECT EXISTS (SELECT 1 FROM environments WHERE project_id = $1)
-    OR EXISTS (SELECT 1 FROM segments WHERE project_id = $1 AND deleted_at IS NULL)
-
--- name: delete_project_segments
--- A project goes with what is left below it: empty models, deleted segments,
--- memberships (children first: the foreign keys).
-DELETE FROM segments WHERE project_id = $1
-
--- name: delete_project_models
-DELETE FROM models WHERE project_id = $1
-
--- name: delete_project_members
-DELETE FROM project_members WHERE project_id = $1
-
--- name: delete_project
-DELETE FROM projects WHERE id = $1
-
--- name: model_has_children
-SELECT EXISTS (SELECT 1 FROM environments WHERE model_id = $1)
-    OR EXISTS (SELECT 1 FROM segments WHERE model_id = $1 AND deleted_at IS NULL)
-
--- name: delete_model_segments
-DELETE FROM segments WHERE model_id = $1
-
--- name: delete_model
-DELETE FROM models WHERE id = $1

@@ -39,6 +39,7 @@ async def test_from_empty_then_rerun_is_a_no_op(empty_database_url: str) -> None
             (7, "evaluations"),
             (8, "environment_config"),
             (9, "persisted_documents"),
+            (10, "locked_writes"),
         ]
         assert [m.name for m in await migrations.pending(conn)] == [n for _, n in versions]
         applied = await migrations.migrate(conn)
@@ -91,6 +92,7 @@ async def test_a_database_of_the_first_version_migrates_forward(empty_database_u
             "evaluations",
             "environment_config",
             "persisted_documents",
+            "locked_writes",
         ]
         assert await conn.fetchval("SELECT event_count FROM environments") == 0
         assert await conn.fetchval("SELECT count(*) FROM events") == 0

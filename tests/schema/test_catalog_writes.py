@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import asyncpg
+import pytest
 
 from gateway.keys import STATEMENTS
 from schema.ids import global_id
@@ -321,3 +323,111 @@ async def test_a_project_is_created_in_one_statement(
         # the token's check (the tests' apps cache no token) and the write's
         assert client.app[STATEMENTS].total - before == 2
     assert await conn.fetchval("SELECT count(*) FROM projects WHERE name = 'one-go'") == 1
+
+
+async def test_deletes_of_projects_and_models_are_one_statement(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """The row locked if seen, the caller's role, what is below it read after the lock
+    and the deletes in one statement, whatever the answer (issue 18: writes in one
+    round trip)."""
+    acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
+    of_acme = "organization_id = (SELECT id FROM organizations WHERE name = 'Acme Analytics')"
+    fraud = await _id(conn, "projects", "Project", f"name = 'fraud-detection' AND {of_acme}")
+    xgb = await _id(
+        conn,
+        "models",
+        "Model",
+        "name = 'xgb-classifier' AND project_id = "
+        f"(SELECT id FROM projects WHERE name = 'fraud-detection' AND {of_acme})",
+    )
+    churn = await _id(
+        conn,
+        "models",
+        "Model",
+        f"project_id = (SELECT id FROM projects WHERE name = 'churn-prediction' AND {of_acme})",
+    )
+    doomed = (await data(client, CREATE_PROJECT, tokens.ada, org=acme, name="doomed"))[
+        "createProject"
+    ]["project"]["id"]
+    await data(client, CREATE_MODEL, tokens.ada, project=doomed, name="empty", version=None)
+    spare = await data(client, CREATE_MODEL, tokens.ada, project=fraud, name="spare", version=None)
+    busy = "still has environments or segments: delete them first"
+    not_admin = "this needs the ADMIN role in the organization"
+    reader = "writing here needs the EDITOR role on the project (or ADMIN of its organization)"
+    cases = [
+        (DELETE_PROJECT, tokens.grace, fraud, ("FORBIDDEN", not_admin)),
+        (DELETE_PROJECT, tokens.alan, fraud, ("NOT_FOUND", "project not found")),
+        (DELETE_PROJECT, tokens.ada, fraud, ("CONFLICT", f"the project {busy}")),
+        (DELETE_MODEL, tokens.grace, churn, ("FORBIDDEN", reader)),
+        (DELETE_MODEL, tokens.alan, xgb, ("NOT_FOUND", "model not found")),
+        (DELETE_MODEL, tokens.ada, xgb, ("CONFLICT", f"the model {busy}")),
+        (DELETE_MODEL, tokens.ada, spare["createModel"]["model"]["id"], None),
+        (DELETE_PROJECT, tokens.ada, doomed, None),  # its empty model goes with it
+    ]  # fmt: skip
+    assert client.app is not None
+    for mutation, token, target, refusal in cases:
+        before = client.app[STATEMENTS].total
+        if refusal is None:
+            deleted = await data(client, mutation, token, id=target)
+            assert list(deleted.values()) == [{"deletedId": target}]
+        else:
+            found = await error(client, mutation, token, id=target)
+            assert (found["extensions"]["code"], found["message"]) == refusal
+        # the token's check (the tests' apps cache no token) and the delete's
+        assert client.app[STATEMENTS].total - before == 2
+    left = await conn.fetchrow(
+        "SELECT (SELECT count(*) FROM projects WHERE name = 'doomed') AS doomed, "
+        "(SELECT count(*) FROM models WHERE name IN ('empty', 'spare')) AS emptied, "
+        f"(SELECT count(*) FROM projects WHERE name = 'fraud-detection' AND {of_acme}) AS kept"
+    )
+    assert left is not None
+    assert tuple(left) == (0, 0, 1)
+
+
+@pytest.mark.parametrize("mutation", [DELETE_MODEL, DELETE_PROJECT])
+async def test_a_child_committed_while_a_delete_waits_stops_it(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, database_url: str, mutation: str
+) -> None:
+    """The delete reads what is below after its lock is granted: an environment whose
+    insert held the lock, committed meanwhile, is a CONFLICT (not the foreign key's
+    error, which a statement reading with its own first snapshot would meet)."""
+    acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
+    project = (await data(client, CREATE_PROJECT, tokens.ada, org=acme, name="racing"))[
+        "createProject"
+    ]["project"]["id"]
+    model = (await data(client, CREATE_MODEL, tokens.ada, project=project, name="m", version=None))[
+        "createModel"
+    ]["model"]["id"]
+    other = await asyncpg.connect(database_url)
+    try:
+        insert = other.transaction()
+        await insert.start()
+        # the foreign keys' checks lock the model's and the project's rows FOR KEY SHARE
+        await other.execute(
+            "INSERT INTO environments (model_id, project_id, name, type) "
+            "SELECT m.id, m.project_id, 'late', 'PRE_PRODUCTION' FROM models m "
+            "WHERE m.name = 'm' AND m.project_id = (SELECT id FROM projects WHERE name = 'racing')"
+        )
+        target = model if mutation == DELETE_MODEL else project
+        delete = asyncio.create_task(error(client, mutation, tokens.ada, id=target))
+        for _ in range(500):  # until the delete waits for the row's lock
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1
+        assert not delete.done()
+        await insert.commit()
+        found = await delete
+    finally:
+        await other.close()
+    kind = "model" if mutation == DELETE_MODEL else "project"
+    assert (found["extensions"]["code"], found["message"]) == (
+        "CONFLICT",
+        f"the {kind} still has environments or segments: delete them first",
+    )
+    assert await conn.fetchval("SELECT count(*) FROM environments WHERE name = 'late'") == 1

@@ -14,6 +14,7 @@ import pytest
 
 from db.environments import settled
 from db.tokens import create_token
+from gateway.keys import STATEMENTS
 from schema.ids import global_id
 from tests.schema.compiled_support import both, resolver_client
 from tests.schema.conftest import Tokens
@@ -355,3 +356,57 @@ async def test_concurrent_moves_creates_and_deletes_keep_a_permutation(
     positions = await _positions(conn, model)
     assert sorted(p for _, p in positions) == list(range(len(positions)))
     assert len(positions) == 3 + 5 + 4 - 4  # the demo's and 5, 4 created, m0 to m3 deleted
+
+
+async def test_moves_and_deletes_are_one_statement(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """The caller's visibility and role, the model's lock, the positions read after it
+    and the write in one statement, whatever the answer (issue 18: writes in one
+    round trip); the moved environment's payload comes from that statement too."""
+    model = await _model(conn)
+    viewed = await _model(conn, "churn-prediction")  # Grace: VIEWER
+    initech = await conn.fetchval(
+        "SELECT m.id FROM models m JOIN projects p ON p.id = m.project_id "
+        "JOIN organizations o ON o.id = p.organization_id WHERE o.name = 'Initech Labs' LIMIT 1"
+    )
+    await conn.execute(
+        "UPDATE environments SET protected = true WHERE model_id = $1 AND name = 'validation'",
+        model,
+    )
+    out_of_range = ("BAD_USER_INPUT", "position is between 0 and 2 (the model has 3 environments)")
+    protected = ("CONFLICT", "a protected environment cannot be deleted")
+    cases: list[tuple[str, str, str, dict[str, Any], tuple[str, str] | None]] = [
+        (MOVE, tokens.ada, "production", {"position": 0}, None),
+        (MOVE, tokens.ada, "production", {"position": 3}, out_of_range),
+        (MOVE, tokens.ada, "production", {"position": -1}, out_of_range),
+        (DELETE, tokens.ada, "validation", {}, protected),
+        (DELETE, tokens.ada, "training", {}, None),
+    ]  # fmt: skip
+    assert client.app is not None
+    for mutation, token, name, values, refusal in cases:
+        before = client.app[STATEMENTS].total
+        environment = await _env(conn, model, name)
+        if refusal is None:
+            await data(client, mutation, token, id=environment, **values)
+        else:
+            found = await error(client, mutation, token, id=environment, **values)
+            assert (found["extensions"]["code"], found["message"]) == refusal
+        # the token's check (the tests' apps cache no token) and the write's
+        assert client.app[STATEMENTS].total - before == 2
+    assert await _positions(conn, model) == [("production", 0), ("validation", 1)]
+    refusals = [
+        (tokens.grace, viewed, "FORBIDDEN"),  # a VIEWER of the project
+        (tokens.ada, initech, "NOT_FOUND"),  # another tenant's
+    ]
+    for token, other, code in refusals:
+        environment = await _env(conn, other, "production")
+        for mutation, values in ((MOVE, {"position": 0}), (DELETE, {})):
+            before = client.app[STATEMENTS].total
+            found = await error(client, mutation, token, id=environment, **values)
+            assert found["extensions"]["code"] == code
+            assert client.app[STATEMENTS].total - before == 2
+    moved = await data(
+        client, MOVE, tokens.ada, id=await _env(conn, model, "validation"), position=0
+    )
+    assert moved["moveEnvironment"]["environment"] == {"name": "validation", "sortOrder": 0}
