@@ -14,7 +14,7 @@ from db.queries import QUERIES
 from db.session import Session
 from db.users import validated_user
 from db.viewer import Viewer, require_scope, require_unrestricted
-from db.writes import Write, locked_row, membership_change, require_admin, translated
+from db.writes import Write, locked_call, membership_change, translated
 
 ORGANIZATION_ROLES = ("ADMIN", "MEMBER")
 PROJECT_ROLES = ("EDITOR", "VIEWER")
@@ -33,18 +33,6 @@ async def create_organization(session: Session, viewer: Viewer, name: str) -> as
     return record
 
 
-async def _invited(tx: Session, email: str) -> UUID:
-    """The user with this e-mail, created when there is none (named after the
-    address's local part, with no token: they act once an operator issues one),
-    so that an organization's ADMIN learns nothing of who else has an account."""
-    email, name = validated_user(email, email.strip().split("@", 1)[0][:200])
-    user_id: UUID | None = await tx.fetchval(QUERIES["invited_user_id"], email, name)
-    if user_id is None:  # created by a concurrent transaction, committed since
-        user_id = await tx.fetchval(QUERIES["user_id_by_email"], email)
-    assert user_id is not None
-    return user_id
-
-
 def _check_role(role: str, roles: tuple[str, ...]) -> None:
     if role not in roles:
         raise BadInput(f"role is one of {', '.join(roles)}", field="role")
@@ -52,23 +40,30 @@ def _check_role(role: str, roles: tuple[str, ...]) -> None:
 
 async def add_organization_member(
     session: Session, viewer: Viewer, organization_id: UUID, email: str, role: str
-) -> None:
+) -> asyncpg.Record:
     """Make a user a member (or change their role) of an organization (its ADMINs
-    only); an unknown e-mail becomes a user first. Not through a token restricted to
-    projects: a member's role reaches every project of the organization."""
+    only), in one statement: the organization (as found, answered); an unknown e-mail
+    becomes a user first (named after the address's local part, with no token: they
+    act once an operator issues one), so that an ADMIN learns nothing of who else has
+    an account. Not through a token restricted to projects: a member's role reaches
+    every project of the organization."""
     require_scope(viewer, "organization:write")
     require_unrestricted(viewer, "change an organization's members")
     _check_role(role, ORGANIZATION_ROLES)
-    async with session.transaction() as tx:
-        await locked_row(tx, ORGANIZATION, organization_id, viewer, "organizationId", share=True)
-        await require_admin(tx, viewer, organization_id)
-        user_id = await _invited(tx, email)
-        await tx.fetchval(
-            QUERIES["put_organization_member"],
-            organization_id,
-            user_id,
-            role,
-        )
+    email, name = validated_user(email, email.strip().split("@", 1)[0][:200])
+    organization: asyncpg.Record = await locked_call(
+        session,
+        viewer,
+        ORGANIZATION,
+        organization_id,
+        "envgraph_put_organization_member",
+        email,
+        name,
+        role,
+        field="organizationId",
+        share=True,  # members added at once do not wait for each other
+    )
+    return organization
 
 
 def project_member_addition(viewer: Viewer, project_id: UUID, email: str, role: str) -> Write:

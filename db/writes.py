@@ -213,25 +213,28 @@ async def locked_call(
     function: str,
     *args: Any,
     columns: str = "outcome",
+    field: str = "id",
+    share: bool = False,
     lock: bool = True,
     admin: bool = False,
 ) -> asyncpg.Record:
-    """ONE statement: the visible row `row_id` of `entity`, locked FOR UPDATE (unless
-    not `lock`: the function takes its own locks, in their order), and whether the
-    caller writes there (with `admin`: is an ADMIN of its organization); then, for a
-    writer, `function(row id, *args)`, a function of db/migrations/0010_locked_writes.sql
-    that reads what is below the row and writes. Its statements each take a new
-    snapshot, which sees what was committed while the lock was waited for: a
-    statement alone would read with the one it began with. NOT_FOUND naming `id` when
-    unseen, FORBIDDEN for a reader; the record holds `columns`, the function's answer
-    (named in that order), NULL for a caller who may not write."""
+    """ONE statement: the visible row `row_id` of `entity`, locked FOR UPDATE (FOR
+    SHARE with `share`; not at all unless `lock`: the function takes its own locks,
+    in their order), and whether the caller writes there (with `admin`: is an ADMIN
+    of its organization); then, for a writer, `function(row id, *args)`, a function
+    of db/migrations/0010_locked_writes.sql that reads after the lock and writes. Its
+    statements each take a new snapshot, which sees what was committed while the
+    lock was waited for: a statement alone would read with the one it began with.
+    NOT_FOUND naming `field` when unseen, FORBIDDEN for a reader; the record holds
+    the row's columns as found and `columns`, the function's answer (named in that
+    order)."""
     bind = Binder()
     current = _locked_select(
         entity,
         row_id,
         viewer,
         bind,
-        share=False,
+        share=share,
         with_hidden=False,
         writer=True,
         admin=admin,
@@ -241,11 +244,11 @@ async def locked_call(
     # the lock is taken when the CTE is read, before the function runs for its row;
     # a reader's call gets NULL, which the (STRICT) functions answer without a look
     row = await conn.fetchrow(
-        f"WITH c AS MATERIALIZED ({current}) SELECT c._writer, f.* FROM c, LATERAL "
+        f"WITH c AS MATERIALIZED ({current}) SELECT c.*, f.* FROM c, LATERAL "
         f"{function}(CASE WHEN c._writer THEN c.id END{given}) AS f({columns})",
         *bind.values,
     )
-    return _written(row, entity, "id", admin=admin)
+    return _written(row, entity, field, admin=admin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
--- The writes that read what is below a row after locking it, each as one
--- function that the writing statement calls once it holds the lock and has
--- checked the caller (db/writes.py, `locked_call`): deleting a project or a
--- model, and moving or deleting an environment.
+-- The writes that read after locking a row, each as one function that the
+-- writing statement calls once it holds the lock and has checked the caller
+-- (db/writes.py, `locked_call`): deleting a project or a model, moving or
+-- deleting an environment, and adding a member to an organization.
 --
 -- Why functions: one statement reads with the snapshot it began with, taken
 -- before its lock was granted, so it would miss a child committed while it
@@ -127,5 +127,33 @@ BEGIN
     WHERE e.id = p.id AND e.sort_order <> p.position;
     -- a new snapshot again: the row as the update left it (its updated_at too)
     SELECT * INTO moved FROM environments WHERE id = environment;
+END
+$$;
+
+-- Make the user with e-mail `address` (any letter case) a member of the
+-- organization in `member_role`, or change their role; an unknown address
+-- becomes a user first (named `name`, with no token), so that the caller learns
+-- nothing of who else has an account. The caller holds the organization's row.
+CREATE FUNCTION envgraph_put_organization_member(
+    organization uuid, address text, name text, member_role organization_role
+) RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT AS $$
+DECLARE
+    member uuid;
+BEGIN
+    LOOP
+        SELECT id INTO member FROM users WHERE lower(email) = lower(address);
+        EXIT WHEN FOUND;
+        INSERT INTO users (email, name) VALUES (address, name)
+        ON CONFLICT (lower(email)) DO NOTHING
+        RETURNING id INTO member;
+        EXIT WHEN member IS NOT NULL;
+        -- created by a transaction that committed while this insert waited for
+        -- it: the next statement's snapshot sees it
+    END LOOP;
+    INSERT INTO organization_members (organization_id, user_id, role)
+    VALUES (organization, member, member_role)
+    ON CONFLICT (organization_id, user_id) DO UPDATE SET role = member_role;
+    RETURN 'member';
 END
 $$;

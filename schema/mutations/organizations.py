@@ -19,7 +19,7 @@ from db.writes import Write
 from schema.ids import expect_global_id
 from schema.metadata import WriteField
 from schema.mutations.common import DISPLAY_NAME, INPUT, Info, id_field, object_field, written
-from schema.types import load_parent, object_of
+from schema.types import object_of
 
 
 @strawberry.enum(description="A role in an organization.")
@@ -108,12 +108,11 @@ class OrganizationMutations:
         """Add (or change the role of) a member, then answer with the organization."""
         context = info.context
         organization_id = expect_global_id(input.organization_id, "Organization", "organizationId")
-        await add_organization_member(
+        row = await add_organization_member(
             context.session, context.authenticated, organization_id, input.email, input.role.name
         )
         context.loaders.forget()
-        organization = await load_parent(info, ORGANIZATION, organization_id)
-        return OrganizationPayload(organization=organization)
+        return OrganizationPayload(organization=object_of(ORGANIZATION, row))
 
     @strawberry.mutation(
         description="Give a role in a project (organization ADMINs).",

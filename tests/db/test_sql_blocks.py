@@ -24,7 +24,7 @@ def _code() -> str:
 
 def test_there_are_blocks() -> None:
     # a loader that found nothing would make the tests below vacuous
-    assert {"authenticate", "visible_projects", "invited_user_id", "demo_counts"} <= set(QUERIES)
+    assert {"authenticate", "visible_projects", "user_id_by_email", "demo_counts"} <= set(QUERIES)
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))

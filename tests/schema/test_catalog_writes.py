@@ -274,9 +274,10 @@ async def test_membership_answers_say_nothing_of_whether_an_email_is_known(
             assert (status, body, statements) == (
                 200,
                 {"data": {"addOrganizationMember": {"organization": {"name": "Acme Analytics"}}}},
-                # the token; the organization locked, the admin check, the user, the
-                # membership (one transaction); the organization read back
-                6,
+                # the token's check and one statement: the organization locked, the
+                # admin check, the user found or made, the membership, the payload (6
+                # before: the last four in a transaction, the organization read back)
+                2,
             )
     # the unknown address is a user now, named after it, with no token to act with
     row = await conn.fetchrow(
@@ -431,3 +432,45 @@ async def test_a_child_committed_while_a_delete_waits_stops_it(
         f"the {kind} still has environments or segments: delete them first",
     )
     assert await conn.fetchval("SELECT count(*) FROM environments WHERE name = 'late'") == 1
+
+
+async def test_a_member_whose_user_is_made_meanwhile_joins_as_that_user(
+    client: Client, conn: asyncpg.Connection, tokens: Tokens, database_url: str
+) -> None:
+    """Adding an unknown address while another transaction makes the same user: the
+    add waits for it, then finds that user (its new snapshot sees the commit) and
+    makes them a member, in its one statement."""
+    acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
+    other = await asyncpg.connect(database_url)
+    try:
+        made = other.transaction()
+        await made.start()
+        await other.execute(
+            "INSERT INTO users (email, name) VALUES ('race@example.com', 'Made Elsewhere')"
+        )
+        add = asyncio.create_task(
+            _answer(client, ADD_ORG_MEMBER, tokens.ada, org=acme, email="RACE@example.com")
+        )
+        for _ in range(500):  # until the add waits for the other transaction
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.01)
+        assert waiting == 1
+        await made.commit()
+        (status, body), statements = await add
+    finally:
+        await other.close()
+    assert (status, body, statements) == (
+        200,
+        {"data": {"addOrganizationMember": {"organization": {"name": "Acme Analytics"}}}},
+        2,
+    )
+    members = await conn.fetch(
+        "SELECT u.name, m.role::text AS role FROM users u "
+        "JOIN organization_members m ON m.user_id = u.id WHERE lower(u.email) = 'race@example.com'"
+    )
+    assert [tuple(r) for r in members] == [("Made Elsewhere", "MEMBER")]
