@@ -1,4 +1,5 @@
-"""Secrets: writes (one transaction each) and who may read a value.
+"""Secrets: writes (one statement each, once the key is known) and who may read a
+value.
 
 A value is encrypted here, before any SQL, and decrypted only by `reveal`:
 the database, its errors and the logs never hold a plaintext, and no message
@@ -16,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from db.binder import Binder
 from db.entities import ENVIRONMENT, SECRET
 from db.errors import BadInput, DomainError, Forbidden
 from db.names import check_environment_name
@@ -25,7 +27,17 @@ from db.secret_box import KEY_VARIABLE, SecretBox, WrongKey
 from db.secret_keys import associated_data, hold_key
 from db.session import Session
 from db.viewer import Viewer, require_scope
-from db.writes import Write, removal, require_unchanged, translated, writable_row
+from db.writes import (
+    FromCurrent,
+    Guard,
+    Write,
+    entity_update,
+    insertion_under,
+    removal,
+    require_unchanged,
+    translated,
+    writable_row,
+)
 
 WRITE = "secret:write"
 # reading a value takes this scope itself: `secret:write` alone lists secrets and
@@ -74,6 +86,16 @@ def _box(box: SecretBox | None) -> SecretBox:
     return box
 
 
+class _KeyUnverified(Exception):
+    """The stored key check is not the one this process's key opened last (none yet,
+    or a rotation since): the write takes the long way, which opens it (`hold_key`)."""
+
+
+def _stored_check_is(bind: Binder, known: bytes) -> str:
+    # FOR SHARE: a rotation (FOR UPDATE) waits until the write commits
+    return f"((SELECT ciphertext FROM secrets_key_check FOR SHARE) = {bind(known)}::bytea)"
+
+
 async def create_secret(
     session: Session,
     viewer: Viewer,
@@ -82,7 +104,9 @@ async def create_secret(
     *,
     box: SecretBox | None,
 ) -> asyncpg.Record:
-    """A new secret of an environment, created by the caller (version 1)."""
+    """A new secret of an environment, created by the caller (version 1): one
+    statement once this process's key has opened the stored key check, which it
+    then finds unchanged in that statement."""
     require_scope(viewer, WRITE)
     for value, field in ((changes.key, "key"), (changes.value, "value")):
         if value is None:
@@ -92,13 +116,33 @@ async def create_secret(
     secret_id = uuid.uuid4()
     assert changes.value is not None
     ciphertext = sealer.seal(changes.value, associated_data(secret_id))
+    known = sealer.opened_check()
+    if known is not None:
+
+        def insert(bind: Binder) -> str:
+            me = bind(viewer.user_id)
+            return (
+                "INSERT INTO secrets (id, environment_id, project_id, key, ciphertext, "
+                f"comment, created_by, updated_by) SELECT {bind(secret_id)}, p.id, "
+                f"p.project_id, {bind(changes.key)}, {bind(ciphertext)}::bytea, "
+                f"{bind(changes.comment or '')}, {me}, {me} FROM _parent p "
+                f"WHERE p._writer AND {_stored_check_is(bind, known)} RETURNING *"
+            )
+
+        creation = insertion_under(
+            viewer, SECRET, ENVIRONMENT, environment_id, field="environmentId", insert=insert
+        )
+        row = await creation.row(session)
+        if row["id"] is not None:
+            return row
+    # the long way: the stored key check opened under its lock
     async with session.transaction() as tx:
         environment = await writable_row(
             tx, ENVIRONMENT, environment_id, viewer, "environmentId", share=True
         )
         await hold_key(tx, sealer)
         with translated("secret"):
-            row = await tx.fetchrow(
+            found = await tx.fetchrow(
                 QUERIES["create_secret"],
                 secret_id,
                 environment_id,
@@ -108,8 +152,8 @@ async def create_secret(
                 viewer.user_id,
                 changes.comment or "",
             )
-    assert row is not None
-    return row
+    assert found is not None
+    return found
 
 
 async def update_secret(
@@ -122,17 +166,47 @@ async def update_secret(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change a secret's key, value or comment (the caller becomes its updatedBy);
-    every update bumps its version."""
+    every update bumps its version. One statement unless a new value needs a key
+    check this process has not opened yet (see `create_secret`)."""
     require_scope(viewer, WRITE)
     _check(changes)
     ciphertext = None
+    sealer = None
     if changes.value is not None:
-        ciphertext = _box(box).seal(changes.value, associated_data(secret_id))
+        sealer = _box(box)
+        ciphertext = sealer.seal(changes.value, associated_data(secret_id))
+    known = None if sealer is None else sealer.opened_check()
+    if sealer is None or known is not None:
+        guard = None
+        if known is not None:
+            guard = Guard(
+                lambda bind: f"CASE WHEN {_stored_check_is(bind, known)} THEN NULL ELSE 1 END",
+                _refuse_unverified,
+            )
+        update = entity_update(
+            viewer,
+            SECRET,
+            secret_id,
+            changes={
+                "key": changes.key,
+                "ciphertext": ciphertext,
+                "comment": changes.comment,
+                "version": FromCurrent(lambda _: "c.version + 1"),
+                "updated_by": viewer.user_id,
+            },
+            expected_updated_at=expected_updated_at,
+            guard=guard,
+        )
+        try:
+            return await update.row(session)
+        except _KeyUnverified:
+            pass
+    # the long way: the stored key check opened under its lock
     async with session.transaction() as tx:
         current = await writable_row(tx, SECRET, secret_id, viewer, "id")
         require_unchanged(current, expected_updated_at, "secret")
-        if ciphertext is not None:
-            await hold_key(tx, _box(box))
+        if sealer is not None:
+            await hold_key(tx, sealer)
         with translated("secret"):
             row = await tx.fetchrow(
                 QUERIES["update_secret"],
@@ -144,6 +218,10 @@ async def update_secret(
             )
     assert row is not None
     return row
+
+
+def _refuse_unverified(_: object) -> None:
+    raise _KeyUnverified()
 
 
 def secret_removal(viewer: Viewer, secret_id: UUID) -> Write:

@@ -472,3 +472,68 @@ async def test_values_under_many_environments_cost_one_statement_per_level(
     # the token, models, their environments, the environments' secrets, and one for
     # the writer roles of every project at once: not one per secret or per project
     assert keyed.app[STATEMENTS].total - before == 5
+
+
+async def test_writes_are_one_statement_until_the_key_changes(
+    keyed: Client, conn: asyncpg.Connection, tokens: Tokens
+) -> None:
+    """Once this server's key has opened the stored key check (at start), a write
+    finds the check unchanged in its own statement: the token's check and one
+    statement (issue 18: writes in one round trip). Another key's check stored
+    behind its back (a rotation by another process) sends a write the long way,
+    which refuses it as before, changing nothing."""
+    fraud, churn = await environment(conn), await environment(conn, "churn-prediction")
+    create = """mutation ($input: CreateSecretInput!) {
+      createSecret(input: $input) { secret { version } } }"""
+    update = """mutation ($input: UpdateSecretInput!) {
+      updateSecret(input: $input) { secret { key version } } }"""
+    first = {"environmentId": fraud, "key": "K", "value": "v1"}
+    made = await data(keyed, CREATE, tokens.ada, input=first)
+    secret = made["createSecret"]["secret"]["id"]
+    taken = ("CONFLICT", "the key is taken by another secret here")
+    reader = (
+        "FORBIDDEN",
+        "writing here needs the EDITOR role on the project (or ADMIN of its organization)",
+    )
+
+    def version(key: str | None, number: int) -> dict[str, Any]:
+        if key is None:
+            return {"createSecret": {"secret": {"version": number}}}
+        return {"updateSecret": {"secret": {"key": key, "version": number}}}
+
+    cases: list[tuple[str, str, dict[str, Any], Any]] = [
+        (create, tokens.ada, {"environmentId": fraud, "key": "K2", "value": "v"}, version(None, 1)),
+        (create, tokens.ada, first, taken),
+        (create, tokens.grace, {"environmentId": churn, "key": "K", "value": "v"}, reader),
+        (update, tokens.ada, {"id": secret, "value": "v2"}, version("K", 2)),
+        (update, tokens.ada, {"id": secret, "comment": "no value"}, version("K", 3)),
+        (update, tokens.ada, {"id": secret, "key": "K2"}, taken),
+    ]  # fmt: skip
+    assert keyed.app is not None
+    for mutation, token, given, expected in cases:
+        before = keyed.app[STATEMENTS].total
+        if isinstance(expected, dict):
+            assert await data(keyed, mutation, token, input=given) == expected
+        else:
+            refused = await error(keyed, mutation, token, input=given)
+            assert (refused["extensions"]["code"], refused["message"]) == expected
+        assert keyed.app[STATEMENTS].total - before == 2
+
+    # another key's check, as a rotation by another process would leave it
+    other = SecretBox(parse_key(generate_key()))
+    await conn.execute("UPDATE secrets_key_check SET ciphertext = $1", other.check_value())
+    stored = await conn.fetch("SELECT id, ciphertext, version FROM secrets ORDER BY id")
+    for mutation, given in (
+        (create, {"environmentId": fraud, "key": "K3", "value": "v"}),
+        (update, {"id": secret, "value": "v3"}),
+    ):
+        before = keyed.app[STATEMENTS].total
+        refused = await error(keyed, mutation, tokens.ada, input=given)
+        assert (refused["extensions"]["code"], refused["message"]) == (
+            "CONFLICT",
+            "the secrets key was changed since this server started: restart it with the "
+            "new GATEWAY_SECRETS_KEY",
+        )
+        # the token's, the one statement, then the long way: the row, the key check
+        assert keyed.app[STATEMENTS].total - before == 4
+    assert await conn.fetch("SELECT id, ciphertext, version FROM secrets ORDER BY id") == stored
