@@ -12,6 +12,7 @@ import pytest
 from gateway.keys import STATEMENTS
 from schema.ids import global_id
 from tests.schema.conftest import Tokens
+from tests.service import eventually, waiting_on_locks
 from tests.support import Client, data, error, graphql
 
 CREATE_ORGANIZATION = """
@@ -65,6 +66,16 @@ async def _id(conn: asyncpg.Connection, table: str, type_name: str, where: str) 
     return global_id(
         type_name, await conn.fetchval(f"SELECT id FROM {table} WHERE {where} LIMIT 1")
     )
+
+
+async def _one_waits(conn: asyncpg.Connection) -> None:
+    """Until a backend of this database waits for a lock (one, no more)."""
+
+    async def waits() -> bool:
+        return await waiting_on_locks(conn) > 0
+
+    await eventually(waits)
+    assert await waiting_on_locks(conn) == 1
 
 
 async def test_only_superusers_create_organizations(
@@ -412,15 +423,7 @@ async def test_a_child_committed_while_a_delete_waits_stops_it(
         )
         target = model if mutation == DELETE_MODEL else project
         delete = asyncio.create_task(error(client, mutation, tokens.ada, id=target))
-        for _ in range(500):  # until the delete waits for the row's lock
-            waiting = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.01)
-        assert waiting == 1
+        await _one_waits(conn)  # the delete, for the row's lock
         assert not delete.done()
         await insert.commit()
         found = await delete
@@ -451,15 +454,7 @@ async def test_a_member_whose_user_is_made_meanwhile_joins_as_that_user(
         add = asyncio.create_task(
             _answer(client, ADD_ORG_MEMBER, tokens.ada, org=acme, email="RACE@example.com")
         )
-        for _ in range(500):  # until the add waits for the other transaction
-            waiting = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.01)
-        assert waiting == 1
+        await _one_waits(conn)  # the add, for the other transaction
         await made.commit()
         (status, body), statements = await add
     finally:
