@@ -48,6 +48,7 @@ def test_migrate_an_empty_database_then_again(empty_database_url: str) -> None:
         "applied 0007_evaluations\n"
         "applied 0008_environment_config\n"
         "applied 0009_persisted_documents\n"
+        "applied 0010_locked_writes\n"
     )
     second = run_cli("migrate", env=env)
     assert second.stdout == "nothing to apply: the database is up to date\n"
@@ -61,7 +62,7 @@ def test_commands_refuse_an_unmigrated_database(empty_database_url: str) -> None
     _one_line_error(
         result,
         1,
-        "the database has 9 pending migration(s): run `python -m gateway migrate` first",
+        "the database has 10 pending migration(s): run `python -m gateway migrate` first",
     )
 
 
@@ -237,4 +238,5 @@ def test_commands_are_quiet_but_for_their_output(open_tmp: Path) -> None:
         "applied 0007_evaluations\n"
         "applied 0008_environment_config\n"
         "applied 0009_persisted_documents\n"
+        "applied 0010_locked_writes\n"
     )

@@ -29,9 +29,9 @@ async def test_not_ready_while_migrations_are_pending(empty_database_url: str) -
         assert response.headers["Retry-After"] == "5"
         assert await response.json() == {
             "status": "unavailable",
-            "reason": "9 migration(s) pending: 0001_initial, 0002_events, 0003_token_notify, "
+            "reason": "10 migration(s) pending: 0001_initial, 0002_events, 0003_token_notify, "
             "0004_environment_taxonomy, 0005_api_token_projects, 0006_exports, 0007_evaluations, "
-            "0008_environment_config, 0009_persisted_documents",
+            "0008_environment_config, 0009_persisted_documents, 0010_locked_writes",
         }
 
 
