@@ -67,28 +67,6 @@ def translated(what: str, name_field: str | None = None) -> Iterator[None]:
         raise NotFound(f"the parent of this {what} does not exist") from None
 
 
-async def locked_row(
-    tx: Queryable,
-    entity: Entity,
-    row_id: UUID,
-    viewer: Viewer,
-    field: str,
-    *,
-    share: bool = False,
-    with_hidden: bool = False,
-) -> asyncpg.Record:
-    """The visible row `row_id` of `entity`, locked for the rest of the transaction
-    (FOR UPDATE: it will change; FOR SHARE: it must not change under a child's
-    insert); NOT_FOUND naming `field` when absent or invisible."""
-    bind = Binder()
-    sql = _locked_select(entity, row_id, viewer, bind, share=share, with_hidden=with_hidden)
-    row = await tx.fetchrow(sql, *bind.values)
-    if row is None:
-        raise NotFound(f"{entity.name} not found", field=field)
-    record: asyncpg.Record = row
-    return record
-
-
 def require_unchanged(current: asyncpg.Record, expected: datetime | None, what: str) -> None:
     """CONFLICT when the row changed since the caller read it (no lost update)."""
     _require_unchanged_at(current["updated_at"], expected, what)
@@ -193,8 +171,10 @@ async def writable_row(
     share: bool = False,
     with_hidden: bool = False,
 ) -> asyncpg.Record:
-    """`locked_row()` whose caller must be a writer in the row's project: what every
-    write does first, to the row it changes or the parent it adds to. One statement
+    """The visible row `row_id` of `entity`, locked for the rest of the transaction
+    (FOR UPDATE: it will change; FOR SHARE: it must not change under a child's
+    insert), whose caller must be a writer in its project: what a write of several
+    statements does first, to the row it changes or the parent it adds to. One statement
     (the row, locked, and whether the caller writes there): NOT_FOUND naming `field`
     when absent or invisible, FORBIDDEN for a reader. The record has the row's
     columns and `_writer`."""
@@ -353,16 +333,6 @@ def organization_admin(organization: str, user: str) -> str:
         f"WHERE wom.organization_id = {organization} AND wom.user_id = {user} "
         "AND wom.role = 'ADMIN')"
     )
-
-
-async def require_admin(conn: Queryable, viewer: Viewer, organization_id: UUID) -> None:
-    """Only an organization's ADMIN (or a superuser) may do this."""
-    if viewer.superuser:
-        return
-    bind = Binder()
-    admin = organization_admin(bind(organization_id), bind(viewer.user_id))
-    if not await conn.fetchval(f"SELECT {admin}", *bind.values):
-        raise Forbidden(NOT_ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
