@@ -10,8 +10,8 @@ without it, whatever sets or reads one is refused, naming the variable.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -35,7 +35,6 @@ from db.writes import (
     insertion_under,
     removal,
     require_unchanged,
-    translated,
     writable_row,
 )
 
@@ -96,6 +95,36 @@ def _stored_check_is(bind: Binder, known: bytes) -> str:
     return f"((SELECT ciphertext FROM secrets_key_check FOR SHARE) = {bind(known)}::bytea)"
 
 
+async def _written_under_key(
+    session: Session,
+    sealer: SecretBox,
+    write: Callable[[bytes], Write],
+    checks: Callable[[Session], Awaitable[None]],
+) -> asyncpg.Record:
+    """The row of `write(known)`, a write that also finds the stored key check still
+    `known`, the one this process's key opened: ONE statement. Otherwise (none opened
+    yet, or a rotation since) the long way, in a transaction: `checks` (the caller's
+    role first, so that its errors come first as in the one statement), the stored
+    check opened under its lock (`hold_key`: CONFLICT when the key is no longer this
+    one), then the same write."""
+    known = sealer.opened_check()
+    if known is not None:
+        try:
+            return await write(known).row(session)
+        except _KeyUnverified:
+            pass
+    async with session.transaction() as tx:
+        await checks(tx)
+        await hold_key(tx, sealer)
+        opened = sealer.opened_check()
+        assert opened is not None, "hold_key opened it"
+        return await write(opened).row(tx)
+
+
+def _refuse_unverified(_: object) -> None:
+    raise _KeyUnverified()
+
+
 async def create_secret(
     session: Session,
     viewer: Viewer,
@@ -104,9 +133,8 @@ async def create_secret(
     *,
     box: SecretBox | None,
 ) -> asyncpg.Record:
-    """A new secret of an environment, created by the caller (version 1): one
-    statement once this process's key has opened the stored key check, which it
-    then finds unchanged in that statement."""
+    """A new secret of an environment, created by the caller (version 1), in one
+    statement once this process's key has opened the stored key check."""
     require_scope(viewer, WRITE)
     for value, field in ((changes.key, "key"), (changes.value, "value")):
         if value is None:
@@ -116,9 +144,8 @@ async def create_secret(
     secret_id = uuid.uuid4()
     assert changes.value is not None
     ciphertext = sealer.seal(changes.value, associated_data(secret_id))
-    known = sealer.opened_check()
-    if known is not None:
 
+    def creation(known: bytes) -> Write:
         def insert(bind: Binder) -> str:
             me = bind(viewer.user_id)
             return (
@@ -129,31 +156,22 @@ async def create_secret(
                 f"WHERE p._writer AND {_stored_check_is(bind, known)} RETURNING *"
             )
 
-        creation = insertion_under(
+        write = insertion_under(
             viewer, SECRET, ENVIRONMENT, environment_id, field="environmentId", insert=insert
         )
-        row = await creation.row(session)
-        if row["id"] is not None:
-            return row
-    # the long way: the stored key check opened under its lock
-    async with session.transaction() as tx:
-        environment = await writable_row(
-            tx, ENVIRONMENT, environment_id, viewer, "environmentId", share=True
-        )
-        await hold_key(tx, sealer)
-        with translated("secret"):
-            found = await tx.fetchrow(
-                QUERIES["create_secret"],
-                secret_id,
-                environment_id,
-                environment["project_id"],
-                changes.key,
-                ciphertext,
-                viewer.user_id,
-                changes.comment or "",
-            )
-    assert found is not None
-    return found
+
+        def inserted(row: asyncpg.Record | None) -> asyncpg.Record:
+            found = write.errors(row)
+            if found["id"] is None:  # a writer's row, not inserted: the key check
+                raise _KeyUnverified()
+            return found
+
+        return replace(write, errors=inserted)
+
+    async def checks(tx: Session) -> None:
+        await writable_row(tx, ENVIRONMENT, environment_id, viewer, "environmentId", share=True)
+
+    return await _written_under_key(session, sealer, creation, checks)
 
 
 async def update_secret(
@@ -166,24 +184,19 @@ async def update_secret(
     expected_updated_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Change a secret's key, value or comment (the caller becomes its updatedBy);
-    every update bumps its version. One statement unless a new value needs a key
-    check this process has not opened yet (see `create_secret`)."""
+    every update bumps its version. One statement; a new value also finds the key
+    check unchanged in it (see `create_secret`)."""
     require_scope(viewer, WRITE)
     _check(changes)
-    ciphertext = None
-    sealer = None
-    if changes.value is not None:
-        sealer = _box(box)
-        ciphertext = sealer.seal(changes.value, associated_data(secret_id))
-    known = None if sealer is None else sealer.opened_check()
-    if sealer is None or known is not None:
+
+    def update(ciphertext: bytes | None, known: bytes | None) -> Write:
         guard = None
         if known is not None:
             guard = Guard(
                 lambda bind: f"CASE WHEN {_stored_check_is(bind, known)} THEN NULL ELSE 1 END",
                 _refuse_unverified,
             )
-        update = entity_update(
+        return entity_update(
             viewer,
             SECRET,
             secret_id,
@@ -197,31 +210,19 @@ async def update_secret(
             expected_updated_at=expected_updated_at,
             guard=guard,
         )
-        try:
-            return await update.row(session)
-        except _KeyUnverified:
-            pass
-    # the long way: the stored key check opened under its lock
-    async with session.transaction() as tx:
+
+    if changes.value is None:  # no value: no key to check
+        return await update(None, None).row(session)
+    sealer = _box(box)
+    ciphertext = sealer.seal(changes.value, associated_data(secret_id))
+
+    async def checks(tx: Session) -> None:
         current = await writable_row(tx, SECRET, secret_id, viewer, "id")
         require_unchanged(current, expected_updated_at, "secret")
-        if sealer is not None:
-            await hold_key(tx, sealer)
-        with translated("secret"):
-            row = await tx.fetchrow(
-                QUERIES["update_secret"],
-                secret_id,
-                changes.key,
-                ciphertext,
-                changes.comment,
-                viewer.user_id,
-            )
-    assert row is not None
-    return row
 
-
-def _refuse_unverified(_: object) -> None:
-    raise _KeyUnverified()
+    return await _written_under_key(
+        session, sealer, lambda known: update(ciphertext, known), checks
+    )
 
 
 def secret_removal(viewer: Viewer, secret_id: UUID) -> Write:

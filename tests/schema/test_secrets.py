@@ -537,3 +537,15 @@ async def test_writes_are_one_statement_until_the_key_changes(
         # the token's, the one statement, then the long way: the row, the key check
         assert keyed.app[STATEMENTS].total - before == 4
     assert await conn.fetch("SELECT id, ciphertext, version FROM secrets ORDER BY id") == stored
+
+    # this server's own key, its check sealed anew (as a rotation back would leave
+    # it): the long way opens it once and writes, and the next write is one statement
+    await conn.execute("UPDATE secrets_key_check SET ciphertext = $1", SecretBox(KEY).check_value())
+    # the token's, the one statement, the row, the key check, the write; then 2 again
+    for statements, value, number in ((5, "v4", 4), (2, "v5", 5)):
+        before = keyed.app[STATEMENTS].total
+        changed = await data(keyed, update, tokens.ada, input={"id": secret, "value": value})
+        assert changed == version("K", number)
+        assert keyed.app[STATEMENTS].total - before == statements
+    read = "query ($id: ID!) { node(id: $id) { ... on Secret { value } } }"
+    assert await data(keyed, read, tokens.ada, id=secret) == {"node": {"value": "v5"}}
