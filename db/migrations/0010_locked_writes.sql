@@ -13,18 +13,29 @@
 -- it passes NULL for a caller who may not write, which STRICT answers with
 -- NULL without running the body.
 
--- A project with no environments and no live segments goes, with what is left
--- below it (empty models, deleted segments, memberships); the caller holds the
+-- What stops deleting models (and the project above them): an environment, or
+-- a segment not deleted (deleted ones go with their model). STABLE: it reads
+-- with the snapshot of the statement that calls it, taken after the lock.
+CREATE FUNCTION envgraph_models_in_use(model_ids uuid[]) RETURNS boolean
+LANGUAGE sql STABLE STRICT AS $$
+    SELECT EXISTS (SELECT 1 FROM environments WHERE model_id = ANY (model_ids))
+        OR EXISTS (SELECT 1 FROM segments WHERE model_id = ANY (model_ids) AND deleted_at IS NULL)
+$$;
+
+-- A project whose models are not in use goes, with what is left below it
+-- (empty models, deleted segments, memberships); the caller holds the
 -- project's lock. 'busy' when something stops it, 'deleted' when gone.
 CREATE FUNCTION envgraph_delete_project(project uuid) RETURNS text
 LANGUAGE plpgsql VOLATILE STRICT AS $$
+DECLARE
+    below uuid[];
 BEGIN
     -- an environment or segment being added holds its model's row (the foreign
     -- key's FOR KEY SHARE) until it commits, not the project's: wait for it here,
     -- so that the next statement sees it (a new model waits for the project's lock)
-    PERFORM 1 FROM models WHERE project_id = project FOR UPDATE;
-    IF EXISTS (SELECT 1 FROM environments WHERE project_id = project)
-       OR EXISTS (SELECT 1 FROM segments WHERE project_id = project AND deleted_at IS NULL) THEN
+    SELECT coalesce(array_agg(id), '{}') INTO below
+    FROM (SELECT id FROM models WHERE project_id = project FOR UPDATE) m;
+    IF envgraph_models_in_use(below) THEN
         RETURN 'busy';
     END IF;
     -- children first: the foreign keys
@@ -36,13 +47,12 @@ BEGIN
 END
 $$;
 
--- A model with no environments and no live segments goes, its deleted segments
--- with it; the caller holds the model's lock. 'busy' or 'deleted'.
+-- A model not in use goes, its deleted segments with it; the caller holds the
+-- model's lock. 'busy' or 'deleted'.
 CREATE FUNCTION envgraph_delete_model(model uuid) RETURNS text
 LANGUAGE plpgsql VOLATILE STRICT AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM environments WHERE model_id = model)
-       OR EXISTS (SELECT 1 FROM segments WHERE model_id = model AND deleted_at IS NULL) THEN
+    IF envgraph_models_in_use(ARRAY[model]) THEN
         RETURN 'busy';
     END IF;
     DELETE FROM segments WHERE model_id = model;

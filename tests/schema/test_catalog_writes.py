@@ -415,7 +415,7 @@ async def test_a_child_committed_while_a_delete_waits_stops_it(
     try:
         insert = other.transaction()
         await insert.start()
-        # the foreign keys' checks lock the model's and the project's rows FOR KEY SHARE
+        # its foreign key's check locks the model's row FOR KEY SHARE (not the project's)
         await other.execute(
             "INSERT INTO environments (model_id, project_id, name, type) "
             "SELECT m.id, m.project_id, 'late', 'PRE_PRODUCTION' FROM models m "
