@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -41,6 +42,7 @@ mutation ($model: ID!) {
   }
 }
 """
+_T = TypeVar("_T")
 DELETE_ENVIRONMENT = "mutation ($id: ID!) { deleteEnvironment(input: {id: $id}) { deletedId } }"
 ADD_ORG_MEMBER = """
 mutation ($org: ID!, $email: String!) {
@@ -68,14 +70,26 @@ async def _id(conn: asyncpg.Connection, table: str, type_name: str, where: str) 
     )
 
 
-async def _one_waits(conn: asyncpg.Connection) -> None:
-    """Until a backend of this database waits for a lock (one, no more)."""
+async def _while_held(
+    database_url: str, conn: asyncpg.Connection, held: str, request: Awaitable[_T]
+) -> _T:
+    """The answer to `request`, sent while another transaction has run `held` and not
+    committed: once the request waits for it (a lock, and no other wait), it commits."""
+    other = await asyncpg.connect(database_url)
+    try:
+        async with other.transaction():
+            await other.execute(held)
+            sent = asyncio.ensure_future(request)
 
-    async def waits() -> bool:
-        return await waiting_on_locks(conn) > 0
+            async def waits() -> bool:
+                return await waiting_on_locks(conn) > 0
 
-    await eventually(waits)
-    assert await waiting_on_locks(conn) == 1
+            await eventually(waits)
+            assert await waiting_on_locks(conn) == 1
+            assert not sent.done()
+        return await sent
+    finally:
+        await other.close()
 
 
 async def test_only_superusers_create_organizations(
@@ -411,24 +425,16 @@ async def test_a_child_committed_while_a_delete_waits_stops_it(
     model = (await data(client, CREATE_MODEL, tokens.ada, project=project, name="m", version=None))[
         "createModel"
     ]["model"]["id"]
-    other = await asyncpg.connect(database_url)
-    try:
-        insert = other.transaction()
-        await insert.start()
+    target = model if mutation == DELETE_MODEL else project
+    found = await _while_held(
+        database_url,
+        conn,
         # its foreign key's check locks the model's row FOR KEY SHARE (not the project's)
-        await other.execute(
-            "INSERT INTO environments (model_id, project_id, name, type) "
-            "SELECT m.id, m.project_id, 'late', 'PRE_PRODUCTION' FROM models m "
-            "WHERE m.name = 'm' AND m.project_id = (SELECT id FROM projects WHERE name = 'racing')"
-        )
-        target = model if mutation == DELETE_MODEL else project
-        delete = asyncio.create_task(error(client, mutation, tokens.ada, id=target))
-        await _one_waits(conn)  # the delete, for the row's lock
-        assert not delete.done()
-        await insert.commit()
-        found = await delete
-    finally:
-        await other.close()
+        "INSERT INTO environments (model_id, project_id, name, type) "
+        "SELECT m.id, m.project_id, 'late', 'PRE_PRODUCTION' FROM models m "
+        "WHERE m.name = 'm' AND m.project_id = (SELECT id FROM projects WHERE name = 'racing')",
+        error(client, mutation, tokens.ada, id=target),
+    )
     kind = "model" if mutation == DELETE_MODEL else "project"
     assert (found["extensions"]["code"], found["message"]) == (
         "CONFLICT",
@@ -444,21 +450,12 @@ async def test_a_member_whose_user_is_made_meanwhile_joins_as_that_user(
     add waits for it, then finds that user (its new snapshot sees the commit) and
     makes them a member, in its one statement."""
     acme = await _id(conn, "organizations", "Organization", "name = 'Acme Analytics'")
-    other = await asyncpg.connect(database_url)
-    try:
-        made = other.transaction()
-        await made.start()
-        await other.execute(
-            "INSERT INTO users (email, name) VALUES ('race@example.com', 'Made Elsewhere')"
-        )
-        add = asyncio.create_task(
-            _answer(client, ADD_ORG_MEMBER, tokens.ada, org=acme, email="RACE@example.com")
-        )
-        await _one_waits(conn)  # the add, for the other transaction
-        await made.commit()
-        (status, body), statements = await add
-    finally:
-        await other.close()
+    (status, body), statements = await _while_held(
+        database_url,
+        conn,
+        "INSERT INTO users (email, name) VALUES ('race@example.com', 'Made Elsewhere')",
+        _answer(client, ADD_ORG_MEMBER, tokens.ada, org=acme, email="RACE@example.com"),
+    )
     assert (status, body, statements) == (
         200,
         {"data": {"addOrganizationMember": {"organization": {"name": "Acme Analytics"}}}},
